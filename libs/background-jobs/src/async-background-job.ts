@@ -1,0 +1,19 @@
+import { Logger } from '@nestjs/common';
+
+/** What a running job knows about its own execution. */
+export interface BackgroundJobContext {
+  /** The row's Id. */
+  readonly jobId: string;
+  readonly jobName: string;
+  /** 1 on the first try. */
+  readonly tryCount: number;
+  /** Fires when the worker shuts down or the job's timeout passes: stop soon and throw. */
+  readonly signal: AbortSignal;
+}
+
+/** ABP's `AsyncBackgroundJob<TArgs>`: extend it, decorate with @BackgroundJob(ArgsClass). */
+export abstract class AsyncBackgroundJob<TArgs> {
+  protected readonly logger = new Logger(this.constructor.name);
+
+  abstract execute(args: TArgs, context: BackgroundJobContext): Promise<void>;
+}

@@ -1,0 +1,97 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { BackgroundJobPriority } from './background-job-priority';
+import { BackgroundJobRegistry } from './background-job.registry';
+import { BACKGROUND_JOBS_OPTIONS } from './background-jobs.tokens';
+import { ResolvedBackgroundJobsOptions } from './background-jobs.options';
+import { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
+import { JobArgsTooLargeError, StoreUnavailableError } from './errors';
+import { BACKGROUND_JOB_STORE, BackgroundJobStore } from './store/background-job-store';
+import { BackgroundJobRecord } from './store/background-job-record';
+import { newConcurrencyStamp } from './store/stamps';
+import { WorkerWakeup } from './worker/worker-wakeup';
+
+export interface EnqueueOptions {
+  priority?: BackgroundJobPriority;
+  /** Milliseconds before the job becomes due. */
+  delay?: number;
+}
+
+export interface JobToEnqueue extends EnqueueOptions {
+  /** An instance of a registered args class, or a plain object with `jobName`. */
+  args: object;
+  jobName?: string;
+}
+
+/** ABP's `IBackgroundJobManager` (with ABP 10's enqueue by name). */
+export interface IBackgroundJobManager {
+  /** Enqueues the job registered for the args' class; returns the new job's id. */
+  enqueue<TArgs extends object>(args: TArgs, options?: EnqueueOptions): Promise<string>;
+  /** ABP 10's dynamic manager: a registered job name and a plain object payload. */
+  enqueueByName(jobName: string, args: object, options?: EnqueueOptions): Promise<string>;
+  /** Many jobs in one round trip; returns their ids in order. */
+  enqueueMany(jobs: JobToEnqueue[]): Promise<string[]>;
+}
+
+/** Injection token: `@Inject(IBackgroundJobManager) manager: IBackgroundJobManager`. */
+export const IBackgroundJobManager = Symbol('IBackgroundJobManager');
+
+@Injectable()
+export class BackgroundJobManager implements IBackgroundJobManager {
+  constructor(
+    private readonly registry: BackgroundJobRegistry,
+    @Inject(BACKGROUND_JOB_STORE) private readonly store: BackgroundJobStore,
+    @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
+    private readonly wakeup: WorkerWakeup,
+  ) {}
+
+  async enqueue<TArgs extends object>(args: TArgs, options: EnqueueOptions = {}): Promise<string> {
+    const [id] = await this.enqueueMany([{ args, ...options }]);
+    return id;
+  }
+
+  async enqueueByName(jobName: string, args: object, options: EnqueueOptions = {}): Promise<string> {
+    const [id] = await this.enqueueMany([{ args, jobName, ...options }]);
+    return id;
+  }
+
+  async enqueueMany(jobs: JobToEnqueue[]): Promise<string[]> {
+    if (jobs.length === 0) return [];
+    const now = new Date();
+    const rows = jobs.map((job) => this.toRecord(job, now));
+    try {
+      await this.store.insert(rows);
+    } catch (error) {
+      throw this.store.isUnavailable(error) ? new StoreUnavailableError(error) : error;
+    }
+    this.wakeup.wake();
+    return rows.map((r) => r.id);
+  }
+
+  private toRecord(job: JobToEnqueue, now: Date): BackgroundJobRecord {
+    const jobName = job.jobName !== undefined ? this.registry.getByName(job.jobName).jobName : this.registry.getByArgs(job.args).jobName;
+    const jobArgs = JSON.stringify(job.args);
+    if (jobArgs.length > MAX_JOB_ARGS_LENGTH) throw new JobArgsTooLargeError(jobArgs.length, MAX_JOB_ARGS_LENGTH);
+    const priority = job.priority ?? BackgroundJobPriority.Normal;
+    if (!Number.isInteger(priority) || priority < 0 || priority > 255) {
+      throw new RangeError(`A background job priority is a whole number from 0 to 255, got ${priority}`);
+    }
+    const delay = job.delay ?? 0;
+    if (!(delay >= 0)) throw new RangeError(`A background job delay cannot be negative, got ${delay}`);
+    return {
+      id: randomUUID(),
+      applicationName: this.options.worker.applicationName,
+      jobName,
+      jobArgs,
+      tryCount: 0,
+      creationTime: now,
+      nextTryTime: new Date(now.getTime() + delay),
+      lastTryTime: null,
+      isAbandoned: false,
+      priority,
+      completionTime: null,
+      extraProperties: '{}',
+      concurrencyStamp: newConcurrencyStamp(),
+    };
+  }
+}

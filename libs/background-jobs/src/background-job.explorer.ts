@@ -1,0 +1,41 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, ModuleRef } from '@nestjs/core';
+import { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
+import { BACKGROUND_JOB_METADATA } from './background-jobs.constants';
+import { BackgroundJobMetadata } from './decorators/background-job.decorator';
+import { getJobName } from './decorators/background-job-name.decorator';
+import { BackgroundJobRegistry } from './background-job.registry';
+import { AsyncBackgroundJob } from './async-background-job';
+
+/** Finds the providers decorated with @BackgroundJob and fills the registry. */
+@Injectable()
+export class BackgroundJobExplorer implements OnModuleInit {
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly moduleRef: ModuleRef,
+    private readonly registry: BackgroundJobRegistry,
+  ) {}
+
+  onModuleInit(): void {
+    for (const wrapper of this.discovery.getProviders()) {
+      const metatype = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
+      if (!metatype || typeof metatype !== 'function' || wrapper.inject) continue;
+      const metadata = Reflect.getMetadata(BACKGROUND_JOB_METADATA, metatype) as BackgroundJobMetadata | undefined;
+      if (!metadata) continue;
+      this.registry.register({
+        jobName: getJobName(metadata.argsType),
+        argsType: metadata.argsType,
+        jobTypeName: metatype.name,
+        timeout: metadata.timeout,
+        resolve: this.resolverFor(wrapper, metatype),
+      });
+    }
+  }
+
+  private resolverFor(wrapper: InstanceWrapper, metatype: new (...args: never[]) => unknown) {
+    if (wrapper.isDependencyTreeStatic() && !wrapper.isTransient) {
+      return async () => wrapper.instance as AsyncBackgroundJob<unknown>;
+    }
+    return () => this.moduleRef.resolve(metatype, undefined, { strict: false }) as Promise<AsyncBackgroundJob<unknown>>;
+  }
+}

@@ -1,0 +1,18 @@
+import { BACKGROUND_JOB_NAME_METADATA } from '../background-jobs.constants';
+
+export type ArgsType<T = object> = abstract new (...args: never[]) => T;
+
+/**
+ * ABP's `[BackgroundJobName("...")]` on an args class. Without it the job name is the args
+ * class's name.
+ */
+export function BackgroundJobName(name: string): ClassDecorator {
+  if (!name || name.length > 128) {
+    throw new Error(`A background job name must be 1 to 128 characters long, got "${name}"`);
+  }
+  return (target) => Reflect.defineMetadata(BACKGROUND_JOB_NAME_METADATA, name, target);
+}
+
+export function getJobName(argsType: ArgsType): string {
+  return (Reflect.getMetadata(BACKGROUND_JOB_NAME_METADATA, argsType) as string | undefined) ?? argsType.name;
+}

@@ -1,0 +1,16 @@
+export * from './background-jobs.module';
+export * from './background-jobs.options';
+export * from './background-job-priority';
+export * from './background-job-manager';
+export * from './background-job.registry';
+export * from './async-background-job';
+export * from './errors';
+export * from './decorators/background-job.decorator';
+export * from './decorators/background-job-name.decorator';
+export * from './entities/background-job-record.entity';
+export * from './connection/connection-string';
+export * from './store/background-job-store';
+export * from './store/background-job-record';
+export { createBackgroundJobStore } from './store/store.factory';
+export { WorkerOrchestrator } from './worker/worker.orchestrator';
+export { MAX_JOB_ARGS_LENGTH, TABLE_NAME } from './background-jobs.constants';

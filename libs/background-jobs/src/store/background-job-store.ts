@@ -1,0 +1,68 @@
+import { BackgroundJobRecord, ClaimedJob } from './background-job-record';
+
+export interface ClaimRequest {
+  applicationName: string | null;
+  /** Only rows of these job names are claimed; others are never touched. */
+  jobNames: string[];
+  limit: number;
+  now: Date;
+  /** The row stays hidden from other workers until then. */
+  leaseUntil: Date;
+  /** Written to ConcurrencyStamp; completion and failure must present it. */
+  leaseToken: string;
+}
+
+export interface FailedJobUpdate {
+  id: string;
+  leaseToken: string;
+  /** Null: abandon the row. */
+  nextTryTime: Date | null;
+  extraProperties: string;
+  newStamp: string;
+}
+
+export interface ReleaseRequest {
+  leaseToken: string;
+  ids: string[];
+  now: Date;
+  newStamp: string;
+  /** The released rows never started here, so their claim does not count as a try. */
+  undoTry: boolean;
+}
+
+/** Notifications of new work, where the database can push them (PostgreSQL's LISTEN/NOTIFY). */
+export interface WorkNotifier {
+  /** Calls `onWork` when a job is enqueued anywhere; resolves once listening. */
+  subscribe(onWork: () => void, onStateChange: (connected: boolean, error?: unknown) => void): Promise<void>;
+  unsubscribe(): Promise<void>;
+}
+
+/**
+ * Everything the module asks of a database, in one database-agnostic interface (BullMQ's
+ * queue-backend shape): no connection or transaction type shows. One implementation per dialect.
+ * Writes that take a lease token change a row only while its ConcurrencyStamp still equals it, so
+ * a worker whose lease was taken over can neither delete nor overwrite the new owner's claim.
+ */
+export interface BackgroundJobStore {
+  readonly dialect: string;
+  /** Creates the table and index, or adopts ABP's (adding missing newer columns). Serialised across processes. */
+  migrate(): Promise<void>;
+  insert(rows: BackgroundJobRecord[]): Promise<void>;
+  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+  /** Deletes the rows; returns how many were still held. */
+  complete(leaseToken: string, ids: string[]): Promise<number>;
+  /** Writes retries or abandonment; returns how many were still held. */
+  fail(updates: FailedJobUpdate[]): Promise<number>;
+  /** Pushes NextTryTime out to `until` for the rows still held. */
+  extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number>;
+  /** Makes held rows due at once for any worker. */
+  release(request: ReleaseRequest): Promise<number>;
+  /** Reads one row; for operators and tests. */
+  find(id: string): Promise<BackgroundJobRecord | undefined>;
+  count(applicationName?: string | null): Promise<number>;
+  readonly notifier?: WorkNotifier;
+  /** True when the error means the database could not be reached (worth a retry), not a bad statement. */
+  isUnavailable(error: unknown): boolean;
+}
+
+export const BACKGROUND_JOB_STORE = Symbol('BackgroundJobStore');

@@ -1,0 +1,277 @@
+import type { Pool, PoolClient } from 'pg';
+import { Client } from 'pg';
+import { BackgroundJobRecord, ClaimedJob } from '../background-job-record';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, WorkNotifier } from '../background-job-store';
+import { fromUtcText, toUtcText } from '../sql-time';
+
+/**
+ * PostgreSQL, through the pg pool TypeORM opens. The table is the one ABP's Npgsql provider makes
+ * (timestamp without time zone, holding UTC). Lists travel as arrays so every statement has one
+ * fixed text and is prepared once per connection. Enqueues NOTIFY in their own statement, so
+ * listening workers wake when the insert commits.
+ */
+export const NOTIFY_CHANNEL = 'abp_background_jobs';
+const MIGRATION_LOCK_KEY = 727_465_313; // any fixed bigint; names this module's schema lock
+
+const MIGRATE = [
+  `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobs" (
+    "Id" uuid NOT NULL,
+    "ApplicationName" character varying(96) NULL,
+    "JobName" character varying(128) NOT NULL,
+    "JobArgs" character varying(1048576) NOT NULL,
+    "TryCount" smallint NOT NULL DEFAULT 0,
+    "CreationTime" timestamp without time zone NOT NULL,
+    "NextTryTime" timestamp without time zone NOT NULL,
+    "LastTryTime" timestamp without time zone NULL,
+    "IsAbandoned" boolean NOT NULL DEFAULT FALSE,
+    "Priority" smallint NOT NULL DEFAULT 15,
+    "CompletionTime" timestamp without time zone NULL,
+    "ExtraProperties" text NOT NULL,
+    "ConcurrencyStamp" character varying(40) NOT NULL,
+    CONSTRAINT "PK_AbpBackgroundJobs" PRIMARY KEY ("Id"))`,
+  `ALTER TABLE "AbpBackgroundJobs" ADD COLUMN IF NOT EXISTS "ApplicationName" character varying(96) NULL`,
+  `ALTER TABLE "AbpBackgroundJobs" ADD COLUMN IF NOT EXISTS "CompletionTime" timestamp without time zone NULL`,
+  // EF Core cuts identifiers at PostgreSQL's 63 characters with a trailing "~"; this is the name it gives.
+  `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandone~"
+    ON "AbpBackgroundJobs" ("ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime")`,
+];
+
+const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
+  "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp"`;
+
+const INSERT = `WITH inserted AS (
+    INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
+    SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::smallint[], $6::timestamp[],
+      $7::timestamp[], $8::timestamp[], $9::boolean[], $10::smallint[], $11::timestamp[], $12::text[], $13::varchar[])
+    RETURNING 1)
+  SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
+
+const claim = (appNameClause: string) => `WITH due AS (
+    SELECT "Id", "ConcurrencyStamp" FROM "AbpBackgroundJobs"
+    WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $2
+      AND "JobName" = ANY($3::varchar[])
+    ORDER BY "Priority" DESC, "TryCount", "NextTryTime"
+    LIMIT $4
+    FOR UPDATE SKIP LOCKED)
+  UPDATE "AbpBackgroundJobs" AS job
+  SET "TryCount" = job."TryCount" + 1, "LastTryTime" = $2, "NextTryTime" = $5, "ConcurrencyStamp" = $6
+  FROM due WHERE job."Id" = due."Id"
+  RETURNING job.*, due."ConcurrencyStamp" LIKE 'lease:%' AS "PreviousLeaseExpired"`;
+const CLAIM_FOR_APP = claim('"ApplicationName" = $1');
+const CLAIM_FOR_NULL_APP = claim('"ApplicationName" IS NULL AND $1::varchar IS NULL');
+
+const COMPLETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
+
+const FAIL = `UPDATE "AbpBackgroundJobs" AS job
+  SET "NextTryTime" = COALESCE(failed.next_try_time, job."NextTryTime"), "IsAbandoned" = failed.next_try_time IS NULL,
+      "ExtraProperties" = failed.extra_properties, "ConcurrencyStamp" = failed.new_stamp
+  FROM unnest($1::uuid[], $2::varchar[], $3::timestamp[], $4::text[], $5::varchar[])
+    AS failed(id, lease_token, next_try_time, extra_properties, new_stamp)
+  WHERE job."Id" = failed.id AND job."ConcurrencyStamp" = failed.lease_token`;
+
+const EXTEND = `UPDATE "AbpBackgroundJobs" SET "NextTryTime" = $3 WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
+
+const RELEASE = `UPDATE "AbpBackgroundJobs"
+  SET "NextTryTime" = $3, "ConcurrencyStamp" = $4,
+      "TryCount" = CASE WHEN $5::boolean THEN GREATEST("TryCount" - 1, 0) ELSE "TryCount" END
+  WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
+
+const FIND = `SELECT * FROM "AbpBackgroundJobs" WHERE "Id" = $1`;
+const COUNT_ALL = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs"`;
+const COUNT_FOR_APP = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = $1`;
+const COUNT_FOR_NULL_APP = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`;
+
+type Row = Record<string, unknown>;
+
+/** Socket errors, and server states that end or refuse connections (57P01-03, 53300 too many connections). */
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
+
+/** pg parses `timestamp without time zone` in local time; these columns hold UTC. */
+export const PG_UTC_TYPES = {
+  getTypeParser: (oid: number, format?: string) =>
+    oid === 1114 ? (value: string) => fromUtcText(value) : require('pg').types.getTypeParser(oid, format),
+};
+
+export class PostgresBackgroundJobStore implements BackgroundJobStore {
+  readonly dialect = 'postgres';
+  readonly notifier: WorkNotifier;
+
+  constructor(private readonly pool: Pool) {
+    this.notifier = new PostgresWorkNotifier(pool);
+  }
+
+  async migrate(): Promise<void> {
+    await this.inTransaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+      for (const ddl of MIGRATE) await client.query(ddl);
+    });
+  }
+
+  async insert(rows: BackgroundJobRecord[]): Promise<void> {
+    const column = <K extends keyof BackgroundJobRecord>(key: K) => rows.map((r) => r[key]);
+    const time = (key: 'creationTime' | 'nextTryTime' | 'lastTryTime' | 'completionTime') =>
+      rows.map((r) => (r[key] ? toUtcText(r[key] as Date) : null));
+    await this.run('bj_insert', INSERT, [
+      column('id'), column('applicationName'), column('jobName'), column('jobArgs'), column('tryCount'),
+      time('creationTime'), time('nextTryTime'), time('lastTryTime'), column('isAbandoned'), column('priority'),
+      time('completionTime'), column('extraProperties'), column('concurrencyStamp'),
+    ]);
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const [name, sql] = request.applicationName === null ? ['bj_claim_null', CLAIM_FOR_NULL_APP] : ['bj_claim', CLAIM_FOR_APP];
+    const rows = await this.run(name, sql, [
+      request.applicationName, toUtcText(request.now), request.jobNames, request.limit, toUtcText(request.leaseUntil),
+      request.leaseToken,
+    ]);
+    return rows.map((row) => ({
+      ...toRecord(row),
+      leaseToken: request.leaseToken,
+      previousLeaseExpired: row.PreviousLeaseExpired === true,
+    }));
+  }
+
+  async complete(leaseToken: string, ids: string[]): Promise<number> {
+    return this.count_(await this.pool.query({ name: 'bj_complete', text: COMPLETE, values: [ids, leaseToken] }));
+  }
+
+  async fail(updates: FailedJobUpdate[]): Promise<number> {
+    return this.count_(
+      await this.pool.query({
+        name: 'bj_fail',
+        text: FAIL,
+        values: [
+          updates.map((u) => u.id), updates.map((u) => u.leaseToken),
+          updates.map((u) => (u.nextTryTime ? toUtcText(u.nextTryTime) : null)), updates.map((u) => u.extraProperties),
+          updates.map((u) => u.newStamp),
+        ],
+      }),
+    );
+  }
+
+  async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
+    return this.count_(await this.pool.query({ name: 'bj_extend', text: EXTEND, values: [ids, leaseToken, toUtcText(until)] }));
+  }
+
+  async release(request: ReleaseRequest): Promise<number> {
+    return this.count_(
+      await this.pool.query({
+        name: 'bj_release',
+        text: RELEASE,
+        values: [request.ids, request.leaseToken, toUtcText(request.now), request.newStamp, request.undoTry],
+      }),
+    );
+  }
+
+  async find(id: string): Promise<BackgroundJobRecord | undefined> {
+    const [row] = await this.run('bj_find', FIND, [id]);
+    return row && toRecord(row);
+  }
+
+  async count(applicationName?: string | null): Promise<number> {
+    const rows =
+      applicationName === undefined
+        ? await this.run('bj_count', COUNT_ALL, [])
+        : applicationName === null
+          ? await this.run('bj_count_null', COUNT_FOR_NULL_APP, [])
+          : await this.run('bj_count_app', COUNT_FOR_APP, [applicationName]);
+    return rows[0].n as number;
+  }
+
+  isUnavailable(error: unknown): boolean {
+    const { code, message } = (error ?? {}) as { code?: string; message?: string };
+    if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
+    return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed/i.test(message ?? '');
+  }
+
+  private async run(name: string, text: string, values: unknown[]): Promise<Row[]> {
+    return (await this.pool.query({ name, text, values })).rows as Row[];
+  }
+
+  private count_(result: { rowCount: number | null }): number {
+    return result.rowCount ?? 0;
+  }
+
+  private async inTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      await work(client);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+}
+
+/** One dedicated connection that LISTENs; reconnects with backoff when the server goes away. */
+class PostgresWorkNotifier implements WorkNotifier {
+  private client?: Client;
+  private stopped = false;
+  private retryTimer?: NodeJS.Timeout;
+
+  constructor(private readonly pool: Pool) {}
+
+  async subscribe(onWork: () => void, onStateChange: (connected: boolean, error?: unknown) => void): Promise<void> {
+    this.stopped = false;
+    let delay = 250;
+    const connect = async (): Promise<void> => {
+      const client = new Client((this.pool as unknown as { options: object }).options);
+      client.on('notification', () => onWork());
+      client.on('error', () => undefined);
+      client.on('end', () => {
+        if (this.client !== client || this.stopped) return;
+        this.client = undefined;
+        onStateChange(false);
+        scheduleRetry();
+      });
+      try {
+        await client.connect();
+        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        this.client = client;
+        delay = 250;
+        onStateChange(true);
+        onWork(); // anything enqueued while we were not listening
+      } catch (error) {
+        await client.end().catch(() => undefined);
+        onStateChange(false, error);
+        scheduleRetry();
+      }
+    };
+    const scheduleRetry = () => {
+      if (this.stopped) return;
+      this.retryTimer = setTimeout(() => void connect(), delay);
+      delay = Math.min(delay * 2, 10_000);
+    };
+    await connect();
+  }
+
+  async unsubscribe(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.retryTimer);
+    const client = this.client;
+    this.client = undefined;
+    await client?.end().catch(() => undefined);
+  }
+}
+
+function toRecord(row: Row): BackgroundJobRecord {
+  return {
+    id: row.Id as string,
+    applicationName: (row.ApplicationName as string | null) ?? null,
+    jobName: row.JobName as string,
+    jobArgs: row.JobArgs as string,
+    tryCount: Number(row.TryCount),
+    creationTime: row.CreationTime as Date,
+    nextTryTime: row.NextTryTime as Date,
+    lastTryTime: (row.LastTryTime as Date | null) ?? null,
+    isAbandoned: row.IsAbandoned as boolean,
+    priority: Number(row.Priority),
+    completionTime: (row.CompletionTime as Date | null) ?? null,
+    extraProperties: row.ExtraProperties as string,
+    concurrencyStamp: row.ConcurrencyStamp as string,
+  };
+}

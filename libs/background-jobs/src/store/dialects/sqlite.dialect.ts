@@ -1,0 +1,198 @@
+import type { Database, Statement } from 'better-sqlite3';
+import { BackgroundJobRecord, ClaimedJob, isLeaseStamp } from '../background-job-record';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest } from '../background-job-store';
+import { fromUtcText, toUtcText } from '../sql-time';
+
+/**
+ * SQLite, through better-sqlite3's own handle (TypeORM opens it). SQLite has one writer at a
+ * time, so each write is atomic on its own and a claim is one IMMEDIATE transaction. Times are
+ * UTC text, the way EF Core's SQLite provider stores them, so they compare as strings.
+ */
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobs" (
+  "Id" TEXT NOT NULL CONSTRAINT "PK_AbpBackgroundJobs" PRIMARY KEY,
+  "ApplicationName" TEXT NULL,
+  "JobName" TEXT NOT NULL,
+  "JobArgs" TEXT NOT NULL,
+  "TryCount" INTEGER NOT NULL DEFAULT 0,
+  "CreationTime" TEXT NOT NULL,
+  "NextTryTime" TEXT NOT NULL,
+  "LastTryTime" TEXT NULL,
+  "IsAbandoned" INTEGER NOT NULL DEFAULT 0,
+  "Priority" INTEGER NOT NULL DEFAULT 15,
+  "CompletionTime" TEXT NULL,
+  "ExtraProperties" TEXT NOT NULL,
+  "ConcurrencyStamp" TEXT NOT NULL
+)`;
+
+const NEWER_COLUMNS: Record<string, string> = {
+  ApplicationName: 'ALTER TABLE "AbpBackgroundJobs" ADD COLUMN "ApplicationName" TEXT NULL',
+  CompletionTime: 'ALTER TABLE "AbpBackgroundJobs" ADD COLUMN "CompletionTime" TEXT NULL',
+};
+
+const CREATE_INDEX = `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime"
+  ON "AbpBackgroundJobs" ("ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime")`;
+
+const INSERT = `INSERT INTO "AbpBackgroundJobs" ("Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime",
+  "NextTryTime", "LastTryTime", "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp")
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+const dueRows = (appNameClause: string) => `SELECT "Id", "ConcurrencyStamp" FROM "AbpBackgroundJobs"
+  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
+    AND "JobName" IN (SELECT value FROM json_each(?))
+  ORDER BY "Priority" DESC, "TryCount", "NextTryTime" LIMIT ?`;
+const SELECT_DUE_FOR_APP = dueRows('"ApplicationName" = ?');
+const SELECT_DUE_FOR_NULL_APP = dueRows('"ApplicationName" IS NULL');
+
+const CLAIM = `UPDATE "AbpBackgroundJobs"
+  SET "TryCount" = "TryCount" + 1, "LastTryTime" = ?, "NextTryTime" = ?, "ConcurrencyStamp" = ?
+  WHERE "Id" IN (SELECT value FROM json_each(?)) RETURNING *`;
+
+const COMPLETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
+
+const FAIL = `UPDATE "AbpBackgroundJobs"
+  SET "NextTryTime" = COALESCE(?, "NextTryTime"), "IsAbandoned" = ?, "ExtraProperties" = ?, "ConcurrencyStamp" = ?
+  WHERE "Id" = ? AND "ConcurrencyStamp" = ?`;
+
+const EXTEND = `UPDATE "AbpBackgroundJobs" SET "NextTryTime" = ?
+  WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
+
+const RELEASE = `UPDATE "AbpBackgroundJobs"
+  SET "NextTryTime" = ?, "ConcurrencyStamp" = ?, "TryCount" = CASE WHEN ? THEN MAX("TryCount" - 1, 0) ELSE "TryCount" END
+  WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
+
+const FIND = `SELECT * FROM "AbpBackgroundJobs" WHERE "Id" = ?`;
+const COUNT_ALL = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs"`;
+const COUNT_FOR_APP = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = ?`;
+const COUNT_FOR_NULL_APP = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`;
+
+type Row = Record<string, unknown>;
+
+export class SqliteBackgroundJobStore implements BackgroundJobStore {
+  readonly dialect = 'sqlite';
+  private readonly statements = new Map<string, Statement>();
+
+  constructor(private readonly db: Database) {}
+
+  async migrate(): Promise<void> {
+    this.db
+      .transaction(() => {
+        this.db.exec(CREATE_TABLE);
+        const columns = new Set((this.db.prepare('PRAGMA table_info("AbpBackgroundJobs")').all() as Row[]).map((c) => c.name));
+        for (const [column, ddl] of Object.entries(NEWER_COLUMNS)) if (!columns.has(column)) this.db.exec(ddl);
+        this.db.exec(CREATE_INDEX);
+      })
+      .immediate();
+  }
+
+  async insert(rows: BackgroundJobRecord[]): Promise<void> {
+    const insert = this.statement(INSERT);
+    this.db
+      .transaction(() => {
+        for (const r of rows) {
+          insert.run(
+            r.id, r.applicationName, r.jobName, r.jobArgs, r.tryCount, toUtcText(r.creationTime), toUtcText(r.nextTryTime),
+            r.lastTryTime && toUtcText(r.lastTryTime), r.isAbandoned ? 1 : 0, r.priority,
+            r.completionTime && toUtcText(r.completionTime), r.extraProperties, r.concurrencyStamp,
+          );
+        }
+      })
+      .immediate();
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    const now = toUtcText(request.now);
+    const names = JSON.stringify(request.jobNames);
+    return this.db
+      .transaction(() => {
+        const due = (
+          request.applicationName === null
+            ? this.statement(SELECT_DUE_FOR_NULL_APP).all(now, names, request.limit)
+            : this.statement(SELECT_DUE_FOR_APP).all(request.applicationName, now, names, request.limit)
+        ) as Row[];
+        if (due.length === 0) return [];
+        const expired = new Set(due.filter((r) => isLeaseStamp(r.ConcurrencyStamp as string)).map((r) => r.Id));
+        const ids = JSON.stringify(due.map((r) => r.Id));
+        const claimed = this.statement(CLAIM).all(now, toUtcText(request.leaseUntil), request.leaseToken, ids) as Row[];
+        return claimed.map((row) => ({
+          ...toRecord(row),
+          leaseToken: request.leaseToken,
+          previousLeaseExpired: expired.has(row.Id),
+        }));
+      })
+      .immediate();
+  }
+
+  async complete(leaseToken: string, ids: string[]): Promise<number> {
+    return this.statement(COMPLETE).run(JSON.stringify(ids), leaseToken).changes;
+  }
+
+  async fail(updates: FailedJobUpdate[]): Promise<number> {
+    const fail = this.statement(FAIL);
+    return this.db
+      .transaction(() =>
+        updates.reduce(
+          (n, u) =>
+            n +
+            fail.run(u.nextTryTime && toUtcText(u.nextTryTime), u.nextTryTime ? 0 : 1, u.extraProperties, u.newStamp, u.id, u.leaseToken)
+              .changes,
+          0,
+        ),
+      )
+      .immediate();
+  }
+
+  async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
+    return this.statement(EXTEND).run(toUtcText(until), JSON.stringify(ids), leaseToken).changes;
+  }
+
+  async release(request: ReleaseRequest): Promise<number> {
+    return this.statement(RELEASE).run(
+      toUtcText(request.now), request.newStamp, request.undoTry ? 1 : 0, JSON.stringify(request.ids), request.leaseToken,
+    ).changes;
+  }
+
+  async find(id: string): Promise<BackgroundJobRecord | undefined> {
+    const row = this.statement(FIND).get(id) as Row | undefined;
+    return row && toRecord(row);
+  }
+
+  async count(applicationName?: string | null): Promise<number> {
+    const row = (
+      applicationName === undefined
+        ? this.statement(COUNT_ALL).get()
+        : applicationName === null
+          ? this.statement(COUNT_FOR_NULL_APP).get()
+          : this.statement(COUNT_FOR_APP).get(applicationName)
+    ) as { n: number };
+    return row.n;
+  }
+
+  isUnavailable(error: unknown): boolean {
+    const code = (error as { code?: string })?.code ?? '';
+    return /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY)/.test(code);
+  }
+
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    return statement;
+  }
+}
+
+function toRecord(row: Row): BackgroundJobRecord {
+  return {
+    id: row.Id as string,
+    applicationName: (row.ApplicationName as string | null) ?? null,
+    jobName: row.JobName as string,
+    jobArgs: row.JobArgs as string,
+    tryCount: Number(row.TryCount),
+    creationTime: fromUtcText(row.CreationTime as string)!,
+    nextTryTime: fromUtcText(row.NextTryTime as string)!,
+    lastTryTime: fromUtcText(row.LastTryTime as string | null),
+    isAbandoned: !!row.IsAbandoned,
+    priority: Number(row.Priority),
+    completionTime: fromUtcText(row.CompletionTime as string | null),
+    extraProperties: row.ExtraProperties as string,
+    concurrencyStamp: row.ConcurrencyStamp as string,
+  };
+}

@@ -1,0 +1,296 @@
+import { Logger } from '@nestjs/common';
+import { BackgroundJobWorkerOptions } from '../background-jobs.options';
+import { BackgroundJobStore } from '../store/background-job-store';
+import { ClaimedJob, sortInDequeueOrder } from '../store/background-job-record';
+import { newConcurrencyStamp, newLeaseToken } from '../store/stamps';
+import { nextTryTime } from './backoff';
+import { describeError, withLastError } from './last-error';
+import { JobOutcome, JobRunner, WorkerShutdownError } from './job-runner';
+import { ResultWriter } from './result-writer';
+import { DatabaseHealth } from './database-health';
+
+export interface WorkerSummary {
+  succeeded: number;
+  failed: number;
+  abandoned: number;
+  released: number;
+  /** Results the database refused because the lease had passed to another worker. */
+  refused: number;
+}
+
+/**
+ * The executor loop. It claims due rows of its own job names into a small local queue, runs up to
+ * MaxParallelJobExecutionCount of them at once, writes results in batches, renews the leases of
+ * everything it holds, and on stop releases what it did not finish. It never holds a database
+ * transaction open while a job runs.
+ */
+export class BackgroundJobWorker {
+  private readonly logger = new Logger('BackgroundJobWorker');
+  private readonly held = new Map<string, ClaimedJob>();
+  private queue: ClaimedJob[] = [];
+  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly results: ResultWriter;
+  private readonly health: DatabaseHealth;
+  private readonly summary: WorkerSummary = { succeeded: 0, failed: 0, abandoned: 0, released: 0, refused: 0 };
+  private stopping = false;
+  private loop?: Promise<void>;
+  private sleeper?: () => void;
+  private wakeRequested = false;
+  private moreDue = false;
+  private leaseTimer?: NodeJS.Timeout;
+  private readonly queueSize: number;
+
+  constructor(
+    private readonly store: BackgroundJobStore,
+    private readonly runner: JobRunner,
+    private readonly options: BackgroundJobWorkerOptions,
+    private readonly jobNames: string[],
+  ) {
+    this.queueSize = Math.min(options.maxJobFetchCount, Math.max(4 * options.maxParallelJobExecutionCount, 10));
+    this.health = new DatabaseHealth(this.logger);
+    this.results = new ResultWriter(
+      store,
+      (ids, refused) => this.onResultsWritten(ids, refused),
+      (error) => this.health.failed(error),
+    );
+  }
+
+  get stats(): Readonly<WorkerSummary> & { held: number; running: number } {
+    return { ...this.summary, held: this.held.size, running: this.running.size };
+  }
+
+  async start(): Promise<void> {
+    this.loop = this.claimLoop();
+    const leaseMs = this.options.jobLeaseDuration * 1000;
+    this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(leaseMs / 3, 100));
+    this.leaseTimer.unref();
+    await this.store.notifier?.subscribe(
+      () => this.wake(),
+      (connected, error) => (connected ? this.health.succeeded() : this.health.failed(error ?? new Error('notification connection closed'))),
+    );
+  }
+
+  /** Something may be due now: claim at once if there is room, else as soon as there is. */
+  wake(): void {
+    this.moreDue = true;
+    this.signal();
+  }
+
+  /** Stops claiming, lets running jobs finish within `timeoutMs`, aborts the rest and releases every row still held. */
+  async stop(timeoutMs: number): Promise<WorkerSummary> {
+    this.stopping = true;
+    this.signal();
+    await this.store.notifier?.unsubscribe().catch(() => undefined);
+    await this.loop;
+    await this.releaseQueued();
+    const finished = Promise.all([...this.running.values()].map((r) => r.done));
+    const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
+    if ((await Promise.race([finished, deadline])) === 'timeout') {
+      this.logger.warn(`${this.running.size} job(s) still running after ${timeoutMs} ms; aborting them`);
+      for (const run of this.running.values()) run.controller.abort(new WorkerShutdownError());
+      await finished;
+    }
+    await this.flushResults(5);
+    clearInterval(this.leaseTimer);
+    this.results.dispose();
+    return { ...this.summary };
+  }
+
+  private async claimLoop(): Promise<void> {
+    while (!this.stopping) {
+      const room = this.queueSize - this.held.size;
+      if (room > 0) {
+        const claimed = await this.claim(Math.min(room, this.options.maxJobFetchCount));
+        if (claimed === undefined) {
+          await this.sleep(this.health.retryDelay(this.options.jobPollPeriod));
+          continue;
+        }
+        this.moreDue = claimed === room;
+      }
+      await this.sleep(this.options.jobPollPeriod);
+    }
+  }
+
+  private async claim(limit: number): Promise<number | undefined> {
+    const now = new Date();
+    let claimed: ClaimedJob[];
+    try {
+      claimed = await this.store.claim({
+        applicationName: this.options.applicationName,
+        jobNames: this.jobNames,
+        limit,
+        now,
+        leaseUntil: new Date(now.getTime() + this.options.jobLeaseDuration * 1000),
+        leaseToken: newLeaseToken(),
+      });
+      this.health.succeeded();
+    } catch (error) {
+      this.health.failed(error);
+      return undefined;
+    }
+    for (const job of claimed) this.held.set(job.id, job);
+    this.queue = sortInDequeueOrder(this.queue.concat(claimed));
+    this.pump();
+    return claimed.length;
+  }
+
+  private pump(): void {
+    while (!this.stopping && this.running.size < this.options.maxParallelJobExecutionCount && this.queue.length > 0) {
+      const job = this.queue.shift()!;
+      const controller = new AbortController();
+      const done = this.execute(job, controller).finally(() => {
+        this.running.delete(job.id);
+        this.pump();
+      });
+      this.running.set(job.id, { controller, done });
+    }
+    // Refill early so the next batch is ready when the slots free up.
+    this.refillIfLow();
+  }
+
+  private async execute(job: ClaimedJob, controller: AbortController): Promise<void> {
+    if (job.previousLeaseExpired && this.abandonAfterLostTry(job)) return;
+    let outcome: JobOutcome;
+    try {
+      outcome = await this.runner.run(job, controller);
+    } catch (error) {
+      outcome = { kind: 'failed', error };
+    }
+    this.settle(job, outcome);
+  }
+
+  /**
+   * The worker of the previous claim died holding the row. That try counts as failed; if ABP's
+   * rule would abandon the job after it, abandon it now instead of running it again.
+   */
+  private abandonAfterLostTry(job: ClaimedJob): boolean {
+    const now = new Date();
+    const lostTry = { tryCount: job.tryCount - 1, lastTryTime: now, creationTime: job.creationTime };
+    if (nextTryTime(lostTry, this.options, now) !== null) return false;
+    this.settle(job, { kind: 'failed', error: new Error(`Try ${lostTry.tryCount} was lost: its worker stopped while running it`) }, true);
+    return true;
+  }
+
+  private settle(job: ClaimedJob, outcome: JobOutcome, abandon = false): void {
+    const now = new Date();
+    switch (outcome.kind) {
+      case 'succeeded':
+        this.summary.succeeded++;
+        this.results.complete(job.leaseToken, job.id);
+        return;
+      case 'interrupted':
+        this.queueForRelease(job);
+        return;
+      case 'broken':
+      case 'failed': {
+        const next = outcome.kind === 'broken' || abandon ? null : nextTryTime(job, this.options, now);
+        if (next === null) {
+          this.summary.abandoned++;
+          this.logger.error(`Abandoned job ${job.id} (${job.jobName}) after try ${job.tryCount}: ${describeError(outcome.error)}`);
+        } else {
+          this.summary.failed++;
+          this.logger.warn(`Job ${job.id} (${job.jobName}) failed on try ${job.tryCount}; next try at ${next.toISOString()}: ${describeError(outcome.error)}`);
+        }
+        this.results.fail({
+          id: job.id,
+          leaseToken: job.leaseToken,
+          nextTryTime: next,
+          extraProperties: withLastError(job.extraProperties, outcome.error, job.tryCount, now),
+          newStamp: newConcurrencyStamp(),
+        });
+      }
+    }
+  }
+
+  private onResultsWritten(ids: string[], refused: number): void {
+    for (const id of ids) this.held.delete(id);
+    if (refused > 0) {
+      this.summary.refused += refused;
+      this.logger.warn(`${refused} job result(s) not written: their lease had passed to another worker`);
+    }
+    this.health.succeeded();
+    this.refillIfLow();
+  }
+
+  private interrupted: ClaimedJob[] = [];
+
+  private queueForRelease(job: ClaimedJob): void {
+    this.interrupted.push(job);
+  }
+
+  private async releaseQueued(): Promise<void> {
+    const queued = this.queue;
+    this.queue = [];
+    await this.release(queued, true);
+  }
+
+  /** Gives rows back at once: due now, with a new stamp so this worker's token no longer matches. */
+  private async release(jobs: ClaimedJob[], undoTry: boolean): Promise<void> {
+    const byToken = new Map<string, string[]>();
+    for (const job of jobs) byToken.set(job.leaseToken, [...(byToken.get(job.leaseToken) ?? []), job.id]);
+    for (const [leaseToken, ids] of byToken) {
+      try {
+        this.summary.released += await this.store.release({ leaseToken, ids, now: new Date(), newStamp: newConcurrencyStamp(), undoTry });
+      } catch (error) {
+        this.logger.warn(`Could not release ${ids.length} job(s); they become due when their lease ends: ${describeError(error)}`);
+      }
+      for (const id of ids) this.held.delete(id);
+    }
+  }
+
+  private async flushResults(attempts: number): Promise<void> {
+    await this.release(this.interrupted.splice(0), false);
+    for (let i = 0; i < attempts && this.results.pending > 0; i++) {
+      await this.results.flush();
+      if (this.results.pending > 0) await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+    }
+    if (this.results.pending > 0) {
+      this.logger.warn(`${this.results.pending} job result(s) could not be written; those jobs run again when their lease ends`);
+    }
+  }
+
+  private async renewLeases(): Promise<void> {
+    if (this.held.size === 0) return;
+    const byToken = new Map<string, string[]>();
+    for (const job of this.held.values()) byToken.set(job.leaseToken, [...(byToken.get(job.leaseToken) ?? []), job.id]);
+    const until = new Date(Date.now() + this.options.jobLeaseDuration * 1000);
+    try {
+      for (const [token, ids] of byToken) {
+        const renewed = await this.store.extendLeases(token, ids, until);
+        if (renewed < ids.length) this.logger.warn(`${ids.length - renewed} lease(s) could not be renewed: another worker holds those jobs now`);
+      }
+      this.health.succeeded();
+    } catch (error) {
+      this.health.failed(error);
+    }
+  }
+
+  /** Ends the loop's current sleep, or the next one if it is busy claiming. */
+  private signal(): void {
+    this.wakeRequested = true;
+    const wake = this.sleeper;
+    this.sleeper = undefined;
+    wake?.();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping || this.wakeRequested) {
+      this.wakeRequested = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const finish = () => {
+        clearTimeout(timer);
+        if (this.sleeper === finish) this.sleeper = undefined;
+        this.wakeRequested = false;
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      this.sleeper = finish;
+    });
+  }
+
+  private refillIfLow(): void {
+    if (!this.stopping && this.moreDue && this.held.size <= this.queueSize / 2) this.signal();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './common-shared.module';
+export * from './my-report.job';
+export * from './my-report-job.args';

@@ -1,0 +1,28 @@
+import { ConfigService } from '@nestjs/config';
+import { BackgroundJobWorkerOptions, DatabaseConnection, parseConnectionString } from '@app/background-jobs';
+
+/** Typed views over the validated settings, shared by the web app and the worker. */
+export function databaseConnection(config: ConfigService): DatabaseConnection {
+  try {
+    return parseConnectionString(config.get<string>('ConnectionStrings__AbpBackgroundJobs'), config.get<string>('DatabaseProvider'));
+  } catch (error) {
+    throw new Error(`Invalid settings:\n  ${(error as Error).message}`);
+  }
+}
+
+export function workerOptions(config: ConfigService): BackgroundJobWorkerOptions {
+  const get = <T>(key: string) => config.get<T>(`AbpBackgroundJobWorker__${key}`) as T;
+  return {
+    applicationName: get<string>('ApplicationName') || null,
+    jobPollPeriod: get('JobPollPeriod'),
+    maxJobFetchCount: get('MaxJobFetchCount'),
+    defaultFirstWaitDuration: get('DefaultFirstWaitDuration'),
+    defaultTimeout: get('DefaultTimeout'),
+    defaultWaitFactor: get('DefaultWaitFactor'),
+    maxParallelJobExecutionCount: get('MaxParallelJobExecutionCount'),
+    jobLeaseDuration: get('JobLeaseDuration'),
+    jobExecutionTimeout: get('JobExecutionTimeout'),
+    shutdownTimeout: get('ShutdownTimeout'),
+    jobNames: get<string>('JobNames').split(',').map((n) => n.trim()).filter(Boolean),
+  };
+}

@@ -1,0 +1,42 @@
+import * as Joi from 'joi';
+
+/**
+ * Every setting, named as .NET users name them (`Section__Key`), with its default. Read from the
+ * environment and `.env` by @nestjs/config; a bad value stops the app and names the setting.
+ */
+const seconds = () => Joi.number().min(0);
+export const settingsSchema = Joi.object({
+  ConnectionStrings__AbpBackgroundJobs: Joi.string().allow('').default(''),
+  DatabaseProvider: Joi.string().allow('').valid('', 'Sqlite', 'PostgreSql', 'SqlServer', 'MySql').insensitive().default(''),
+  Database__AutoMigrate: Joi.boolean().default(true),
+
+  AbpBackgroundJobWorker__ApplicationName: Joi.string().max(96).allow('').default(''),
+  AbpBackgroundJobWorker__JobPollPeriod: Joi.number().integer().min(1).default(5000),
+  AbpBackgroundJobWorker__MaxJobFetchCount: Joi.number().integer().min(1).default(1000),
+  AbpBackgroundJobWorker__DefaultFirstWaitDuration: seconds().default(60),
+  AbpBackgroundJobWorker__DefaultTimeout: seconds().default(172800),
+  AbpBackgroundJobWorker__DefaultWaitFactor: Joi.number().greater(0).default(2.0),
+  AbpBackgroundJobWorker__MaxParallelJobExecutionCount: Joi.number().integer().min(1).max(1000).default(1),
+  AbpBackgroundJobWorker__JobLeaseDuration: Joi.number().greater(0).default(60),
+  AbpBackgroundJobWorker__JobExecutionTimeout: seconds().default(3600),
+  AbpBackgroundJobWorker__ShutdownTimeout: seconds().default(25),
+  AbpBackgroundJobWorker__JobNames: Joi.string().allow('').default(''),
+
+  PORT: Joi.number().port().default(3000),
+  Web__Secret: Joi.string().min(16).allow('').default(''),
+  Logging__Level: Joi.string().valid('trace', 'debug', 'info', 'warn', 'error', 'fatal').default('info'),
+  Logging__Format: Joi.string().valid('auto', 'pretty', 'json').default('auto'),
+}).unknown(true);
+
+/** `validate` for ConfigModule: one line per bad setting, naming it and its value. */
+export function validateSettings(env: Record<string, unknown>): Record<string, unknown> {
+  const { error, value } = settingsSchema.validate(env, { abortEarly: false, convert: true });
+  if (error) {
+    const lines = error.details.map((d) => {
+      const key = d.path.join('.');
+      return `  ${key}=${JSON.stringify(env[key])}: ${d.message.replace(/^"[^"]+" /, '')}`;
+    });
+    throw new Error(`Invalid settings:\n${lines.join('\n')}`);
+  }
+  return value as Record<string, unknown>;
+}

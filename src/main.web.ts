@@ -1,0 +1,20 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { ConfigService } from '@nestjs/config';
+import { Logger } from 'nestjs-pino';
+import { WebModule } from './web/web.module';
+import { configureWebApp } from './web/web-app';
+import { closeOnSignals, runMain } from './run-main';
+
+/** The web app: serves the page and enqueues; jobs run in the worker (`node dist/main.worker.js`). */
+runMain('web', async () => {
+  const app = await NestFactory.create<NestExpressApplication>(WebModule, { bodyParser: false, bufferLogs: true, abortOnError: false });
+  app.useLogger(app.get(Logger));
+  closeOnSignals(app);
+  const config = app.get(ConfigService);
+  configureWebApp(app, config);
+  const port = config.get<number>('PORT')!;
+  await app.listen(port);
+  app.get(Logger).log(`Web app listening on http://localhost:${port}`, 'Web');
+});

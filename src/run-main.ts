@@ -1,0 +1,34 @@
+/**
+ * Runs an entrypoint; a start-up failure (a bad setting, no database) prints one clear message
+ * and exits 1 instead of a stack of framework frames.
+ */
+export function runMain(name: string, main: () => Promise<void>): void {
+  main().catch((error: unknown) => {
+    const message = error instanceof Error ? error.message : String(error);
+    process.stderr.write(`${name} failed to start: ${message}\n`);
+    if (process.env.DEBUG_STARTUP && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.exit(1);
+  });
+}
+
+/**
+ * SIGTERM or SIGINT close the app (the worker finishes or releases its jobs first) and exit 0,
+ * as a service manager expects; Nest's own shutdown hooks re-raise the signal instead. A second
+ * signal exits at once.
+ */
+export function closeOnSignals(app: { close(signal?: string): Promise<void> }): void {
+  let closing = false;
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.on(signal, () => {
+      if (closing) process.exit(1);
+      closing = true;
+      app.close(signal).then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`shutdown failed: ${error instanceof Error ? error.message : String(error)}\n`);
+          process.exit(1);
+        },
+      );
+    });
+  }
+}

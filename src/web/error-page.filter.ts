@@ -1,0 +1,48 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { JobArgsTooLargeError, StoreUnavailableError } from '@app/background-jobs';
+import { renderIndex } from './render-index';
+
+const TOO_LARGE = 'The text is too long for one job: shorten it and try again.';
+
+/**
+ * Bad input and outages as a page a person can act on, with the right status code; nothing is
+ * enqueued. The typed text is kept so it is not lost.
+ */
+@Catch()
+export class ErrorPageFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Web');
+
+  catch(error: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    const [status, text] = this.describe(error);
+    if (status >= 500) this.logger.error(`${req.method} ${req.url} -> ${status}: ${error instanceof Error ? error.message : String(error)}`);
+    if (res.headersSent) return;
+    const typed = (req.body as Record<string, unknown> | undefined)?.ReportContent;
+    const reportContent = typeof typed === 'string' && status !== 413 ? typed : undefined;
+    if (req.accepts(['html', 'json']) === 'json') {
+      res.status(status).json({ statusCode: status, message: text });
+      return;
+    }
+    renderIndex(req, res, { alerts: [{ type: status >= 500 ? 'warning' : 'danger', text }], reportContent }, status);
+  }
+
+  private describe(error: unknown): [number, string] {
+    if (error instanceof JobArgsTooLargeError) return [HttpStatus.PAYLOAD_TOO_LARGE, TOO_LARGE];
+    if (error instanceof StoreUnavailableError) {
+      return [HttpStatus.SERVICE_UNAVAILABLE, 'The job database is not reachable right now; nothing was queued. Try again in a moment.'];
+    }
+    if (error instanceof HttpException) {
+      const status = error.getStatus();
+      return [status, status === HttpStatus.NOT_FOUND ? 'There is no such page.' : error.message];
+    }
+    const httpError = error as { status?: number; statusCode?: number; type?: string; message?: string };
+    const status = httpError.statusCode ?? httpError.status;
+    if (status === 413 || httpError.type === 'entity.too.large') return [HttpStatus.PAYLOAD_TOO_LARGE, TOO_LARGE];
+    if (status === 403) return [HttpStatus.FORBIDDEN, httpError.message ?? 'Forbidden'];
+    if (status !== undefined && status >= 400 && status < 500) return [status, httpError.message ?? 'Bad request'];
+    return [HttpStatus.INTERNAL_SERVER_ERROR, 'Something went wrong; nothing was queued.'];
+  }
+}

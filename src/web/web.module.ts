@@ -1,0 +1,14 @@
+import { Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AppCoreModule } from '../config/app-core.module';
+import { IndexController } from './index.controller';
+import { ErrorPageFilter } from './error-page.filter';
+import { HealthController } from './health.controller';
+
+/** The web app: enqueues jobs and never executes them (ABP's IsJobExecutionEnabled = false). */
+@Module({
+  imports: [AppCoreModule.register({ isJobExecutionEnabled: false, httpLogging: false })],
+  controllers: [IndexController, HealthController],
+  providers: [{ provide: APP_FILTER, useClass: ErrorPageFilter }],
+})
+export class WebModule {}
