@@ -77,7 +77,9 @@ export class BackgroundJobManager implements IBackgroundJobManager {
       throw new RangeError(`A background job priority is a whole number from 0 to 255, got ${priority}`);
     }
     const delay = job.delay ?? 0;
-    if (!(delay >= 0)) throw new RangeError(`A background job delay cannot be negative, got ${delay}`);
+    if (!(delay >= 0 && Number.isFinite(delay))) {
+      throw new RangeError(`A background job delay is a finite number of milliseconds, not negative; got ${delay}`);
+    }
     return {
       id: randomUUID(),
       applicationName: this.options.worker.applicationName,

@@ -8,7 +8,9 @@ export function withLastError(extraProperties: string, error: unknown, tryCount:
   let bag: Record<string, unknown>;
   try {
     const parsed: unknown = JSON.parse(extraProperties || '{}');
-    bag = parsed && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { OriginalExtraProperties: parsed };
+    if (parsed === null) bag = {};
+    else if (typeof parsed === 'object' && !Array.isArray(parsed)) bag = parsed as Record<string, unknown>;
+    else bag = { OriginalExtraProperties: parsed };
   } catch {
     bag = { OriginalExtraProperties: extraProperties };
   }
@@ -20,5 +22,13 @@ export function withLastError(extraProperties: string, error: unknown, tryCount:
 
 export function describeError(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
+  // Jobs written in plain JS throw object literals too; "[object Object]" would lose what they say.
+  if (error !== null && typeof error === 'object') {
+    try {
+      return JSON.stringify(error);
+    } catch {
+      return String(error);
+    }
+  }
   return String(error);
 }

@@ -38,6 +38,11 @@ const MIGRATE = [
 
 const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
   "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp"`;
+/**
+ * Named statements list their columns: a prepared `SELECT *` fails with "cached plan must not
+ * change result type" once another process (a newer ABP migration) adds a column to the table.
+ */
+const JOB_COLUMNS = COLUMNS.split(',').map((column) => `job.${column.trim()}`).join(', ');
 
 const INSERT = `WITH inserted AS (
     INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
@@ -56,7 +61,7 @@ const claim = (appNameClause: string) => `WITH due AS (
   UPDATE "AbpBackgroundJobs" AS job
   SET "TryCount" = job."TryCount" + 1, "LastTryTime" = $2, "NextTryTime" = $5, "ConcurrencyStamp" = $6
   FROM due WHERE job."Id" = due."Id"
-  RETURNING job.*, due."ConcurrencyStamp" LIKE 'lease:%' AS "PreviousLeaseExpired"`;
+  RETURNING ${JOB_COLUMNS}, due."ConcurrencyStamp" LIKE 'lease:%' AS "PreviousLeaseExpired"`;
 const CLAIM_FOR_APP = claim('"ApplicationName" = $1');
 const CLAIM_FOR_NULL_APP = claim('"ApplicationName" IS NULL AND $1::varchar IS NULL');
 
@@ -76,7 +81,7 @@ const RELEASE = `UPDATE "AbpBackgroundJobs"
       "TryCount" = CASE WHEN $5::boolean THEN GREATEST("TryCount" - 1, 0) ELSE "TryCount" END
   WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
 
-const FIND = `SELECT * FROM "AbpBackgroundJobs" WHERE "Id" = $1`;
+const FIND = `SELECT ${COLUMNS} FROM "AbpBackgroundJobs" WHERE "Id" = $1`;
 const COUNT_ALL = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs"`;
 const COUNT_FOR_APP = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = $1`;
 const COUNT_FOR_NULL_APP = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`;

@@ -51,7 +51,7 @@ const COMPLETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" IN (SELECT value FR
 
 const FAIL = `UPDATE "AbpBackgroundJobs"
   SET "NextTryTime" = COALESCE(?, "NextTryTime"), "IsAbandoned" = ?, "ExtraProperties" = ?, "ConcurrencyStamp" = ?
-  WHERE "Id" = ? AND "ConcurrencyStamp" = ?`;
+  WHERE "Id" IN (?, ?) AND "ConcurrencyStamp" = ?`;
 
 const EXTEND = `UPDATE "AbpBackgroundJobs" SET "NextTryTime" = ?
   WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
@@ -60,7 +60,7 @@ const RELEASE = `UPDATE "AbpBackgroundJobs"
   SET "NextTryTime" = ?, "ConcurrencyStamp" = ?, "TryCount" = CASE WHEN ? THEN MAX("TryCount" - 1, 0) ELSE "TryCount" END
   WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
 
-const FIND = `SELECT * FROM "AbpBackgroundJobs" WHERE "Id" = ?`;
+const FIND = `SELECT * FROM "AbpBackgroundJobs" WHERE "Id" IN (?, ?)`;
 const COUNT_ALL = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs"`;
 const COUNT_FOR_APP = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = ?`;
 const COUNT_FOR_NULL_APP = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`;
@@ -123,7 +123,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {
-    return this.statement(COMPLETE).run(JSON.stringify(ids), leaseToken).changes;
+    return this.statement(COMPLETE).run(idList(ids), leaseToken).changes;
   }
 
   async fail(updates: FailedJobUpdate[]): Promise<number> {
@@ -133,7 +133,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         updates.reduce(
           (n, u) =>
             n +
-            fail.run(u.nextTryTime && toUtcText(u.nextTryTime), u.nextTryTime ? 0 : 1, u.extraProperties, u.newStamp, u.id, u.leaseToken)
+            fail.run(u.nextTryTime && toUtcText(u.nextTryTime), u.nextTryTime ? 0 : 1, u.extraProperties, u.newStamp, ...bothCases(u.id), u.leaseToken)
               .changes,
           0,
         ),
@@ -142,17 +142,17 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
-    return this.statement(EXTEND).run(toUtcText(until), JSON.stringify(ids), leaseToken).changes;
+    return this.statement(EXTEND).run(toUtcText(until), idList(ids), leaseToken).changes;
   }
 
   async release(request: ReleaseRequest): Promise<number> {
     return this.statement(RELEASE).run(
-      toUtcText(request.now), request.newStamp, request.undoTry ? 1 : 0, JSON.stringify(request.ids), request.leaseToken,
+      toUtcText(request.now), request.newStamp, request.undoTry ? 1 : 0, idList(request.ids), request.leaseToken,
     ).changes;
   }
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
-    const row = this.statement(FIND).get(id) as Row | undefined;
+    const row = this.statement(FIND).get(...bothCases(id)) as Row | undefined;
     return row && toRecord(row);
   }
 
@@ -179,9 +179,21 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   }
 }
 
+/**
+ * EF Core's SQLite provider writes Guids in upper case, this store in lower case (as PostgreSQL
+ * returns uuids); ids are read back in lower case and matched in both, so rows ABP wrote are found.
+ */
+function bothCases(id: string): [string, string] {
+  return [id.toLowerCase(), id.toUpperCase()];
+}
+
+function idList(ids: string[]): string {
+  return JSON.stringify(ids.flatMap(bothCases));
+}
+
 function toRecord(row: Row): BackgroundJobRecord {
   return {
-    id: row.Id as string,
+    id: (row.Id as string).toLowerCase(),
     applicationName: (row.ApplicationName as string | null) ?? null,
     jobName: row.JobName as string,
     jobArgs: row.JobArgs as string,

@@ -1,0 +1,205 @@
+import { Injectable, Scope } from '@nestjs/common';
+import { Test, TestingModule } from '@nestjs/testing';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { createSqliteDatabase, TestDatabase } from '../../../test/support/databases';
+import { AsyncBackgroundJob } from './async-background-job';
+import { IBackgroundJobManager } from './background-job-manager';
+import { BackgroundJobPriority } from './background-job-priority';
+import { BackgroundJobRegistry } from './background-job.registry';
+import { BackgroundJobsModule } from './background-jobs.module';
+import { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
+import { parseConnectionString } from './connection/connection-string';
+import { BackgroundJob } from './decorators/background-job.decorator';
+import { BackgroundJobName } from './decorators/background-job-name.decorator';
+import { DuplicateBackgroundJobError, JobArgsTooLargeError, UndefinedBackgroundJobError } from './errors';
+import { BACKGROUND_JOB_STORE, BackgroundJobStore } from './store/background-job-store';
+
+@BackgroundJobName('Reports.Send')
+class SendReportArgs {
+  constructor(
+    public reportTitle: string,
+    public recipientCount: number,
+  ) {}
+}
+
+class PlainArgs {
+  value?: unknown;
+}
+
+class UnregisteredArgs {}
+
+@Injectable()
+@BackgroundJob(SendReportArgs)
+class SendReportJob extends AsyncBackgroundJob<SendReportArgs> {
+  async execute(): Promise<void> {}
+}
+
+@Injectable({ scope: Scope.TRANSIENT })
+@BackgroundJob(PlainArgs, { timeout: 1500 })
+class PlainJob extends AsyncBackgroundJob<PlainArgs> {
+  async execute(): Promise<void> {}
+}
+
+@Injectable()
+@BackgroundJob(SendReportArgs)
+class SecondSendReportJob extends AsyncBackgroundJob<SendReportArgs> {
+  async execute(): Promise<void> {}
+}
+
+const HEX32 = /^[0-9a-f]{32}$/;
+
+function compile(database: TestDatabase, jobs: Array<new (...args: never[]) => unknown>): Promise<TestingModule> {
+  return Test.createTestingModule({
+    imports: [
+      TypeOrmModule.forRoot(parseConnectionString(database.connectionString).typeorm),
+      BackgroundJobsModule.forRoot({ isJobExecutionEnabled: false, worker: { applicationName: 'unit-app' } }),
+    ],
+    providers: jobs,
+  }).compile();
+}
+
+describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
+  let database: TestDatabase;
+  let app: TestingModule;
+  let manager: IBackgroundJobManager;
+  let store: BackgroundJobStore;
+
+  beforeAll(async () => {
+    database = await createSqliteDatabase();
+    app = await compile(database, [SendReportJob, PlainJob]);
+    await app.init();
+    manager = app.get(IBackgroundJobManager);
+    store = app.get(BACKGROUND_JOB_STORE);
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  describe('explorer', () => {
+    it('registers decorated providers under the args name, or the class name by default', () => {
+      const registry = app.get(BackgroundJobRegistry);
+      expect(registry.jobNames.sort()).toEqual(['PlainArgs', 'Reports.Send']);
+      expect(registry.getByName('Reports.Send')).toMatchObject({ argsType: SendReportArgs, jobTypeName: 'SendReportJob' });
+      expect(registry.getByName('PlainArgs')).toMatchObject({ argsType: PlainArgs, jobTypeName: 'PlainJob', timeout: 1500 });
+    });
+
+    it('resolves singletons once and transient jobs anew', async () => {
+      const registry = app.get(BackgroundJobRegistry);
+      const single = registry.getByName('Reports.Send');
+      expect(await single.resolve()).toBeInstanceOf(SendReportJob);
+      expect(await single.resolve()).toBe(await single.resolve());
+      const transient = registry.getByName('PlainArgs');
+      const [a, b] = [await transient.resolve(), await transient.resolve()];
+      expect(a).toBeInstanceOf(PlainJob);
+      expect(a).not.toBe(b);
+    });
+
+    it('stops start-up when two jobs claim one job name, naming both classes', async () => {
+      const other = await createSqliteDatabase();
+      try {
+        const duplicate = await compile(other, [SendReportJob, SecondSendReportJob]);
+        const started = duplicate.init();
+        await expect(started).rejects.toThrow(DuplicateBackgroundJobError);
+        await expect(started).rejects.toThrow(/SendReportJob and SecondSendReportJob/);
+        await duplicate.close().catch(() => undefined);
+      } finally {
+        await other.drop();
+      }
+    });
+  });
+
+  describe('manager', () => {
+    it("writes ABP's column values for an enqueued job", async () => {
+      const before = Date.now();
+      const id = await manager.enqueue(new SendReportArgs('Q3 figures', 2));
+      const after = Date.now();
+      const row = await store.find(id);
+      expect(row).toMatchObject({
+        id,
+        applicationName: 'unit-app',
+        jobName: 'Reports.Send',
+        jobArgs: '{"reportTitle":"Q3 figures","recipientCount":2}',
+        tryCount: 0,
+        lastTryTime: null,
+        isAbandoned: false,
+        priority: BackgroundJobPriority.Normal,
+        completionTime: null,
+        extraProperties: '{}',
+      });
+      expect(row!.concurrencyStamp).toMatch(HEX32);
+      expect(row!.creationTime.getTime()).toBeGreaterThanOrEqual(before);
+      expect(row!.creationTime.getTime()).toBeLessThanOrEqual(after);
+      expect(row!.nextTryTime).toEqual(row!.creationTime);
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    });
+
+    it('delays NextTryTime and keeps the priority given', async () => {
+      const id = await manager.enqueue(new SendReportArgs('later', 1), { priority: BackgroundJobPriority.High, delay: 90_000 });
+      const row = (await store.find(id))!;
+      expect(row.priority).toBe(25);
+      expect(row.nextTryTime.getTime() - row.creationTime.getTime()).toBe(90_000);
+    });
+
+    it.each([
+      ['a negative delay', { delay: -1 }, /delay/],
+      ['an endless delay', { delay: Infinity }, /delay/],
+      ['a priority beyond a tinyint', { priority: 300 }, /priority/],
+    ])('refuses %s and writes nothing', async (_what, options, message) => {
+      const count = await store.count();
+      await expect(manager.enqueue(new SendReportArgs('x', 1), options)).rejects.toThrow(message);
+      expect(await store.count()).toBe(count);
+    });
+
+    it('refuses JobArgs over 1,048,576 characters and writes nothing', async () => {
+      const count = await store.count();
+      const args = new SendReportArgs('x'.repeat(MAX_JOB_ARGS_LENGTH), 0);
+      await expect(manager.enqueue(args)).rejects.toThrow(JobArgsTooLargeError);
+      expect(await store.count()).toBe(count);
+    });
+
+    it('accepts JobArgs of exactly 1,048,576 characters', async () => {
+      const padding = MAX_JOB_ARGS_LENGTH - JSON.stringify({ value: '' }).length;
+      const id = await manager.enqueueByName('PlainArgs', { value: 'x'.repeat(padding) });
+      expect((await store.find(id))!.jobArgs).toHaveLength(MAX_JOB_ARGS_LENGTH);
+    });
+
+    it('enqueues by name with a plain object', async () => {
+      const id = await manager.enqueueByName('PlainArgs', { value: { nested: [1, 'two'] } });
+      expect(await store.find(id)).toMatchObject({ jobName: 'PlainArgs', jobArgs: '{"value":{"nested":[1,"two"]}}', priority: 15 });
+      await expect(manager.enqueueByName('NoSuchJob', {})).rejects.toThrow(
+        new UndefinedBackgroundJobError('NoSuchJob'),
+      );
+    });
+
+    it('refuses args of a class no job is registered for', async () => {
+      await expect(manager.enqueue(new UnregisteredArgs())).rejects.toThrow(
+        'Undefined background job for the job args type/name: UnregisteredArgs',
+      );
+    });
+
+    it('enqueues many in one call, returning ids in order', async () => {
+      const ids = await manager.enqueueMany([
+        { args: new SendReportArgs('one', 1) },
+        { args: { value: 2 }, jobName: 'PlainArgs', priority: BackgroundJobPriority.Low },
+        { args: new SendReportArgs('three', 3), delay: 1000 },
+      ]);
+      expect(new Set(ids).size).toBe(3);
+      const rows = await Promise.all(ids.map((id) => store.find(id)));
+      expect(rows.map((r) => [r!.jobName, r!.jobArgs, r!.priority])).toEqual([
+        ['Reports.Send', '{"reportTitle":"one","recipientCount":1}', 15],
+        ['PlainArgs', '{"value":2}', 5],
+        ['Reports.Send', '{"reportTitle":"three","recipientCount":3}', 15],
+      ]);
+      expect(await manager.enqueueMany([])).toEqual([]);
+    });
+
+    it('writes none of a batch when one job in it is bad', async () => {
+      const count = await store.count();
+      const batch = manager.enqueueMany([{ args: new SendReportArgs('ok', 1) }, { args: {}, jobName: 'NoSuchJob' }]);
+      await expect(batch).rejects.toThrow(UndefinedBackgroundJobError);
+      expect(await store.count()).toBe(count);
+    });
+  });
+});

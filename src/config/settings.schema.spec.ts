@@ -1,0 +1,38 @@
+import { validateSettings } from './settings.schema';
+
+describe('validateSettings', () => {
+  it('fills the defaults, with ABP’s worker values', () => {
+    const settings = validateSettings({});
+    expect(settings).toMatchObject({
+      ConnectionStrings__AbpBackgroundJobs: '',
+      Database__AutoMigrate: true,
+      AbpBackgroundJobWorker__JobPollPeriod: 5000,
+      AbpBackgroundJobWorker__MaxJobFetchCount: 1000,
+      AbpBackgroundJobWorker__DefaultFirstWaitDuration: 60,
+      AbpBackgroundJobWorker__DefaultTimeout: 172800,
+      AbpBackgroundJobWorker__DefaultWaitFactor: 2,
+      AbpBackgroundJobWorker__MaxParallelJobExecutionCount: 1,
+      PORT: 3000,
+    });
+  });
+
+  it('converts the text the environment gives', () => {
+    const settings = validateSettings({ AbpBackgroundJobWorker__JobPollPeriod: '250', Database__AutoMigrate: 'false', DatabaseProvider: 'postgresql' });
+    expect(settings).toMatchObject({ AbpBackgroundJobWorker__JobPollPeriod: 250, Database__AutoMigrate: false });
+  });
+
+  it('names every bad setting and its value', () => {
+    const attempt = () =>
+      validateSettings({ AbpBackgroundJobWorker__JobPollPeriod: 'often', DatabaseProvider: 'Oracle', PORT: '99999', OTHER: 'kept' });
+    expect(attempt).toThrow(/^Invalid settings:/);
+    expect(attempt).toThrow('AbpBackgroundJobWorker__JobPollPeriod="often": must be a number');
+    expect(attempt).toThrow(/DatabaseProvider="Oracle": must be one of/);
+    expect(attempt).toThrow(/PORT="99999": must be a valid port/);
+  });
+
+  it('refuses an ApplicationName longer than its 96-character column', () => {
+    expect(() => validateSettings({ AbpBackgroundJobWorker__ApplicationName: 'a'.repeat(97) })).toThrow(
+      /AbpBackgroundJobWorker__ApplicationName="a{97}": length must be less than or equal to 96/,
+    );
+  });
+});
