@@ -1,4 +1,4 @@
-import { Injectable, Scope } from '@nestjs/common';
+import { Injectable, Module, Scope } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createSqliteDatabase, TestDatabase } from '../../../test/support/databases';
@@ -104,6 +104,29 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
         await expect(started).rejects.toThrow(DuplicateBackgroundJobError);
         await expect(started).rejects.toThrow(/SendReportJob and SecondSendReportJob/);
         await duplicate.close().catch(() => undefined);
+      } finally {
+        await other.drop();
+      }
+    });
+
+    it('registers a job class once when two modules both provide it', async () => {
+      @Module({ providers: [SendReportJob], exports: [SendReportJob] })
+      class FirstJobsModule {}
+      @Module({ providers: [SendReportJob], exports: [SendReportJob] })
+      class SecondJobsModule {}
+      const other = await createSqliteDatabase();
+      try {
+        const twice = await Test.createTestingModule({
+          imports: [
+            TypeOrmModule.forRoot(parseConnectionString(other.connectionString).typeorm),
+            BackgroundJobsModule.forRoot({ isJobExecutionEnabled: false }),
+            FirstJobsModule,
+            SecondJobsModule,
+          ],
+        }).compile();
+        await twice.init();
+        expect(twice.get(BackgroundJobRegistry).jobNames).toEqual(['Reports.Send']);
+        await twice.close();
       } finally {
         await other.drop();
       }

@@ -17,9 +17,13 @@ export class BackgroundJobExplorer implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
+    const seen = new Set<unknown>();
     for (const wrapper of this.discovery.getProviders()) {
       const metatype = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
       if (!metatype || typeof metatype !== 'function' || wrapper.inject) continue;
+      // The same job class provided by two modules is one job, not a duplicate name.
+      if (seen.has(metatype)) continue;
+      seen.add(metatype);
       const metadata = Reflect.getMetadata(BACKGROUND_JOB_METADATA, metatype) as BackgroundJobMetadata | undefined;
       if (!metadata) continue;
       this.registry.register({
