@@ -1,0 +1,115 @@
+import { BenchProcess, clockMs, sleep, waitUntil } from './support/processes';
+import { jobLineTime } from './job-log';
+import { LatencyProbe, SystemResult, SystemUnderTest } from './system';
+
+export interface MeasureOptions {
+  jobs: number;
+  latencySamples: number;
+  /** Pause between latency samples. */
+  latencyPauseMs: number;
+  /** Give up on a burn-down after this long. */
+  burnDownTimeoutMs: number;
+  log: (message: string) => void;
+}
+
+const POLL_MS = 20;
+
+/**
+ * The same procedure for every system, each on its own fresh database:
+ * 1. enqueue rate: the batch call with nothing consuming, then the jobs are deleted;
+ * 2. burn-down: start the consumer and wait until it is idle, one batch insert of N due jobs,
+ *    clock from the insert's return until the store holds no waiting or running job (polled every 20 ms);
+ * 3. peak RSS of the consumer process (VmHWM) right after the burn-down;
+ * 4. latency (where the system has it): enqueue one job, read its start time from the consumer's
+ *    JSON log line `time`, sequentially with a short pause.
+ */
+export async function measure(sut: SystemUnderTest, options: MeasureOptions): Promise<SystemResult[]> {
+  const { jobs, log } = options;
+  const result: SystemResult = { system: sut.system, store: sut.store, jobs };
+  const results = [result];
+  let consumer: BenchProcess | undefined;
+  try {
+    await sut.prepare();
+
+    let started = clockMs();
+    await (sut.enqueueForRate ?? sut.enqueueBatch).call(sut, contents(jobs, 'enqueue'));
+    result.enqueueJobsPerSec = jobs / ((clockMs() - started) / 1000);
+    await sut.clear();
+    if (sut.singleEnqueueRate) {
+      const count = Math.min(1000, jobs);
+      results.push({ system: `${sut.system}: enqueue() one at a time`, store: sut.store, jobs: count, enqueueJobsPerSec: await sut.singleEnqueueRate(count) });
+    }
+
+    consumer = await sut.startConsumer();
+    consumer.jobLines = 0;
+    await sut.enqueueBatch(contents(jobs, 'burn'));
+    started = clockMs();
+    let left = jobs;
+    const done = await waitUntil(async () => (left = await sut.remaining()) === 0, options.burnDownTimeoutMs, POLL_MS);
+    const elapsed = clockMs() - started;
+    if (!done) throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
+    result.burnDownMs = Math.round(elapsed);
+    result.burnDownJobsPerSec = jobs / (elapsed / 1000);
+    result.peakRssMiB = consumer.peakRssMiB();
+    const c = consumer;
+    await waitUntil(() => c.jobLines >= jobs, 1000, 10); // the last lines may still be in the pipe
+    result.jobLinesSeen = consumer.jobLines;
+    log(`  burn-down ${result.burnDownMs} ms, ${Math.round(result.burnDownJobsPerSec)} jobs/s, ${consumer.jobLines} job lines, peak RSS ${result.peakRssMiB} MiB`);
+
+    const probes = options.latencySamples > 0 ? (sut.latencyProbes?.() ?? []) : [];
+    for (const [index, probe] of probes.entries()) {
+      const row: SystemResult = index === 0 ? result : { system: `${sut.system}: ${probe.label}`, store: sut.store, jobs: options.latencySamples };
+      if (index > 0) results.push(row);
+      const latencies = await measureLatency(probe, consumer, options);
+      row.latencyOf = probe.label;
+      row.latencySamples = latencies.length;
+      row.latencyP50Ms = percentile(latencies, 50);
+      row.latencyP95Ms = percentile(latencies, 95);
+      log(`  latency (${probe.label}) p50 ${row.latencyP50Ms.toFixed(1)} ms, p95 ${row.latencyP95Ms.toFixed(1)} ms over ${latencies.length}`);
+    }
+  } catch (error) {
+    result.error = error instanceof Error ? error.message : String(error);
+    log(`  FAILED: ${result.error}`);
+  } finally {
+    await consumer?.stop().catch(() => undefined);
+    await sut.dispose().catch((error: unknown) => log(`  dispose failed: ${String(error)}`));
+  }
+  return results;
+}
+
+async function measureLatency(probe: LatencyProbe, consumer: BenchProcess, options: MeasureOptions): Promise<number[]> {
+  const latencies: number[] = [];
+  const run = Date.now().toString(36);
+  for (let i = 0; i < options.latencySamples; i++) {
+    const content = `lat-${run}-${i}`;
+    let unwatch = () => {};
+    let timer: NodeJS.Timeout | undefined;
+    const startedAt = new Promise<number>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error(`job ${content} did not start within 10 s`)), 10_000);
+      unwatch = consumer.watch((line) => {
+        const time = jobLineTime(line, content);
+        if (time !== undefined) resolve(time);
+      });
+    });
+    startedAt.catch(() => undefined); // awaited below; never an unhandled rejection
+    try {
+      const sent = await probe.enqueue(content);
+      latencies.push((await startedAt) - sent);
+    } finally {
+      clearTimeout(timer);
+      unwatch();
+    }
+    await sleep(options.latencyPauseMs);
+  }
+  return latencies;
+}
+
+function contents(count: number, tag: string): string[] {
+  return Array.from({ length: count }, (_, i) => `${tag}-${i}`);
+}
+
+/** Nearest-rank percentile. */
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}

@@ -1,0 +1,67 @@
+/**
+ * `npm run bench`: our worker beside graphile-worker, pg-boss and BullMQ, measured the same way
+ * (see measure.ts). BENCH_JOBS sets N (default 20000); BENCH_ONLY=ours,graphile,... picks systems.
+ * Prints one table and writes bench/results/latest.json. Not part of `npm test`.
+ */
+import { cleanUpOnSignals, runCleanups } from './support/cleanup';
+import { RESULTS_FILE } from './support/paths';
+import { measure } from './measure';
+import { OursSystem } from './ours';
+import { BullmqSystem } from './peers/bullmq';
+import { GraphileSystem } from './peers/graphile';
+import { PgBossSystem } from './peers/pg-boss';
+import { addRatios, formatTable, writeJson } from './report';
+import { SystemResult, SystemUnderTest } from './system';
+
+function systems(): Array<{ key: string; make: () => SystemUnderTest; latency?: boolean }> {
+  return [
+    { key: 'graphile', make: () => new GraphileSystem({ concurrency: 24, batched: true }) },
+    { key: 'graphile', make: () => new GraphileSystem({ concurrency: 10, batched: false }), latency: true },
+    { key: 'ours', make: () => new OursSystem({ store: 'PostgreSQL', parallel: 24 }), latency: true },
+    { key: 'ours-sqlite', make: () => new OursSystem({ store: 'SQLite', parallel: 24, pollPeriodMs: 500 }) },
+    { key: 'pg-boss', make: () => new PgBossSystem({ workers: 4, batchSize: 1000, pollingIntervalSeconds: 0.5 }) },
+    { key: 'bullmq', make: () => new BullmqSystem({ concurrency: 10 }) },
+    { key: 'bullmq', make: () => new BullmqSystem({ concurrency: 50 }) },
+  ];
+}
+
+async function main(): Promise<void> {
+  cleanUpOnSignals();
+  const jobs = Number(process.env.BENCH_JOBS ?? 20_000);
+  if (!Number.isInteger(jobs) || jobs <= 0) throw new Error(`BENCH_JOBS must be a positive whole number, got ${process.env.BENCH_JOBS}`);
+  const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const latencySamples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
+  const log = (message: string) => process.stderr.write(`${message}\n`);
+  const startedAt = new Date();
+  const results: SystemResult[] = [];
+  try {
+    for (const entry of systems()) {
+      if (only.length > 0 && !only.includes(entry.key)) continue;
+      const sut = entry.make();
+      log(`${sut.system} (${sut.store}), ${jobs} jobs`);
+      results.push(
+        ...(await measure(sut, {
+          jobs,
+          latencySamples: entry.latency ? latencySamples : 0,
+          latencyPauseMs: 20,
+          burnDownTimeoutMs: Math.max(60_000, jobs * 5),
+          log,
+        })),
+      );
+    }
+  } finally {
+    await runCleanups();
+  }
+  addRatios(results);
+  const table = formatTable(results);
+  process.stdout.write(`\n${jobs} jobs, each writing one JSON log line; ${process.version}\n${table}\n`);
+  writeJson(RESULTS_FILE, jobs, results, startedAt, Date.now() - startedAt.getTime());
+  process.stdout.write(`written to ${RESULTS_FILE}\n`);
+  if (results.some((r) => r.error)) process.exitCode = 1;
+}
+
+main().catch(async (error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  await runCleanups();
+  process.exit(1);
+});

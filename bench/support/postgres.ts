@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { Client } from 'pg';
+import { onCleanup } from './cleanup';
+
+export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgresql://root@127.0.0.1:5432/postgres';
+
+export interface BenchDatabase {
+  name: string;
+  url: string;
+  drop(): Promise<void>;
+}
+
+/** A fresh database, dropped (connections and all) at cleanup or when `drop` is called. */
+export async function createDatabase(prefix: string): Promise<BenchDatabase> {
+  const name = `bench_${prefix}_${Date.now().toString(36)}_${randomBytes(2).toString('hex')}`;
+  await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
+  const url = new URL(PG_ADMIN_URL);
+  url.pathname = `/${name}`;
+  const drop = onCleanup(`drop database ${name}`, () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined));
+  return { name, url: url.toString(), drop };
+}
+
+export async function withAdmin<T>(work: (client: Client) => Promise<T>): Promise<T> {
+  return withClient(PG_ADMIN_URL, work);
+}
+
+export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A connection kept open for the whole of a measurement (counting rows, enqueueing). */
+export async function openClient(url: string): Promise<Client> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  onCleanup('close pg client', () => client.end().catch(() => undefined));
+  return client;
+}
+
+/** Whether some session of `database` is LISTENing (a worker's notification connection is up). */
+export async function hasListener(database: string): Promise<boolean> {
+  return withAdmin(async (c) => {
+    const { rows } = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN %'`, [database]);
+    return rows[0].n > 0;
+  });
+}
