@@ -1,0 +1,106 @@
+import { execFileSync } from 'node:child_process';
+import { executionsById, killAll, startWorkers, WorkerProcess } from './support/worker-process';
+import { insertJobs, jobRow, openScaleDatabase, remainingRows, ScaleDatabase, scaleBackends } from './support/scale-database';
+import { waitFor } from './support/wait';
+import { report } from './support/report';
+
+jest.setTimeout(120_000);
+
+const JOBS = 1500;
+const PG_CLUSTER = process.env.PG_CLUSTER_VERSION ?? '15';
+
+/**
+ * Restarts the machine's PostgreSQL under the workers. Run only under /tmp/dist.lock (the scale
+ * command holds it), so no other helper's test sees the outage.
+ */
+function postgresCluster(action: 'restart' | 'stop' | 'start'): void {
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', PG_CLUSTER, 'main', action], { stdio: 'pipe', timeout: 60_000 });
+}
+
+function postgresIsUp(): boolean {
+  try {
+    execFileSync('pg_isready', ['-h', '127.0.0.1', '-p', '5432', '-q'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const postgres = scaleBackends.filter((b) => b.name === 'postgres');
+
+describe.each(postgres.map((b) => [b.name, b] as const))('%s: the server restarts in the middle of a run', (name, backend) => {
+  let database: ScaleDatabase;
+  let workers: WorkerProcess[] = [];
+
+  beforeEach(async () => {
+    database = await openScaleDatabase(backend);
+  });
+
+  afterEach(async () => {
+    await killAll(workers);
+    if (!postgresIsUp()) postgresCluster('start');
+    await database.dispose();
+  });
+
+  it('logs the outage once each way, recovers, and runs every job', async () => {
+    const ids = await insertJobs(database.store, Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { ms: 20, n: i })));
+    workers = await startWorkers(2, database.db.connectionString, { MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
+    const started = () => executionsById(workers).size;
+    await waitFor('the run to be under way', () => started() >= 100, 30_000, 10);
+
+    const before = started();
+    const restartAt = Date.now();
+    postgresCluster('restart');
+    const restartMs = Date.now() - restartAt;
+
+    // The test's own pool lost its connections too; a failed count just means "not yet".
+    const count = () => database.store.count().catch(() => -1);
+    await waitFor('the table to empty', async () => (await count()) === 0, 90_000, 200);
+    const recoveredMs = Date.now() - restartAt;
+    const exits = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+
+    const counts = executionsById(workers);
+    const lost = workers.map((w) => w.linesMatching((l) => l.msg.startsWith('Lost the database')).length);
+    const back = workers.map((w) => w.linesMatching((l) => l.msg.startsWith('The database is back')).length);
+    const duplicates = [...counts.values()].filter((n) => n > 1).length;
+    report(`database-restart ${name}`, { jobs: JOBS, workers: 2, startedBeforeRestart: before, restartMs, recoveredMs, lost, back, duplicates });
+
+    expect(exits).toEqual(workers.map(() => ({ code: 0, signal: null })));
+    expect(lost).toEqual([1, 1]);
+    expect(back).toEqual([1, 1]);
+    expect(ids.filter((id) => !counts.has(id))).toEqual([]);
+    expect(await remainingRows(database)).toEqual([]);
+  });
+
+  it('exits 0 on SIGTERM while the server is down, and its rows run elsewhere once it is back', async () => {
+    const ids = await insertJobs(database.store, Array.from({ length: 8 }, (_, i) => jobRow('FixtureSleep', { ms: 1500, n: i })));
+    const first = new WorkerProcess(database.db.connectionString, { MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200, ShutdownTimeout: 1 });
+    workers = [first];
+    await first.ready();
+    await waitFor('four jobs to start', () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4, 10_000, 10);
+
+    postgresCluster('stop');
+    const termAt = Date.now();
+    let exit;
+    try {
+      exit = await first.stop('SIGTERM', 30_000);
+    } finally {
+      postgresCluster('start');
+    }
+    const shutdownMs = Date.now() - termAt;
+
+    const second = new WorkerProcess(database.db.connectionString, { MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
+    workers.push(second);
+    await second.ready();
+    const count = () => database.store.count().catch(() => -1);
+    await waitFor('the table to empty', async () => (await count()) === 0, 30_000, 200);
+    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    const counts = executionsById(workers);
+    report(`sigterm-while-down ${name}`, { shutdownMs, exit, stopped: first.linesMatching((l) => l.msg.startsWith('Worker stopped'))[0]?.msg });
+
+    expect(exit).toEqual({ code: 0, signal: null });
+    // ShutdownTimeout, then a bounded retry of the writes the database could not take.
+    expect(shutdownMs).toBeLessThan(10_000);
+    expect(ids.filter((id) => !counts.has(id))).toEqual([]);
+  });
+});

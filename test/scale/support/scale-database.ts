@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { BackgroundJobRecord, BackgroundJobStore } from '@app/background-jobs';
+import { backends, Backend } from '../../support/backends';
+import { TestDatabase } from '../../support/databases';
+import { openStore } from '../../support/open-store';
+
+/** The multi-process tests run on the two databases a worker fleet is tested on here; the others get the store-level suites. */
+export const scaleBackends: Backend[] = backends.filter((b) => b.available && (b.name === 'sqlite' || b.name === 'postgres'));
+
+/** A fresh database with the table created, and the store the test reads and writes it through. */
+export interface ScaleDatabase {
+  db: TestDatabase;
+  store: BackgroundJobStore;
+  dataSource: DataSource;
+  dispose(): Promise<void>;
+}
+
+export async function openScaleDatabase(backend: Backend): Promise<ScaleDatabase> {
+  const db = await backend.create();
+  const { store, dataSource, close } = await openStore(db.connectionString, backend.provider);
+  await store.migrate();
+  return {
+    db,
+    store,
+    dataSource,
+    dispose: async () => {
+      await close().catch(() => undefined);
+      await db.drop();
+    },
+  };
+}
+
+/** A row as the manager writes it (ApplicationName NULL, due now unless `overrides` say otherwise). */
+export function jobRow(jobName: string, args: object, overrides: Partial<BackgroundJobRecord> = {}): BackgroundJobRecord {
+  const now = new Date();
+  return {
+    id: randomUUID(),
+    applicationName: null,
+    jobName,
+    jobArgs: JSON.stringify(args),
+    tryCount: 0,
+    creationTime: now,
+    nextTryTime: now,
+    lastTryTime: null,
+    isAbandoned: false,
+    priority: 15,
+    completionTime: null,
+    extraProperties: '{}',
+    concurrencyStamp: randomUUID().replace(/-/g, ''),
+    ...overrides,
+  };
+}
+
+/** Inserts in batches, as one enqueueMany per batch would. */
+export async function insertJobs(store: BackgroundJobStore, rows: BackgroundJobRecord[], batch = 500): Promise<string[]> {
+  for (let i = 0; i < rows.length; i += batch) await store.insert(rows.slice(i, i + batch));
+  return rows.map((r) => r.id);
+}
+
+/** Every row still in the table, read through the store (a handful of rows at most by then). */
+export async function remainingRows(database: ScaleDatabase): Promise<BackgroundJobRecord[]> {
+  const ids = (await database.dataSource.query(`SELECT "Id" FROM "AbpBackgroundJobs"`)) as Array<{ Id: string }>;
+  const rows = await Promise.all(ids.map((r) => database.store.find(r.Id)));
+  return rows.filter((r): r is BackgroundJobRecord => r !== undefined);
+}
