@@ -1,4 +1,6 @@
 import { createPostgresDatabase, createSqliteDatabase, TestDatabase } from './databases';
+import { createMssqlDatabase, MSSQL_CONNECTION_STRING } from './mssql-database';
+import { createMysqlDatabase } from './mysql-database';
 
 /**
  * The databases every store-level suite runs against, unchanged. A backend whose server is
@@ -15,4 +17,11 @@ export interface Backend {
 export const backends: Backend[] = [
   { name: 'sqlite', available: true, create: createSqliteDatabase },
   { name: 'postgres', available: true, create: createPostgresDatabase },
+  { name: 'mariadb', available: true, create: createMysqlDatabase },
+  {
+    name: 'mssql',
+    available: MSSQL_CONNECTION_STRING !== undefined,
+    skipReason: 'set MSSQL_CONNECTION_STRING (e.g. "Server=localhost,1433;User Id=sa;Password=...;TrustServerCertificate=True") to run against SQL Server',
+    create: createMssqlDatabase,
+  },
 ];

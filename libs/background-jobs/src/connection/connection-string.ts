@@ -3,6 +3,11 @@ import { dirname, resolve } from 'node:path';
 import type { DataSourceOptions } from 'typeorm';
 import { BackgroundJobRecordEntity } from '../entities/background-job-record.entity';
 import { PG_UTC_TYPES } from '../store/dialects/postgres.dialect';
+import { parseKeyValues, redact } from './key-values';
+import { mysqlConnection } from './mysql-connection';
+import { sqlServerConnection } from './sqlserver-connection';
+
+export { parseKeyValues } from './key-values';
 
 export type DatabaseProvider = 'sqlite' | 'postgres' | 'sqlserver' | 'mysql';
 
@@ -28,7 +33,9 @@ const PROVIDER_NAMES: Record<string, DatabaseProvider> = {
 
 const WORKING_FORMS =
   'an empty value (SQLite file data/background-jobs.db), "Data Source=<file>" (SQLite), ' +
-  'a postgres:// or postgresql:// URL, or "Host=...;Port=...;Database=...;Username=...;Password=..." (PostgreSQL)';
+  'a postgres:// or postgresql:// URL or "Host=...;Port=...;Database=...;Username=...;Password=..." (PostgreSQL), ' +
+  'an mssql:// URL or "Server=host,1433;Database=...;User Id=...;Password=...;TrustServerCertificate=True" (SQL Server), ' +
+  'a mysql:// or mariadb:// URL, or "Server=...;Port=3306;Database=...;User=...;Password=..." with DatabaseProvider=MySql (MySQL/MariaDB)';
 
 /**
  * Reads the connection string `ConnectionStrings__AbpBackgroundJobs` as .NET users write it and
@@ -42,11 +49,10 @@ export function parseConnectionString(value: string | undefined, providerSetting
       return sqlite(text);
     case 'postgres':
       return postgres(text);
-    default:
-      throw new Error(
-        `ConnectionStrings__AbpBackgroundJobs: ${provider === 'sqlserver' ? 'SQL Server' : 'MySQL/MariaDB'} is not supported yet. ` +
-          `Use ${WORKING_FORMS}.`,
-      );
+    case 'sqlserver':
+      return sqlServerConnection(text);
+    case 'mysql':
+      return mysqlConnection(text);
   }
 }
 
@@ -69,21 +75,20 @@ function detectProvider(text: string): DatabaseProvider {
   }
   const keys = new Set(Object.keys(parseKeyValues(text)));
   if (keys.has('host')) return 'postgres';
-  if (keys.has('server') || keys.has('initial catalog') || keys.has('address') || keys.has('addr')) return 'sqlserver';
+  // "Data Source" names a SQLite file too; SqlClient's other keywords tell a SQL Server string apart.
+  const sqlServerOnly = ['initial catalog', 'database', 'user id', 'uid', 'trusted_connection', 'integrated security', 'encrypt', 'trustservercertificate'];
+  if (keys.has('server') || keys.has('address') || keys.has('addr') || sqlServerOnly.some((k) => keys.has(k))) {
+    // SqlClient has no Port keyword (SQL Server takes Server=host,port): this is MySqlConnector's form.
+    if (keys.has('port')) {
+      throw new Error(
+        `ConnectionStrings__AbpBackgroundJobs: "${redact(text)}" has Server and Port, as MySqlConnector's strings do; ` +
+          'set DatabaseProvider=MySql for MySQL/MariaDB, or write Server=host,port for SQL Server.',
+      );
+    }
+    return 'sqlserver';
+  }
   if (keys.has('data source') || keys.has('datasource') || keys.has('filename')) return 'sqlite';
   throw new Error(`ConnectionStrings__AbpBackgroundJobs: cannot tell the database from "${redact(text)}". Use ${WORKING_FORMS}.`);
-}
-
-/** `Key=Value;Key2="quoted;value"` with keys lower-cased, as ADO.NET reads them. */
-export function parseKeyValues(text: string): Record<string, string> {
-  const result: Record<string, string> = {};
-  const pattern = /\s*([^=;]+?)\s*=\s*("((?:[^"]|"")*)"|'((?:[^']|'')*)'|[^;]*)\s*(?:;|$)/g;
-  let match: RegExpExecArray | null;
-  while ((match = pattern.exec(text)) !== null && match[0] !== '') {
-    const raw = match[3] !== undefined ? match[3].replace(/""/g, '"') : match[4] !== undefined ? match[4].replace(/''/g, "'") : match[2].trim();
-    result[match[1].toLowerCase()] = raw;
-  }
-  return result;
 }
 
 function sqlite(text: string): DatabaseConnection {
@@ -139,8 +144,4 @@ function postgres(text: string): DatabaseConnection {
       extra: { ...common.extra, max: Number(kv['maximum pool size'] ?? 10) },
     },
   };
-}
-
-function redact(text: string): string {
-  return text.replace(/(password|pwd)\s*=\s*[^;]*/gi, '$1=***');
 }

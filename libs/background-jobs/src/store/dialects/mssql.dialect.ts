@@ -1,0 +1,273 @@
+import { BackgroundJobRecord, ClaimedJob } from '../background-job-record';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest } from '../background-job-store';
+import { toUtcText } from '../sql-time';
+import { chunk, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
+import { SqlParam, SqlRunner } from './mssql-runner';
+
+/**
+ * SQL Server 2016+, through the mssql pool TypeORM opens (tedious with useUTC: datetime2 columns
+ * hold UTC). The table is the one ABP's EF Core migrations make. Lists travel as one JSON
+ * parameter read with OPENJSON, so every statement has one fixed text whatever the list length
+ * (and stays under the 2,100-parameter limit). Claims and writes touch at most 1,000 rows per
+ * statement: SQL Server escalates a statement's row locks to a table lock at 5,000.
+ */
+export const MAX_CLAIM_ROWS = 1000;
+
+const DEQUEUE_INDEX = `CREATE INDEX [IX_AbpBackgroundJobs_Dequeue] ON [AbpBackgroundJobs]
+  ([ApplicationName], [CompletionTime], [IsAbandoned], [Priority] DESC, [TryCount], [NextTryTime]) INCLUDE ([JobName], [ConcurrencyStamp])`;
+
+/**
+ * One batch, one transaction: the applock (owned by the transaction) serialises concurrent
+ * migrations across processes and is released by the COMMIT. Statements on columns or indexes
+ * that may be created in this same batch run through EXEC, so the batch compiles on an old table.
+ */
+export const MIGRATE = `SET XACT_ABORT ON;
+IF (SELECT [compatibility_level] FROM sys.databases WHERE [database_id] = DB_ID()) < 130
+  THROW 50001, N'AbpBackgroundJobs needs database compatibility level 130 (SQL Server 2016) or higher for OPENJSON. Run: ALTER DATABASE CURRENT SET COMPATIBILITY_LEVEL = 130', 1;
+BEGIN TRANSACTION;
+DECLARE @lock int;
+EXEC @lock = sp_getapplock @Resource = N'AbpBackgroundJobs.migrate', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
+IF @lock < 0
+  THROW 50002, N'Timed out after 60 s waiting for another process to finish migrating AbpBackgroundJobs', 1;
+IF OBJECT_ID(N'[AbpBackgroundJobs]', N'U') IS NULL
+  CREATE TABLE [AbpBackgroundJobs] (
+    [Id] uniqueidentifier NOT NULL,
+    [ApplicationName] nvarchar(96) NULL,
+    [JobName] nvarchar(128) NOT NULL,
+    [JobArgs] nvarchar(max) NOT NULL,
+    [TryCount] smallint NOT NULL DEFAULT CAST(0 AS smallint),
+    [CreationTime] datetime2 NOT NULL,
+    [NextTryTime] datetime2 NOT NULL,
+    [LastTryTime] datetime2 NULL,
+    [IsAbandoned] bit NOT NULL DEFAULT CAST(0 AS bit),
+    [Priority] tinyint NOT NULL DEFAULT CAST(15 AS tinyint),
+    [CompletionTime] datetime2 NULL,
+    [ExtraProperties] nvarchar(max) NOT NULL,
+    [ConcurrencyStamp] nvarchar(40) NOT NULL,
+    CONSTRAINT [PK_AbpBackgroundJobs] PRIMARY KEY ([Id])
+  );
+IF COL_LENGTH(N'[AbpBackgroundJobs]', N'ApplicationName') IS NULL
+  EXEC(N'ALTER TABLE [AbpBackgroundJobs] ADD [ApplicationName] nvarchar(96) NULL');
+IF COL_LENGTH(N'[AbpBackgroundJobs]', N'CompletionTime') IS NULL
+  EXEC(N'ALTER TABLE [AbpBackgroundJobs] ADD [CompletionTime] datetime2 NULL');
+IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime', 'IndexID') IS NULL
+  EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime] ON [AbpBackgroundJobs] ([ApplicationName], [CompletionTime], [IsAbandoned], [NextTryTime])');
+IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_Dequeue', 'IndexID') IS NULL
+  EXEC(N'${DEQUEUE_INDEX}');
+COMMIT TRANSACTION;`;
+
+const COLUMNS = `[Id], [ApplicationName], [JobName], [JobArgs], [TryCount], [CreationTime], [NextTryTime], [LastTryTime],
+  [IsAbandoned], [Priority], [CompletionTime], [ExtraProperties], [ConcurrencyStamp]`;
+
+export const INSERT = `INSERT INTO [AbpBackgroundJobs] WITH (ROWLOCK) (${COLUMNS})
+SELECT ${COLUMNS} FROM OPENJSON(@rows) WITH (
+  [Id] uniqueidentifier '$.id', [ApplicationName] nvarchar(96) '$.applicationName', [JobName] nvarchar(128) '$.jobName',
+  [JobArgs] nvarchar(max) '$.jobArgs', [TryCount] smallint '$.tryCount', [CreationTime] datetime2 '$.creationTime',
+  [NextTryTime] datetime2 '$.nextTryTime', [LastTryTime] datetime2 '$.lastTryTime', [IsAbandoned] bit '$.isAbandoned',
+  [Priority] tinyint '$.priority', [CompletionTime] datetime2 '$.completionTime', [ExtraProperties] nvarchar(max) '$.extraProperties',
+  [ConcurrencyStamp] nvarchar(40) '$.concurrencyStamp')`;
+
+/**
+ * TOP with ORDER BY only in a SELECT, so the CTE picks the rows and the UPDATE goes through it.
+ * UPDLOCK+ROWLOCK hold just the picked rows, READPAST skips rows other claims hold, and
+ * READCOMMITTEDLOCK keeps READPAST working where READ_COMMITTED_SNAPSHOT is on.
+ */
+const claim = (appNameClause: string) => `WITH [due] AS (
+  SELECT TOP (@limit) * FROM [AbpBackgroundJobs] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
+  WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
+    AND [JobName] IN (SELECT [name] FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$'))
+  ORDER BY [Priority] DESC, [TryCount], [NextTryTime])
+UPDATE [due]
+SET [TryCount] = [TryCount] + 1, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
+OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'lease:%' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];`;
+export const CLAIM_FOR_APP = claim('[ApplicationName] = @applicationName');
+export const CLAIM_FOR_NULL_APP = claim('[ApplicationName] IS NULL');
+
+const IDS = `[Id] IN (SELECT [Id] FROM OPENJSON(@ids) WITH ([Id] uniqueidentifier '$'))`;
+
+export const COMPLETE = `DELETE FROM [AbpBackgroundJobs] WITH (ROWLOCK) WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
+
+export const FAIL = `UPDATE [job]
+SET [NextTryTime] = COALESCE([failed].[NextTryTime], [job].[NextTryTime]),
+    [IsAbandoned] = CASE WHEN [failed].[NextTryTime] IS NULL THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END,
+    [ExtraProperties] = [failed].[ExtraProperties], [ConcurrencyStamp] = [failed].[NewStamp]
+FROM [AbpBackgroundJobs] AS [job] WITH (ROWLOCK)
+INNER JOIN OPENJSON(@failures) WITH (
+  [Id] uniqueidentifier '$.id', [LeaseToken] nvarchar(40) '$.leaseToken', [NextTryTime] datetime2 '$.nextTryTime',
+  [ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [failed]
+  ON [job].[Id] = [failed].[Id] AND [job].[ConcurrencyStamp] = [failed].[LeaseToken];`;
+
+export const EXTEND = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @until WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
+
+export const RELEASE = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK)
+SET [NextTryTime] = @now, [ConcurrencyStamp] = @newStamp,
+    [TryCount] = CASE WHEN @undoTry = 1 AND [TryCount] > 0 THEN [TryCount] - 1 ELSE [TryCount] END
+WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
+
+export const FIND = 'SELECT * FROM [AbpBackgroundJobs] WHERE [Id] = @id;';
+export const COUNT_ALL = 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs];';
+export const COUNT_FOR_APP = 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;';
+export const COUNT_FOR_NULL_APP = 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] IS NULL;';
+
+/** mssql's connection and request error codes for a server that is away or a connection that broke. */
+const UNAVAILABLE_CODES = new Set([
+  'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'ENOTOPEN', 'ENOCONN', 'EINSTLOOKUP',
+  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+]);
+/** Server error numbers of the transient kind (Microsoft's retry list): -2 timeout, 233/10053/10054/10060 transport, 4060 database unavailable, 40xxx/49xxx Azure. */
+const UNAVAILABLE_NUMBERS = new Set([-2, 233, 4060, 10053, 10054, 10060, 10928, 10929, 40197, 40501, 40613, 49918, 49919, 49920]);
+
+type Row = Record<string, unknown>;
+
+export class MssqlBackgroundJobStore implements BackgroundJobStore {
+  readonly dialect = 'mssql';
+
+  constructor(private readonly sql: SqlRunner) {}
+
+  async migrate(): Promise<void> {
+    await this.sql.query(MIGRATE);
+  }
+
+  async insert(rows: BackgroundJobRecord[]): Promise<void> {
+    const parts = chunk(rows, MAX_IDS_PER_STATEMENT).map((part) => [nvarcharMax('rows', JSON.stringify(part.map(toJsonRow)))]);
+    if (parts.length === 1) {
+      await this.sql.query(INSERT, parts[0]);
+      return;
+    }
+    await this.sql.transaction(async (tx) => {
+      for (const params of parts) await tx.query(INSERT, params);
+    });
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    if (request.jobNames.length === 0 || request.limit <= 0) return [];
+    const params: SqlParam[] = [
+      { name: 'limit', type: 'int', value: Math.min(request.limit, MAX_CLAIM_ROWS) },
+      { name: 'now', type: 'datetime2', value: request.now },
+      nvarcharMax('jobNames', JSON.stringify(request.jobNames)),
+      { name: 'leaseUntil', type: 'datetime2', value: request.leaseUntil },
+      { name: 'leaseToken', type: 'nvarchar(40)', value: request.leaseToken },
+    ];
+    const { rows } =
+      request.applicationName === null
+        ? await this.write(CLAIM_FOR_NULL_APP, params)
+        : await this.write(CLAIM_FOR_APP, [...params, { name: 'applicationName', type: 'nvarchar(96)', value: request.applicationName }]);
+    return rows.map((row) => ({
+      ...toRecord(row),
+      leaseToken: request.leaseToken,
+      previousLeaseExpired: row.PreviousLeaseExpired === true,
+    }));
+  }
+
+  async complete(leaseToken: string, ids: string[]): Promise<number> {
+    return this.perChunk(ids, (idsJson) => this.write(COMPLETE, [idsJson, token('leaseToken', leaseToken)]));
+  }
+
+  async fail(updates: FailedJobUpdate[]): Promise<number> {
+    let written = 0;
+    for (const part of chunk(updates, MAX_IDS_PER_STATEMENT)) {
+      const failures = part.map((u) => ({
+        id: u.id,
+        leaseToken: u.leaseToken,
+        nextTryTime: u.nextTryTime && toUtcText(u.nextTryTime),
+        extraProperties: u.extraProperties,
+        newStamp: u.newStamp,
+      }));
+      written += (await this.write(FAIL, [nvarcharMax('failures', JSON.stringify(failures))])).rowsAffected;
+    }
+    return written;
+  }
+
+  async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
+    return this.perChunk(ids, (idsJson) =>
+      this.write(EXTEND, [idsJson, token('leaseToken', leaseToken), { name: 'until', type: 'datetime2', value: until }]),
+    );
+  }
+
+  async release(request: ReleaseRequest): Promise<number> {
+    return this.perChunk(request.ids, (idsJson) =>
+      this.write(RELEASE, [
+        idsJson,
+        token('leaseToken', request.leaseToken),
+        { name: 'now', type: 'datetime2', value: request.now },
+        token('newStamp', request.newStamp),
+        { name: 'undoTry', type: 'bit', value: request.undoTry },
+      ]),
+    );
+  }
+
+  async find(id: string): Promise<BackgroundJobRecord | undefined> {
+    const { rows } = await this.sql.query(FIND, [{ name: 'id', type: 'uniqueidentifier', value: id }]);
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async count(applicationName?: string | null): Promise<number> {
+    const { rows } =
+      applicationName === undefined
+        ? await this.sql.query(COUNT_ALL)
+        : applicationName === null
+          ? await this.sql.query(COUNT_FOR_NULL_APP)
+          : await this.sql.query(COUNT_FOR_APP, [{ name: 'applicationName', type: 'nvarchar(96)', value: applicationName }]);
+    return Number(rows[0].n);
+  }
+
+  isUnavailable(error: unknown): boolean {
+    for (let e = error as { code?: string; number?: number; originalError?: unknown } | undefined; e; e = e.originalError as typeof e) {
+      if ((e.code && UNAVAILABLE_CODES.has(e.code)) || (e.number !== undefined && UNAVAILABLE_NUMBERS.has(e.number))) return true;
+    }
+    return false;
+  }
+
+  private write(sql: string, params: SqlParam[]) {
+    return retryOnDeadlock(() => this.sql.query(sql, params), isDeadlock);
+  }
+
+  private async perChunk(ids: string[], write: (idsJson: SqlParam) => Promise<{ rowsAffected: number }>): Promise<number> {
+    let written = 0;
+    for (const part of chunk(ids, MAX_IDS_PER_STATEMENT)) written += (await write(nvarcharMax('ids', JSON.stringify(part)))).rowsAffected;
+    return written;
+  }
+}
+
+/** 1205: chosen as a deadlock victim; the statement was rolled back. */
+function isDeadlock(error: unknown): boolean {
+  return (error as { number?: number })?.number === 1205;
+}
+
+function nvarcharMax(name: string, value: string): SqlParam {
+  return { name, type: 'nvarchar(max)', value };
+}
+
+function token(name: string, value: string): SqlParam {
+  return { name, type: 'nvarchar(40)', value };
+}
+
+/** Times as 'YYYY-MM-DD HH:MM:SS.mmm': datetime2 reads that form the same under every language and DATEFORMAT. */
+function toJsonRow(r: BackgroundJobRecord) {
+  return {
+    ...r,
+    creationTime: toUtcText(r.creationTime),
+    nextTryTime: toUtcText(r.nextTryTime),
+    lastTryTime: r.lastTryTime && toUtcText(r.lastTryTime),
+    completionTime: r.completionTime && toUtcText(r.completionTime),
+  };
+}
+
+function toRecord(row: Row): BackgroundJobRecord {
+  return {
+    // SQL Server returns uniqueidentifier in upper case; .NET and randomUUID write lower case.
+    id: (row.Id as string).toLowerCase(),
+    applicationName: (row.ApplicationName as string | null) ?? null,
+    jobName: row.JobName as string,
+    jobArgs: row.JobArgs as string,
+    tryCount: Number(row.TryCount),
+    creationTime: row.CreationTime as Date,
+    nextTryTime: row.NextTryTime as Date,
+    lastTryTime: (row.LastTryTime as Date | null) ?? null,
+    isAbandoned: row.IsAbandoned === true,
+    priority: Number(row.Priority),
+    completionTime: (row.CompletionTime as Date | null) ?? null,
+    extraProperties: row.ExtraProperties as string,
+    concurrencyStamp: row.ConcurrencyStamp as string,
+  };
+}

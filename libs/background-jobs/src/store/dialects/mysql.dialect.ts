@@ -1,0 +1,293 @@
+import type { Pool, PoolConnection } from 'mysql2/promise';
+import { BackgroundJobRecord, ClaimedJob, isLeaseStamp } from '../background-job-record';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest } from '../background-job-store';
+import { chunk, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
+
+/**
+ * MySQL 8 and MariaDB 10.6+, through the mysql2 pool TypeORM opens (timezone 'Z': DATETIME
+ * columns hold UTC). The table is the one ABP's Pomelo provider makes. There is no
+ * UPDATE ... RETURNING, so a claim is a short transaction: SELECT ... FOR UPDATE SKIP LOCKED,
+ * then UPDATE of the rows it locked. Statements go through mysql2's client-side escaping
+ * (`query`, not `execute`), which expands `IN (?)` lists and `VALUES ?` rows from one SQL text.
+ */
+const MIGRATION_LOCK = 'AbpBackgroundJobs.migrate';
+const MIGRATION_LOCK_TIMEOUT_SECONDS = 60;
+
+const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJobs\` (
+  \`Id\` char(36) COLLATE ascii_general_ci NOT NULL,
+  \`ApplicationName\` varchar(96) NULL,
+  \`JobName\` varchar(128) NOT NULL,
+  \`JobArgs\` longtext NOT NULL,
+  \`TryCount\` smallint NOT NULL DEFAULT 0,
+  \`CreationTime\` datetime(6) NOT NULL,
+  \`NextTryTime\` datetime(6) NOT NULL,
+  \`LastTryTime\` datetime(6) NULL,
+  \`IsAbandoned\` tinyint(1) NOT NULL DEFAULT FALSE,
+  \`Priority\` tinyint unsigned NOT NULL DEFAULT 15,
+  \`CompletionTime\` datetime(6) NULL,
+  \`ExtraProperties\` longtext NOT NULL,
+  \`ConcurrencyStamp\` varchar(40) NOT NULL,
+  CONSTRAINT \`PK_AbpBackgroundJobs\` PRIMARY KEY (\`Id\`)
+) CHARACTER SET=utf8mb4`;
+
+/** MySQL 8 has no ADD COLUMN IF NOT EXISTS, so missing columns are looked up first. */
+const EXISTING_COLUMNS = `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
+  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'AbpBackgroundJobs'`;
+const NEWER_COLUMNS: Record<string, string> = {
+  ApplicationName: 'ALTER TABLE `AbpBackgroundJobs` ADD `ApplicationName` varchar(96) NULL',
+  CompletionTime: 'ALTER TABLE `AbpBackgroundJobs` ADD `CompletionTime` datetime(6) NULL',
+};
+
+const EXISTING_INDEXES = `SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS
+  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'AbpBackgroundJobs'`;
+const INDEXES: Record<string, string> = {
+  // EF Core cuts names at MySQL's 64 characters with a trailing "~"; this is the name Pomelo gives ABP 10's index.
+  'IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned~':
+    'CREATE INDEX `IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned~` ON `AbpBackgroundJobs` (`ApplicationName`, `CompletionTime`, `IsAbandoned`, `NextTryTime`)',
+  // Not ABP's: lets a claim read due rows in dequeue order and stop at its LIMIT instead of
+  // sorting (and locking) every due row. MariaDB before 10.8 ignores DESC and sorts anyway.
+  IX_AbpBackgroundJobs_Dequeue:
+    'CREATE INDEX `IX_AbpBackgroundJobs_Dequeue` ON `AbpBackgroundJobs` (`ApplicationName`, `CompletionTime`, `IsAbandoned`, `Priority` DESC, `TryCount`, `NextTryTime`)',
+};
+
+const INSERT = `INSERT INTO \`AbpBackgroundJobs\` (\`Id\`, \`ApplicationName\`, \`JobName\`, \`JobArgs\`, \`TryCount\`, \`CreationTime\`,
+  \`NextTryTime\`, \`LastTryTime\`, \`IsAbandoned\`, \`Priority\`, \`CompletionTime\`, \`ExtraProperties\`, \`ConcurrencyStamp\`) VALUES ?`;
+/** Rows per INSERT; with JobArgs of up to 1 MiB, also kept under max_allowed_packet (16 MiB by default) by size. */
+const INSERT_ROWS_PER_STATEMENT = 500;
+const INSERT_CHARS_PER_STATEMENT = 4_000_000;
+
+const dueRows = (appNameClause: string) => `SELECT * FROM \`AbpBackgroundJobs\`
+  WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ? AND \`JobName\` IN (?)
+  ORDER BY \`Priority\` DESC, \`TryCount\`, \`NextTryTime\`
+  LIMIT ?
+  FOR UPDATE SKIP LOCKED`;
+const SELECT_DUE_FOR_APP = dueRows('`ApplicationName` = ?');
+const SELECT_DUE_FOR_NULL_APP = dueRows('`ApplicationName` IS NULL');
+
+const CLAIM = `UPDATE \`AbpBackgroundJobs\`
+  SET \`TryCount\` = \`TryCount\` + 1, \`LastTryTime\` = ?, \`NextTryTime\` = ?, \`ConcurrencyStamp\` = ?
+  WHERE \`Id\` IN (?)`;
+
+const COMPLETE = 'DELETE FROM `AbpBackgroundJobs` WHERE `Id` IN (?) AND `ConcurrencyStamp` = ?';
+
+const FAIL = `UPDATE \`AbpBackgroundJobs\`
+  SET \`NextTryTime\` = COALESCE(?, \`NextTryTime\`), \`IsAbandoned\` = ?, \`ExtraProperties\` = ?, \`ConcurrencyStamp\` = ?
+  WHERE \`Id\` = ? AND \`ConcurrencyStamp\` = ?`;
+
+const EXTEND = 'UPDATE `AbpBackgroundJobs` SET `NextTryTime` = ? WHERE `Id` IN (?) AND `ConcurrencyStamp` = ?';
+
+const RELEASE = `UPDATE \`AbpBackgroundJobs\`
+  SET \`NextTryTime\` = ?, \`ConcurrencyStamp\` = ?, \`TryCount\` = CASE WHEN ? AND \`TryCount\` > 0 THEN \`TryCount\` - 1 ELSE \`TryCount\` END
+  WHERE \`Id\` IN (?) AND \`ConcurrencyStamp\` = ?`;
+
+const FIND = 'SELECT * FROM `AbpBackgroundJobs` WHERE `Id` = ?';
+const COUNT_ALL = 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs`';
+const COUNT_FOR_APP = 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` = ?';
+const COUNT_FOR_NULL_APP = 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` IS NULL';
+
+type Row = Record<string, unknown>;
+
+/** Socket errors; 1040 too many connections, 1053 shutdown, 1927 killed, 2002/2003/2006/2013 client: cannot connect / gone / lost. */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
+  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN',
+]);
+const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 1927, 2002, 2003, 2006, 2013]);
+
+export class MysqlBackgroundJobStore implements BackgroundJobStore {
+  readonly dialect = 'mysql';
+
+  constructor(private readonly pool: Pool) {}
+
+  async migrate(): Promise<void> {
+    await this.withConnection(async (connection) => {
+      const [[lock]] = (await connection.query('SELECT GET_LOCK(?, ?) AS acquired', [MIGRATION_LOCK, MIGRATION_LOCK_TIMEOUT_SECONDS])) as [Row[], unknown];
+      if (Number(lock.acquired) !== 1) {
+        throw new Error(`Timed out after ${MIGRATION_LOCK_TIMEOUT_SECONDS}s waiting for another process to finish migrating AbpBackgroundJobs`);
+      }
+      try {
+        await connection.query(CREATE_TABLE);
+        const columns = await names(connection, EXISTING_COLUMNS);
+        for (const [column, ddl] of Object.entries(NEWER_COLUMNS)) if (!columns.has(column)) await connection.query(ddl);
+        const indexes = await names(connection, EXISTING_INDEXES);
+        for (const [index, ddl] of Object.entries(INDEXES)) if (!indexes.has(index)) await connection.query(ddl);
+      } finally {
+        await connection.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
+      }
+    });
+  }
+
+  async insert(rows: BackgroundJobRecord[]): Promise<void> {
+    const statements = splitForInsert(rows).map((part) =>
+      part.map((r) => [
+        r.id, r.applicationName, r.jobName, r.jobArgs, r.tryCount, r.creationTime, r.nextTryTime, r.lastTryTime,
+        r.isAbandoned, r.priority, r.completionTime, r.extraProperties, r.concurrencyStamp,
+      ]),
+    );
+    if (statements.length === 1) {
+      await this.pool.query(INSERT, [statements[0]]);
+      return;
+    }
+    await this.inTransaction(async (connection) => {
+      for (const values of statements) await connection.query(INSERT, [values]);
+    });
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    if (request.jobNames.length === 0 || request.limit <= 0) return [];
+    return retryOnDeadlock(
+      () =>
+        this.inTransaction(async (connection) => {
+          const [due] = (await connection.query(
+            request.applicationName === null ? SELECT_DUE_FOR_NULL_APP : SELECT_DUE_FOR_APP,
+            [
+              ...(request.applicationName === null ? [] : [request.applicationName]),
+              request.now, request.jobNames, Math.min(request.limit, MAX_IDS_PER_STATEMENT),
+            ],
+          )) as [Row[], unknown];
+          if (due.length === 0) return [];
+          await connection.query(CLAIM, [request.now, request.leaseUntil, request.leaseToken, due.map((r) => r.Id)]);
+          // The rows are locked until commit, so their new values are exactly what the UPDATE wrote.
+          return due.map((row) => ({
+            ...toRecord(row),
+            tryCount: Number(row.TryCount) + 1,
+            lastTryTime: request.now,
+            nextTryTime: request.leaseUntil,
+            concurrencyStamp: request.leaseToken,
+            leaseToken: request.leaseToken,
+            previousLeaseExpired: isLeaseStamp(row.ConcurrencyStamp as string),
+          }));
+        }, true),
+      isDeadlock,
+    );
+  }
+
+  async complete(leaseToken: string, ids: string[]): Promise<number> {
+    return this.perChunk(ids, (part) => this.affected(COMPLETE, [part, leaseToken]));
+  }
+
+  async fail(updates: FailedJobUpdate[]): Promise<number> {
+    let written = 0;
+    for (const u of updates) {
+      written += await this.affected(FAIL, [u.nextTryTime, u.nextTryTime ? 0 : 1, u.extraProperties, u.newStamp, u.id, u.leaseToken]);
+    }
+    return written;
+  }
+
+  async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
+    return this.perChunk(ids, (part) => this.affected(EXTEND, [until, part, leaseToken]));
+  }
+
+  async release(request: ReleaseRequest): Promise<number> {
+    return this.perChunk(request.ids, (part) =>
+      this.affected(RELEASE, [request.now, request.newStamp, request.undoTry, part, request.leaseToken]),
+    );
+  }
+
+  async find(id: string): Promise<BackgroundJobRecord | undefined> {
+    const [rows] = (await this.pool.query(FIND, [id])) as [Row[], unknown];
+    return rows[0] && toRecord(rows[0]);
+  }
+
+  async count(applicationName?: string | null): Promise<number> {
+    const [rows] = (
+      applicationName === undefined
+        ? await this.pool.query(COUNT_ALL)
+        : applicationName === null
+          ? await this.pool.query(COUNT_FOR_NULL_APP)
+          : await this.pool.query(COUNT_FOR_APP, [applicationName])
+    ) as [Row[], unknown];
+    return Number(rows[0].n);
+  }
+
+  isUnavailable(error: unknown): boolean {
+    const { code, errno, message } = (error ?? {}) as { code?: string; errno?: number; message?: string };
+    if ((code && UNAVAILABLE_CODES.has(code)) || (errno !== undefined && UNAVAILABLE_ERRNOS.has(errno))) return true;
+    return /Pool is closed|Connection lost|connect ETIMEDOUT|Can't add new command when connection is in closed state/i.test(message ?? '');
+  }
+
+  private async affected(sql: string, values: unknown[]): Promise<number> {
+    const [result] = (await retryOnDeadlock(() => this.pool.query(sql, values), isDeadlock)) as [{ affectedRows: number }, unknown];
+    return result.affectedRows;
+  }
+
+  private async perChunk(ids: string[], write: (part: string[]) => Promise<number>): Promise<number> {
+    let written = 0;
+    for (const part of chunk(ids, MAX_IDS_PER_STATEMENT)) written += await write(part);
+    return written;
+  }
+
+  private async withConnection<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
+    const connection = await this.pool.getConnection();
+    try {
+      return await work(connection);
+    } finally {
+      connection.release();
+    }
+  }
+
+  /**
+   * `readCommitted`: REPEATABLE READ (InnoDB's default) would take gap locks on the scanned range
+   * of a locking read and block concurrent enqueues until the claim commits.
+   */
+  private inTransaction<T>(work: (connection: PoolConnection) => Promise<T>, readCommitted = false): Promise<T> {
+    return this.withConnection(async (connection) => {
+      if (readCommitted) await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
+      await connection.query('START TRANSACTION');
+      try {
+        const result = await work(connection);
+        await connection.query('COMMIT');
+        return result;
+      } catch (error) {
+        await connection.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+}
+
+async function names(connection: PoolConnection, sql: string): Promise<Set<string>> {
+  const [rows] = (await connection.query(sql)) as [Row[], unknown];
+  return new Set(rows.map((r) => r.name as string));
+}
+
+/** 1213: chosen as a deadlock victim, the transaction was rolled back. */
+function isDeadlock(error: unknown): boolean {
+  return (error as { errno?: number })?.errno === 1213;
+}
+
+function splitForInsert(rows: BackgroundJobRecord[]): BackgroundJobRecord[][] {
+  const parts: BackgroundJobRecord[][] = [];
+  let current: BackgroundJobRecord[] = [];
+  let chars = 0;
+  for (const row of rows) {
+    const size = row.jobArgs.length + row.extraProperties.length + 256;
+    if (current.length > 0 && (current.length >= INSERT_ROWS_PER_STATEMENT || chars + size > INSERT_CHARS_PER_STATEMENT)) {
+      parts.push(current);
+      current = [];
+      chars = 0;
+    }
+    current.push(row);
+    chars += size;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
+function toRecord(row: Row): BackgroundJobRecord {
+  return {
+    id: row.Id as string,
+    applicationName: (row.ApplicationName as string | null) ?? null,
+    jobName: row.JobName as string,
+    jobArgs: row.JobArgs as string,
+    tryCount: Number(row.TryCount),
+    creationTime: row.CreationTime as Date,
+    nextTryTime: row.NextTryTime as Date,
+    lastTryTime: (row.LastTryTime as Date | null) ?? null,
+    isAbandoned: Number(row.IsAbandoned) !== 0,
+    priority: Number(row.Priority),
+    completionTime: (row.CompletionTime as Date | null) ?? null,
+    extraProperties: row.ExtraProperties as string,
+    concurrencyStamp: row.ConcurrencyStamp as string,
+  };
+}
