@@ -7,7 +7,9 @@ import { nextTryTime } from './backoff';
 import { describeError, withLastError } from './last-error';
 import { JobOutcome, JobRunner, WorkerShutdownError } from './job-runner';
 import { ResultWriter } from './result-writer';
+import { JobAbort } from './job-abort';
 import { DatabaseHealth } from './database-health';
+import { LocalQueueSize } from './local-queue-size';
 
 export interface WorkerSummary {
   succeeded: number;
@@ -28,7 +30,7 @@ export class BackgroundJobWorker {
   private readonly logger = new Logger('BackgroundJobWorker');
   private readonly held = new Map<string, ClaimedJob>();
   private queue: ClaimedJob[] = [];
-  private readonly running = new Map<string, { controller: AbortController; done: Promise<void> }>();
+  private readonly running = new Map<string, { abort: JobAbort; done: Promise<void> }>();
   private readonly results: ResultWriter;
   private readonly health: DatabaseHealth;
   private readonly summary: WorkerSummary = { succeeded: 0, failed: 0, abandoned: 0, released: 0, refused: 0 };
@@ -38,7 +40,8 @@ export class BackgroundJobWorker {
   private wakeRequested = false;
   private moreDue = false;
   private leaseTimer?: NodeJS.Timeout;
-  private readonly queueSize: number;
+  private renewing = false;
+  private readonly localQueue: LocalQueueSize;
 
   constructor(
     private readonly store: BackgroundJobStore,
@@ -46,8 +49,8 @@ export class BackgroundJobWorker {
     private readonly options: BackgroundJobWorkerOptions,
     private readonly jobNames: string[],
   ) {
-    this.queueSize = Math.min(options.maxJobFetchCount, Math.max(4 * options.maxParallelJobExecutionCount, 10));
-    this.health = new DatabaseHealth(this.logger);
+    this.localQueue = new LocalQueueSize(options.maxParallelJobExecutionCount, options.maxJobFetchCount);
+    this.health = new DatabaseHealth(this.logger, (error) => store.isUnavailable(error));
     this.results = new ResultWriter(
       store,
       (ids, refused) => this.onResultsWritten(ids, refused),
@@ -66,7 +69,7 @@ export class BackgroundJobWorker {
     this.leaseTimer.unref();
     await this.store.notifier?.subscribe(
       () => this.wake(),
-      (connected, error) => (connected ? this.health.succeeded() : this.health.failed(error ?? new Error('notification connection closed'))),
+      (connected, error) => (connected ? this.health.succeeded() : this.health.failed(error ?? new Error('notification connection closed'), true)),
     );
   }
 
@@ -87,7 +90,7 @@ export class BackgroundJobWorker {
     const deadline = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), timeoutMs).unref());
     if ((await Promise.race([finished, deadline])) === 'timeout') {
       this.logger.warn(`${this.running.size} job(s) still running after ${timeoutMs} ms; aborting them`);
-      for (const run of this.running.values()) run.controller.abort(new WorkerShutdownError());
+      for (const run of this.running.values()) run.abort.abort(new WorkerShutdownError());
       await finished;
     }
     await this.flushResults(5);
@@ -98,9 +101,9 @@ export class BackgroundJobWorker {
 
   private async claimLoop(): Promise<void> {
     while (!this.stopping) {
-      const room = this.queueSize - this.held.size;
+      const room = this.localQueue.target - this.queue.length;
       if (room > 0) {
-        const claimed = await this.claim(Math.min(room, this.options.maxJobFetchCount));
+        const claimed = await this.claim(room);
         if (claimed === undefined) {
           await this.sleep(this.health.retryDelay(this.options.jobPollPeriod));
           continue;
@@ -137,22 +140,24 @@ export class BackgroundJobWorker {
   private pump(): void {
     while (!this.stopping && this.running.size < this.options.maxParallelJobExecutionCount && this.queue.length > 0) {
       const job = this.queue.shift()!;
-      const controller = new AbortController();
-      const done = this.execute(job, controller).finally(() => {
+      const abort = new JobAbort();
+      const started = performance.now();
+      const done = this.execute(job, abort).finally(() => {
+        this.localQueue.observe(performance.now() - started);
         this.running.delete(job.id);
         this.pump();
       });
-      this.running.set(job.id, { controller, done });
+      this.running.set(job.id, { abort, done });
     }
     // Refill early so the next batch is ready when the slots free up.
     this.refillIfLow();
   }
 
-  private async execute(job: ClaimedJob, controller: AbortController): Promise<void> {
+  private async execute(job: ClaimedJob, abort: JobAbort): Promise<void> {
     if (job.previousLeaseExpired && this.abandonAfterLostTry(job)) return;
     let outcome: JobOutcome;
     try {
-      outcome = await this.runner.run(job, controller);
+      outcome = await this.runner.run(job, abort);
     } catch (error) {
       outcome = { kind: 'failed', error };
     }
@@ -250,7 +255,17 @@ export class BackgroundJobWorker {
   }
 
   private async renewLeases(): Promise<void> {
-    if (this.held.size === 0) return;
+    // A database that hangs instead of refusing must not pile renewals up in the pool.
+    if (this.held.size === 0 || this.renewing) return;
+    this.renewing = true;
+    try {
+      await this.renewHeldLeases();
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async renewHeldLeases(): Promise<void> {
     const byToken = new Map<string, string[]>();
     for (const job of this.held.values()) byToken.set(job.leaseToken, [...(byToken.get(job.leaseToken) ?? []), job.id]);
     const until = new Date(Date.now() + this.options.jobLeaseDuration * 1000);
@@ -291,6 +306,6 @@ export class BackgroundJobWorker {
   }
 
   private refillIfLow(): void {
-    if (!this.stopping && this.moreDue && this.held.size <= this.queueSize / 2) this.signal();
+    if (!this.stopping && this.moreDue && this.queue.length <= this.localQueue.target / 2) this.signal();
   }
 }

@@ -1,6 +1,7 @@
 import { BackgroundJobRegistry } from '../background-job.registry';
 import { BackgroundJobContext } from '../async-background-job';
 import { ClaimedJob } from '../store/background-job-record';
+import { JobAbort } from './job-abort';
 
 export type JobOutcome =
   | { kind: 'succeeded' }
@@ -35,7 +36,7 @@ export class JobRunner {
     private readonly defaultTimeoutMs: number,
   ) {}
 
-  async run(job: ClaimedJob, controller: AbortController): Promise<JobOutcome> {
+  async run(job: ClaimedJob, abort: JobAbort): Promise<JobOutcome> {
     const registered = this.registry.findByName(job.jobName);
     if (!registered) return { kind: 'broken', error: new Error(`No job is registered for the job name "${job.jobName}"`) };
     let args: object;
@@ -47,13 +48,20 @@ export class JobRunner {
       return { kind: 'broken', error };
     }
     const timeoutMs = registered.timeout ?? this.defaultTimeoutMs;
-    const timer = timeoutMs > 0 ? setTimeout(() => controller.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
-    const context: BackgroundJobContext = { jobId: job.id, jobName: job.jobName, tryCount: job.tryCount, signal: controller.signal };
+    const timer = timeoutMs > 0 ? setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
+    const context: BackgroundJobContext = {
+      jobId: job.id,
+      jobName: job.jobName,
+      tryCount: job.tryCount,
+      get signal() {
+        return abort.signal;
+      },
+    };
     try {
-      await Promise.race([instance.execute(args, context), rejectOnAbort(controller.signal)]);
+      await abort.race(instance.execute(args, context));
       return { kind: 'succeeded' };
     } catch (error) {
-      const reason: unknown = controller.signal.aborted ? controller.signal.reason : error;
+      const reason: unknown = abort.aborted ? abort.abortReason : error;
       return reason instanceof WorkerShutdownError ? { kind: 'interrupted', error: reason } : { kind: 'failed', error: reason };
     } finally {
       clearTimeout(timer);
@@ -67,11 +75,4 @@ function parseArgs(jobArgs: string, prototype: object): object {
     throw new Error(`The job args are not a JSON object: ${jobArgs.slice(0, 200)}`);
   }
   return Object.assign(Object.create(prototype) as object, parsed);
-}
-
-function rejectOnAbort(signal: AbortSignal): Promise<never> {
-  return new Promise((_, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    signal.addEventListener('abort', () => reject(signal.reason), { once: true });
-  });
 }
