@@ -3,6 +3,9 @@ import type { Alert } from './flash';
 
 /** Renders the index page with a fresh CSRF token; the error filter uses it too. */
 export function renderIndex(req: Request, res: Response, model: { alerts: Alert[]; reportContent?: string }, status = 200): void {
+  // As ASP.NET Core's antiforgery does: a page with a token and a one-time alert must never come
+  // back from the HTTP cache (Back would show "Job is queued!" again, with a stale token).
+  res.set({ 'Cache-Control': 'no-cache, no-store', Pragma: 'no-cache' });
   res.status(status).render('index', {
     title: 'Home',
     csrfToken: req.csrfToken?.() ?? '',

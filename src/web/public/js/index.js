@@ -3,4 +3,9 @@ document.getElementById('NewItemForm')?.addEventListener('submit', function (eve
   const button = event.target.querySelector('button[type=submit]');
   if (button) button.disabled = true;
 });
+// Back may restore this page from the back/forward cache as it was left: with the button disabled.
+window.addEventListener('pageshow', function (event) {
+  const button = document.querySelector('#NewItemForm button[type=submit]');
+  if (event.persisted && button) button.disabled = false;
+});
 document.getElementById('ReportContent')?.focus();

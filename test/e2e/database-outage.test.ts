@@ -1,0 +1,64 @@
+import { createPostgresDatabase, TestDatabase } from '../support/databases';
+import { startWeb, WebApp } from './support/apps';
+import { alertsOf, BrowserSession, reportContentOf } from './support/browser-session';
+import { countJobRows } from './support/job-table';
+import { TcpProxy } from './support/tcp-proxy';
+import { waitFor } from './support/wait-for';
+
+jest.setTimeout(90_000);
+
+/**
+ * PostgreSQL goes away under a running web app (a proxy between them is cut) and comes back: the
+ * app answers 503 meanwhile, stays up, and recovers by itself. The test reads the table directly,
+ * not through the proxy.
+ */
+describe('web app during a PostgreSQL outage', () => {
+  let db: TestDatabase;
+  let proxy: TcpProxy;
+  let web: WebApp;
+
+  beforeAll(async () => {
+    db = await createPostgresDatabase();
+    const target = new URL(db.connectionString);
+    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    await proxy.start();
+    const viaProxy = new URL(db.connectionString);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    web = await startWeb({ connectionString: viaProxy.toString() });
+  });
+
+  afterAll(async () => {
+    const code = await web?.app.stop();
+    await proxy?.stop();
+    await db?.drop();
+    if (web) expect(code).toBe(0);
+  });
+
+  const health = async () => (await fetch(`${web.baseUrl}/health`)).status;
+
+  it('answers 503 while the database is unreachable, stays up, and recovers when it returns', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const csrf = await browser.openForm();
+    expect(await health()).toBe(200);
+
+    await proxy.cut();
+    const down = await fetch(`${web.baseUrl}/health`);
+    expect(down.status).toBe(503);
+    expect(await down.json()).toMatchObject({ status: 'unavailable', database: 'postgres' });
+    const refused = await browser.postForm('/', { _csrf: csrf, ReportContent: 'during the outage' });
+    expect(refused.status).toBe(503);
+    expect(alertsOf(refused.html)).toEqual([{ type: 'warning', text: expect.stringMatching(/not reachable.*nothing was queued/) }]);
+    expect(reportContentOf(refused.html)).toBe('during the outage');
+    expect(await countJobRows(db.connectionString)).toBe(0);
+
+    // The page itself needs no database; the app must not have crashed on the dropped connections.
+    expect((await browser.get('/')).status).toBe(200);
+    web.app.assertRunning();
+
+    await proxy.restore();
+    await waitFor('/health to answer 200 again', async () => (await health()) === 200, 30_000);
+    const accepted = await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: 'after the outage' });
+    expect(accepted.status).toBe(303);
+    expect(await countJobRows(db.connectionString)).toBe(1);
+  });
+});

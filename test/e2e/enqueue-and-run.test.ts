@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import { e2eBackends } from './support/e2e-backends';
+import { TestDatabase } from '../support/databases';
+import { AppProcess } from './support/app-process';
+import { startWeb, startWorker, WebApp } from './support/apps';
+import { alertsOf, BrowserSession } from './support/browser-session';
+import { countJobRows } from './support/job-table';
+import { waitFor } from './support/wait-for';
+
+jest.setTimeout(60_000);
+
+/** The seed's scenario with the real processes: the web page enqueues, the separate worker runs. */
+describe.each(e2eBackends)('form -> web -> table -> worker on $name', (backend) => {
+  let db: TestDatabase;
+  let web: WebApp;
+  let worker: AppProcess;
+
+  beforeAll(async () => {
+    db = await backend.create();
+    web = await startWeb({ connectionString: db.connectionString });
+    worker = await startWorker({ connectionString: db.connectionString });
+  });
+
+  afterAll(async () => {
+    const codes = await Promise.all([web?.app.stop(), worker?.stop()]);
+    await db?.drop();
+    expect(codes).toEqual([web ? 0 : undefined, worker ? 0 : undefined]);
+  });
+
+  it('queues the job once, shows "Job is queued!" once, and only the worker executes it', async () => {
+    const content = `hello ${randomBytes(6).toString('hex')}`;
+    const browser = new BrowserSession(web.baseUrl);
+    const csrf = await browser.openForm();
+
+    const posted = await browser.postForm('/', { _csrf: csrf, ReportContent: content });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/');
+
+    const page = await browser.get('/');
+    expect(page.status).toBe(200);
+    expect(alertsOf(page.html)).toEqual([{ type: 'success', text: 'Job is queued!' }]);
+    expect(page.html.split('Job is queued!')).toHaveLength(2);
+    const again = await browser.get('/');
+    expect(again.html).not.toContain('Job is queued!');
+
+    const executed = `Executing MyReportJob with args: ${content}`;
+    await worker.waitForLog(executed);
+    // Once the row is gone nothing can run it again, so the count below is final.
+    await waitFor('the table to be empty', async () => (await countJobRows(db.connectionString)) === 0);
+    expect(worker.messages().filter((msg) => msg === executed)).toHaveLength(1);
+    expect(web.app.messages().filter((msg) => msg.includes('Executing MyReportJob'))).toEqual([]);
+  });
+
+  it('carries any text unchanged from the form to the job: accents, astral characters, markup, quotes', async () => {
+    const content = `héllo ✓ 𝄞 <b>"quoted" & 'single'</b> + 100% ${randomBytes(4).toString('hex')}`;
+    const browser = new BrowserSession(web.baseUrl);
+    const posted = await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: content });
+    expect(posted.status).toBe(303);
+    await worker.waitForLog(`Executing MyReportJob with args: ${content}`);
+  });
+});
