@@ -122,6 +122,40 @@ describe.each(backends.map((b) => [label(b), b] as const))('BackgroundJobStore c
     });
   });
 
+  describe('enqueue', () => {
+    it("writes the batch as ABP's new rows, all sharing the batch's application and creation time", async () => {
+      const jobName = unique('Enqueue');
+      const creationTime = new Date('2025-06-01T08:30:00.123Z');
+      const later = new Date('2025-06-01T08:31:00.456Z');
+      const jobs = [
+        { id: randomUUID(), jobName, jobArgs: '{"content":"first"}', priority: 15, nextTryTime: creationTime, concurrencyStamp: hex32() },
+        { id: randomUUID(), jobName, jobArgs: '{"content":"Grüße 😀"}', priority: 25, nextTryTime: later, concurrencyStamp: hex32() },
+      ];
+      await store.enqueue({ applicationName: 'enqueue-app', creationTime, jobs });
+      for (const job of jobs) {
+        expect(await store.find(job.id)).toEqual({
+          ...job,
+          applicationName: 'enqueue-app',
+          tryCount: 0,
+          creationTime,
+          lastTryTime: null,
+          isAbandoned: false,
+          completionTime: null,
+          extraProperties: '{}',
+        });
+      }
+    });
+
+    it('writes nothing when one row of the batch is refused', async () => {
+      const jobName = unique('EnqueueAtomic');
+      const id = randomUUID();
+      const ok = { id: randomUUID(), jobName, jobArgs: '{}', priority: 15, nextTryTime: new Date(), concurrencyStamp: hex32() };
+      await store.enqueue({ applicationName: null, creationTime: new Date(), jobs: [{ ...ok, id }] });
+      await expect(store.enqueue({ applicationName: null, creationTime: new Date(), jobs: [ok, { ...ok, id }] })).rejects.toThrow();
+      expect(await store.find(ok.id)).toBeUndefined();
+    });
+  });
+
   describe('insert and find', () => {
     it('round-trips every column, times to the millisecond in UTC', async () => {
       const full = row({

@@ -155,7 +155,7 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
       expect(row!.creationTime.getTime()).toBeGreaterThanOrEqual(before);
       expect(row!.creationTime.getTime()).toBeLessThanOrEqual(after);
       expect(row!.nextTryTime).toEqual(row!.creationTime);
-      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     });
 
     it('delays NextTryTime and keeps the priority given', async () => {

@@ -1,14 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { BackgroundJobPriority } from './background-job-priority';
 import { BackgroundJobRegistry } from './background-job.registry';
 import { BACKGROUND_JOBS_OPTIONS } from './background-jobs.tokens';
 import { ResolvedBackgroundJobsOptions } from './background-jobs.options';
 import { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
 import { JobArgsTooLargeError, StoreUnavailableError } from './errors';
-import { BACKGROUND_JOB_STORE, BackgroundJobStore } from './store/background-job-store';
-import { BackgroundJobRecord } from './store/background-job-record';
-import { newConcurrencyStamp } from './store/stamps';
+import { BACKGROUND_JOB_STORE, BackgroundJobStore, EnqueueBatch } from './store/background-job-store';
+import { newConcurrencyStamp, newSequentialGuid } from './store/stamps';
 import { WorkerWakeup } from './worker/worker-wakeup';
 
 export interface EnqueueOptions {
@@ -58,17 +56,21 @@ export class BackgroundJobManager implements IBackgroundJobManager {
   async enqueueMany(jobs: JobToEnqueue[]): Promise<string[]> {
     if (jobs.length === 0) return [];
     const now = new Date();
-    const rows = jobs.map((job) => this.toRecord(job, now));
+    const batch: EnqueueBatch = {
+      applicationName: this.options.worker.applicationName,
+      creationTime: now,
+      jobs: jobs.map((job) => this.toNewJob(job, now)),
+    };
     try {
-      await this.store.insert(rows);
+      await this.store.enqueue(batch);
     } catch (error) {
       throw this.store.isUnavailable(error) ? new StoreUnavailableError(error) : error;
     }
     this.wakeup.wake();
-    return rows.map((r) => r.id);
+    return batch.jobs.map((job) => job.id);
   }
 
-  private toRecord(job: JobToEnqueue, now: Date): BackgroundJobRecord {
+  private toNewJob(job: JobToEnqueue, now: Date): EnqueueBatch['jobs'][number] {
     const jobName = job.jobName !== undefined ? this.registry.getByName(job.jobName).jobName : this.registry.getByArgs(job.args).jobName;
     const jobArgs = JSON.stringify(job.args);
     if (jobArgs.length > MAX_JOB_ARGS_LENGTH) throw new JobArgsTooLargeError(jobArgs.length, MAX_JOB_ARGS_LENGTH);
@@ -81,18 +83,11 @@ export class BackgroundJobManager implements IBackgroundJobManager {
       throw new RangeError(`A background job delay is a finite number of milliseconds, not negative; got ${delay}`);
     }
     return {
-      id: randomUUID(),
-      applicationName: this.options.worker.applicationName,
+      id: newSequentialGuid(),
       jobName,
       jobArgs,
-      tryCount: 0,
-      creationTime: now,
-      nextTryTime: new Date(now.getTime() + delay),
-      lastTryTime: null,
-      isAbandoned: false,
       priority,
-      completionTime: null,
-      extraProperties: '{}',
+      nextTryTime: delay === 0 ? now : new Date(now.getTime() + delay),
       concurrencyStamp: newConcurrencyStamp(),
     };
   }

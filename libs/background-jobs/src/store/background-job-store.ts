@@ -1,5 +1,26 @@
 import { BackgroundJobRecord, ClaimedJob } from './background-job-record';
 
+/** New jobs from one enqueue call: what varies per job, and what they share. */
+export interface EnqueueBatch {
+  applicationName: string | null;
+  creationTime: Date;
+  jobs: Array<{ id: string; jobName: string; jobArgs: string; priority: number; nextTryTime: Date; concurrencyStamp: string }>;
+}
+
+/** The rows an enqueue writes: TryCount 0, not abandoned, no last try or completion, ExtraProperties '{}'. */
+export function recordsOf(batch: EnqueueBatch): BackgroundJobRecord[] {
+  return batch.jobs.map((job) => ({
+    ...job,
+    applicationName: batch.applicationName,
+    tryCount: 0,
+    creationTime: batch.creationTime,
+    lastTryTime: null,
+    isAbandoned: false,
+    completionTime: null,
+    extraProperties: '{}',
+  }));
+}
+
 export interface ClaimRequest {
   applicationName: string | null;
   /** Only rows of these job names are claimed; others are never touched. */
@@ -47,6 +68,9 @@ export interface BackgroundJobStore {
   readonly dialect: string;
   /** Creates the table and index, or adopts ABP's (adding missing newer columns). Serialised across processes. */
   migrate(): Promise<void>;
+  /** Writes new jobs (the manager's path); all or none. */
+  enqueue(batch: EnqueueBatch): Promise<void>;
+  /** Writes complete rows as given (imports, tools, tests); all or none. */
   insert(rows: BackgroundJobRecord[]): Promise<void>;
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Deletes the rows; returns how many were still held. */

@@ -1,5 +1,5 @@
 import { BackgroundJobRecord, ClaimedJob } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { chunk, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
@@ -126,6 +126,10 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
 
   async migrate(): Promise<void> {
     await this.sql.query(MIGRATE);
+  }
+
+  async enqueue(batch: EnqueueBatch): Promise<void> {
+    await this.insert(recordsOf(batch));
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { BackgroundJobRecord, ClaimedJob, isLeaseStamp } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { chunk, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
 
 /**
@@ -115,6 +115,10 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
         await connection.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
       }
     });
+  }
+
+  async enqueue(batch: EnqueueBatch): Promise<void> {
+    await this.insert(recordsOf(batch));
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {

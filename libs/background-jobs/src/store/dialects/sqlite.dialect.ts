@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { BackgroundJobRecord, ClaimedJob, isLeaseStamp } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { fromUtcText, toUtcText } from '../sql-time';
 
 /**
@@ -82,6 +82,10 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         this.db.exec(CREATE_INDEX);
       })
       .immediate();
+  }
+
+  async enqueue(batch: EnqueueBatch): Promise<void> {
+    await this.insert(recordsOf(batch));
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
