@@ -13,7 +13,8 @@ runMain('web', async () => {
   app.useLogger(app.get(Logger));
   // Flushed by hand: on a failed start Nest would flush its stack trace too, and runMain prints the one clear line.
   app.flushLogs();
-  closeOnSignals(app);
+  // Past the worker's ShutdownTimeout, plus time to release its rows and close the pool.
+  closeOnSignals(app, (app.get(ConfigService).get<number>('AbpBackgroundJobWorker__ShutdownTimeout')! + 15) * 1000);
   const config = app.get(ConfigService);
   configureWebApp(app, config);
   const port = config.get<number>('PORT')!;

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
+import { ConfigService } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker/worker.module';
 import { closeOnSignals, runMain } from './run-main';
@@ -10,5 +11,6 @@ runMain('worker', async () => {
   app.useLogger(app.get(Logger));
   // Flushed by hand: on a failed start Nest would flush its stack trace too, and runMain prints the one clear line.
   app.flushLogs();
-  closeOnSignals(app);
+  // Past the worker's ShutdownTimeout, plus time to release its rows and close the pool.
+  closeOnSignals(app, (app.get(ConfigService).get<number>('AbpBackgroundJobWorker__ShutdownTimeout')! + 15) * 1000);
 });

@@ -14,14 +14,19 @@ export function runMain(name: string, main: () => Promise<void>): void {
 /**
  * SIGTERM or SIGINT close the app (the worker finishes or releases its jobs first) and exit 0,
  * as a service manager expects; Nest's own shutdown hooks re-raise the signal instead. A second
- * signal exits at once.
+ * signal exits at once, and so does a close still hanging after `forceExitAfterMs` (a database
+ * that stopped answering without closing the connection).
  */
-export function closeOnSignals(app: { close(signal?: string): Promise<void> }): void {
+export function closeOnSignals(app: { close(signal?: string): Promise<void> }, forceExitAfterMs = 60_000): void {
   let closing = false;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
       if (closing) process.exit(1);
       closing = true;
+      setTimeout(() => {
+        process.stderr.write(`shutdown did not finish within ${forceExitAfterMs} ms; exiting\n`);
+        process.exit(1);
+      }, forceExitAfterMs).unref();
       app.close(signal).then(
         () => process.exit(0),
         (error: unknown) => {

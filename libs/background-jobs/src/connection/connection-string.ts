@@ -115,7 +115,9 @@ function postgres(text: string): DatabaseConnection {
     type: 'postgres' as const,
     entities: [BackgroundJobRecordEntity],
     synchronize: false,
-    extra: { types: PG_UTC_TYPES, connectionTimeoutMillis: 5000, max: 10 },
+    // A server that stops answering without closing the socket: keep-alive probes notice it, and no
+    // query waits longer than query_timeout (the web app answers 503, shutdown is not held up).
+    extra: { types: PG_UTC_TYPES, connectionTimeoutMillis: 5000, keepAlive: true, keepAliveInitialDelayMillis: 10_000, query_timeout: 30_000, max: 10 },
   };
   if (/^postgres(ql)?:\/\//i.test(text)) {
     const url = new URL(text);

@@ -11,6 +11,8 @@ import { JobAbort } from './job-abort';
 import { DatabaseHealth } from './database-health';
 import { LocalQueueSize } from './local-queue-size';
 
+const MAX_CLAIMS_IN_FLIGHT = 2;
+
 export interface WorkerSummary {
   succeeded: number;
   failed: number;
@@ -41,6 +43,9 @@ export class BackgroundJobWorker {
   private moreDue = false;
   private leaseTimer?: NodeJS.Timeout;
   private renewing = false;
+  private readonly claimsInFlight = new Set<Promise<void>>();
+  private rowsRequested = 0;
+  private claimRetryAt = 0;
   private readonly localQueue: LocalQueueSize;
 
   constructor(
@@ -99,18 +104,43 @@ export class BackgroundJobWorker {
     return { ...this.summary };
   }
 
+  /**
+   * Keeps the local queue filled. A claim takes half the queue's target, and a second one may be in
+   * flight while more rows are known to be due: the database works on the next batch while this
+   * process runs the current one (one claim at a time left the worker idle for most of a claim).
+   */
   private async claimLoop(): Promise<void> {
     while (!this.stopping) {
-      const room = this.localQueue.target - this.queue.length;
-      if (room > 0) {
-        const claimed = await this.claim(room);
+      this.startClaims();
+      const untilRetry = this.claimRetryAt - Date.now();
+      await this.sleep(untilRetry > 0 ? Math.min(untilRetry, this.options.jobPollPeriod) : this.options.jobPollPeriod);
+    }
+    await Promise.all(this.claimsInFlight);
+  }
+
+  private startClaims(): void {
+    if (Date.now() < this.claimRetryAt) return;
+    const target = this.localQueue.target;
+    const chunk = Math.ceil(target / 2);
+    while (!this.stopping && this.claimsInFlight.size < MAX_CLAIMS_IN_FLIGHT) {
+      const room = target - this.queue.length - this.rowsRequested;
+      const idle = this.claimsInFlight.size === 0 && this.queue.length === 0;
+      if (room <= 0 || (room < chunk && !idle) || (this.claimsInFlight.size > 0 && !this.moreDue)) return;
+      const limit = Math.min(room, chunk);
+      this.rowsRequested += limit;
+      const claim: Promise<void> = this.claim(limit).then((claimed) => {
+        this.rowsRequested -= limit;
+        this.claimsInFlight.delete(claim);
         if (claimed === undefined) {
-          await this.sleep(this.health.retryDelay(this.options.jobPollPeriod));
-          continue;
+          this.claimRetryAt = Date.now() + this.health.retryDelay(this.options.jobPollPeriod);
+          this.moreDue = true;
+        } else {
+          this.claimRetryAt = 0;
+          this.moreDue = claimed === limit;
         }
-        this.moreDue = claimed === room;
-      }
-      await this.sleep(this.options.jobPollPeriod);
+        this.refillIfLow();
+      });
+      this.claimsInFlight.add(claim);
     }
   }
 
@@ -306,6 +336,8 @@ export class BackgroundJobWorker {
   }
 
   private refillIfLow(): void {
-    if (!this.stopping && this.moreDue && this.queue.length <= this.localQueue.target / 2) this.signal();
+    if (this.stopping || !this.moreDue) return;
+    const target = this.localQueue.target;
+    if (target - this.queue.length - this.rowsRequested >= Math.ceil(target / 2)) this.signal();
   }
 }

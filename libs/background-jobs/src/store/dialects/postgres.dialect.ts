@@ -76,8 +76,12 @@ const ENQUEUE = `WITH inserted AS (
     RETURNING 1)
   SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
 
+/**
+ * Returns only what the claim did not set itself (the rest is known from the request), in ABP's
+ * order; fewer timestamps to parse per row.
+ */
 const claim = (appNameClause: string) => `WITH due AS (
-    SELECT "Id", "ConcurrencyStamp" FROM "AbpBackgroundJobs"
+    SELECT "Id", "ConcurrencyStamp", "NextTryTime" FROM "AbpBackgroundJobs"
     WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $2
       AND "JobName" = ANY($3::varchar[])
     ORDER BY "Priority" DESC, "TryCount", "NextTryTime"
@@ -85,8 +89,9 @@ const claim = (appNameClause: string) => `WITH due AS (
     FOR UPDATE SKIP LOCKED)
   UPDATE "AbpBackgroundJobs" AS job
   SET "TryCount" = job."TryCount" + 1, "LastTryTime" = $2, "NextTryTime" = $5, "ConcurrencyStamp" = $6
-  FROM due WHERE job."Id" = due."Id"
-  RETURNING ${JOB_COLUMNS}, due."ConcurrencyStamp" LIKE 'lease:%' AS "PreviousLeaseExpired"`;
+  FROM due WHERE job."Id" = due."Id" AND job."Id" = ANY(ARRAY(SELECT "Id" FROM due))
+  RETURNING job."Id", job."JobName", job."JobArgs", job."TryCount", job."CreationTime", job."Priority", job."ExtraProperties",
+    due."ConcurrencyStamp" LIKE 'lease:%' AS "PreviousLeaseExpired", due."NextTryTime" AS "DueTime"`;
 const CLAIM_FOR_APP = claim('"ApplicationName" = $1');
 const CLAIM_FOR_NULL_APP = claim('"ApplicationName" IS NULL AND $1::varchar IS NULL');
 
@@ -157,14 +162,47 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     await this.run('bj_insert', INSERT, [JSON.stringify(rows)]);
   }
 
+  /**
+   * Right after a bulk enqueue the table has no statistics yet, and the planner then prefers ABP's
+   * index plus a sort of every waiting row (15-60 ms per claim at 20,000 rows) to reading the
+   * dequeue index in order (2-7 ms). Sorting is switched off for this one statement, inside its own
+   * transaction, so the plan does not depend on when autovacuum last ran. The ANY(ARRAY(...)) gives
+   * the update a primary-key lookup instead of a hash join over the whole table.
+   */
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const [name, sql] = request.applicationName === null ? ['bj_claim_null', CLAIM_FOR_NULL_APP] : ['bj_claim', CLAIM_FOR_APP];
-    const rows = await this.run(name, sql, [
+    const [name, text] = request.applicationName === null ? ['bj_claim_null', CLAIM_FOR_NULL_APP] : ['bj_claim', CLAIM_FOR_APP];
+    const values = [
       request.applicationName, toUtcText(request.now), request.jobNames, request.limit, toUtcText(request.leaseUntil),
       request.leaseToken,
-    ]);
+    ];
+    const client = await this.pool.connect();
+    let rows: Row[];
+    try {
+      await client.query('BEGIN; SET LOCAL enable_sort = off');
+      rows = (await client.query({ name, text, values })).rows as Row[];
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(this.isUnavailable(error) ? (error as Error) : undefined);
+      throw error;
+    }
+    client.release();
+    rows.sort((a, b) => (b.Priority as number) - (a.Priority as number) || (a.TryCount as number) - (b.TryCount as number) ||
+      (a.DueTime as Date).getTime() - (b.DueTime as Date).getTime());
     return rows.map((row) => ({
-      ...toRecord(row),
+      id: row.Id as string,
+      applicationName: request.applicationName,
+      jobName: row.JobName as string,
+      jobArgs: row.JobArgs as string,
+      tryCount: row.TryCount as number,
+      creationTime: row.CreationTime as Date,
+      nextTryTime: request.leaseUntil,
+      lastTryTime: request.now,
+      isAbandoned: false,
+      priority: row.Priority as number,
+      completionTime: null,
+      extraProperties: row.ExtraProperties as string,
+      concurrencyStamp: request.leaseToken,
       leaseToken: request.leaseToken,
       previousLeaseExpired: row.PreviousLeaseExpired === true,
     }));
@@ -220,7 +258,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   isUnavailable(error: unknown): boolean {
     const { code, message } = (error ?? {}) as { code?: string; message?: string };
     if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-    return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed/i.test(message ?? '');
+    return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed|Query read timeout/i.test(message ?? '');
   }
 
   private async run(name: string, text: string, values: unknown[]): Promise<Row[]> {
