@@ -1,3 +1,4 @@
+import { fromUtcText } from './sql-time';
 /** One row of AbpBackgroundJobs, with ABP's column meanings; times are UTC. */
 export interface BackgroundJobRecord {
   id: string;
@@ -36,4 +37,31 @@ export function sortInDequeueOrder<T extends BackgroundJobRecord>(rows: T[]): T[
   return rows.sort(
     (a, b) => b.priority - a.priority || a.tryCount - b.tryCount || a.nextTryTime.getTime() - b.nextTryTime.getTime(),
   );
+}
+
+/**
+ * A row as any driver returns it, under ABP's column names, to a record: ids in lower case (SQL
+ * Server and EF Core's SQLite provider write upper case), times from Dates or UTC text, booleans
+ * from true/1.
+ */
+export function recordFromRow(row: Record<string, unknown>): BackgroundJobRecord {
+  return {
+    id: String(row.Id).toLowerCase(),
+    applicationName: (row.ApplicationName as string | null) ?? null,
+    jobName: row.JobName as string,
+    jobArgs: row.JobArgs as string,
+    tryCount: Number(row.TryCount),
+    creationTime: toDate(row.CreationTime)!,
+    nextTryTime: toDate(row.NextTryTime)!,
+    lastTryTime: toDate(row.LastTryTime),
+    isAbandoned: row.IsAbandoned === true || Number(row.IsAbandoned) === 1,
+    priority: Number(row.Priority),
+    completionTime: toDate(row.CompletionTime),
+    extraProperties: row.ExtraProperties as string,
+    concurrencyStamp: row.ConcurrencyStamp as string,
+  };
+}
+
+function toDate(value: unknown): Date | null {
+  return typeof value === 'string' ? fromUtcText(value) : ((value as Date | null | undefined) ?? null);
 }

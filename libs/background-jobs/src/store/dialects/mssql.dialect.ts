@@ -1,4 +1,4 @@
-import { BackgroundJobRecord, ClaimedJob } from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { chunk, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
@@ -117,8 +117,6 @@ const UNAVAILABLE_CODES = new Set([
 /** Server error numbers of the transient kind (Microsoft's retry list): -2 timeout, 233/10053/10054/10060 transport, 4060 database unavailable, 40xxx/49xxx Azure. */
 const UNAVAILABLE_NUMBERS = new Set([-2, 233, 4060, 10053, 10054, 10060, 10928, 10929, 40197, 40501, 40613, 49918, 49919, 49920]);
 
-type Row = Record<string, unknown>;
-
 export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'mssql';
 
@@ -157,7 +155,7 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
         ? await this.write(CLAIM_FOR_NULL_APP, params)
         : await this.write(CLAIM_FOR_APP, [...params, { name: 'applicationName', type: 'nvarchar(96)', value: request.applicationName }]);
     return rows.map((row) => ({
-      ...toRecord(row),
+      ...recordFromRow(row),
       leaseToken: request.leaseToken,
       previousLeaseExpired: row.PreviousLeaseExpired === true,
     }));
@@ -202,7 +200,7 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
     const { rows } = await this.sql.query(FIND, [{ name: 'id', type: 'uniqueidentifier', value: id }]);
-    return rows[0] && toRecord(rows[0]);
+    return rows[0] && recordFromRow(rows[0]);
   }
 
   async count(applicationName?: string | null): Promise<number> {
@@ -254,24 +252,5 @@ function toJsonRow(r: BackgroundJobRecord) {
     nextTryTime: toUtcText(r.nextTryTime),
     lastTryTime: r.lastTryTime && toUtcText(r.lastTryTime),
     completionTime: r.completionTime && toUtcText(r.completionTime),
-  };
-}
-
-function toRecord(row: Row): BackgroundJobRecord {
-  return {
-    // SQL Server returns uniqueidentifier in upper case; .NET and randomUUID write lower case.
-    id: (row.Id as string).toLowerCase(),
-    applicationName: (row.ApplicationName as string | null) ?? null,
-    jobName: row.JobName as string,
-    jobArgs: row.JobArgs as string,
-    tryCount: Number(row.TryCount),
-    creationTime: row.CreationTime as Date,
-    nextTryTime: row.NextTryTime as Date,
-    lastTryTime: (row.LastTryTime as Date | null) ?? null,
-    isAbandoned: row.IsAbandoned === true,
-    priority: Number(row.Priority),
-    completionTime: (row.CompletionTime as Date | null) ?? null,
-    extraProperties: row.ExtraProperties as string,
-    concurrencyStamp: row.ConcurrencyStamp as string,
   };
 }

@@ -1,5 +1,5 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
-import { BackgroundJobRecord, ClaimedJob, isLeaseStamp } from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { chunk, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
 
@@ -153,7 +153,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
           await connection.query(CLAIM, [request.now, request.leaseUntil, request.leaseToken, due.map((r) => r.Id)]);
           // The rows are locked until commit, so their new values are exactly what the UPDATE wrote.
           return due.map((row) => ({
-            ...toRecord(row),
+            ...recordFromRow(row),
             tryCount: Number(row.TryCount) + 1,
             lastTryTime: request.now,
             nextTryTime: request.leaseUntil,
@@ -190,7 +190,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
     const [rows] = (await this.pool.query(FIND, [id])) as [Row[], unknown];
-    return rows[0] && toRecord(rows[0]);
+    return rows[0] && recordFromRow(rows[0]);
   }
 
   async count(applicationName?: string | null): Promise<number> {
@@ -276,22 +276,4 @@ function splitForInsert(rows: BackgroundJobRecord[]): BackgroundJobRecord[][] {
   }
   if (current.length > 0) parts.push(current);
   return parts;
-}
-
-function toRecord(row: Row): BackgroundJobRecord {
-  return {
-    id: row.Id as string,
-    applicationName: (row.ApplicationName as string | null) ?? null,
-    jobName: row.JobName as string,
-    jobArgs: row.JobArgs as string,
-    tryCount: Number(row.TryCount),
-    creationTime: row.CreationTime as Date,
-    nextTryTime: row.NextTryTime as Date,
-    lastTryTime: (row.LastTryTime as Date | null) ?? null,
-    isAbandoned: Number(row.IsAbandoned) !== 0,
-    priority: Number(row.Priority),
-    completionTime: (row.CompletionTime as Date | null) ?? null,
-    extraProperties: row.ExtraProperties as string,
-    concurrencyStamp: row.ConcurrencyStamp as string,
-  };
 }

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { Client } from 'pg';
-import { BackgroundJobRecord, ClaimedJob } from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, EnqueueBatch, FailedJobUpdate, ReleaseRequest, WorkNotifier } from '../background-job-store';
 import { fromUtcText, toUtcText } from '../sql-time';
 
@@ -42,11 +42,8 @@ const MIGRATE = [
 
 const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
   "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp"`;
-/**
- * Named statements list their columns: a prepared `SELECT *` fails with "cached plan must not
- * change result type" once another process (a newer ABP migration) adds a column to the table.
- */
-const JOB_COLUMNS = COLUMNS.split(',').map((column) => `job.${column.trim()}`).join(', ');
+// Named statements list their columns: a prepared `SELECT *` fails with "cached plan must not
+// change result type" once another process (a newer ABP migration) adds a column to the table.
 
 /**
  * One statement for any number of rows: they travel as one JSON array (cheaper to build and parse
@@ -242,7 +239,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
     const [row] = await this.run('bj_find', FIND, [id]);
-    return row && toRecord(row);
+    return row && recordFromRow(row);
   }
 
   async count(applicationName?: string | null): Promise<number> {
@@ -333,22 +330,4 @@ class PostgresWorkNotifier implements WorkNotifier {
     this.client = undefined;
     await client?.end().catch(() => undefined);
   }
-}
-
-function toRecord(row: Row): BackgroundJobRecord {
-  return {
-    id: row.Id as string,
-    applicationName: (row.ApplicationName as string | null) ?? null,
-    jobName: row.JobName as string,
-    jobArgs: row.JobArgs as string,
-    tryCount: Number(row.TryCount),
-    creationTime: row.CreationTime as Date,
-    nextTryTime: row.NextTryTime as Date,
-    lastTryTime: (row.LastTryTime as Date | null) ?? null,
-    isAbandoned: row.IsAbandoned as boolean,
-    priority: Number(row.Priority),
-    completionTime: (row.CompletionTime as Date | null) ?? null,
-    extraProperties: row.ExtraProperties as string,
-    concurrencyStamp: row.ConcurrencyStamp as string,
-  };
 }

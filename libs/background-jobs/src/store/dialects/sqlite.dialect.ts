@@ -1,7 +1,7 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { BackgroundJobRecord, ClaimedJob, isLeaseStamp } from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
-import { fromUtcText, toUtcText } from '../sql-time';
+import { toUtcText } from '../sql-time';
 
 /**
  * SQLite, through better-sqlite3's own handle (TypeORM opens it). SQLite has one writer at a
@@ -118,7 +118,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         const ids = JSON.stringify(due.map((r) => r.Id));
         const claimed = this.statement(CLAIM).all(now, toUtcText(request.leaseUntil), request.leaseToken, ids) as Row[];
         return claimed.map((row) => ({
-          ...toRecord(row),
+          ...recordFromRow(row),
           leaseToken: request.leaseToken,
           previousLeaseExpired: expired.has(row.Id),
         }));
@@ -157,7 +157,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
     const row = this.statement(FIND).get(...bothCases(id)) as Row | undefined;
-    return row && toRecord(row);
+    return row && recordFromRow(row);
   }
 
   async count(applicationName?: string | null): Promise<number> {
@@ -193,22 +193,4 @@ function bothCases(id: string): [string, string] {
 
 function idList(ids: string[]): string {
   return JSON.stringify(ids.flatMap(bothCases));
-}
-
-function toRecord(row: Row): BackgroundJobRecord {
-  return {
-    id: (row.Id as string).toLowerCase(),
-    applicationName: (row.ApplicationName as string | null) ?? null,
-    jobName: row.JobName as string,
-    jobArgs: row.JobArgs as string,
-    tryCount: Number(row.TryCount),
-    creationTime: fromUtcText(row.CreationTime as string)!,
-    nextTryTime: fromUtcText(row.NextTryTime as string)!,
-    lastTryTime: fromUtcText(row.LastTryTime as string | null),
-    isAbandoned: !!row.IsAbandoned,
-    priority: Number(row.Priority),
-    completionTime: fromUtcText(row.CompletionTime as string | null),
-    extraProperties: row.ExtraProperties as string,
-    concurrencyStamp: row.ConcurrencyStamp as string,
-  };
 }
