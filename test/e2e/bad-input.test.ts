@@ -1,4 +1,4 @@
-import { e2eBackends } from './support/e2e-backends';
+import { e2eCases, skipUnavailable } from './support/e2e-backends';
 import { TestDatabase } from '../support/databases';
 import { startWeb, WebApp } from './support/apps';
 import { alertsOf, BrowserSession, reportContentOf } from './support/browser-session';
@@ -14,7 +14,8 @@ const JSON_OVERHEAD = '{"content":""}'.length;
  * Input the web app must refuse with a status and a message a person can act on, writing nothing.
  * No worker runs here, so any row the web app wrongly wrote would stay in the table to be counted.
  */
-describe.each(e2eBackends)('bad input on $name', (backend) => {
+describe.each(e2eCases)('bad input on %s', (_label, backend) => {
+  if (skipUnavailable(backend)) return;
   let db: TestDatabase;
   let web: WebApp;
 

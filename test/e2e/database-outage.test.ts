@@ -1,4 +1,5 @@
-import { createPostgresDatabase, TestDatabase } from '../support/databases';
+import { backends } from '../support/backends';
+import { TestDatabase } from '../support/databases';
 import { startWeb, WebApp } from './support/apps';
 import { alertsOf, BrowserSession, reportContentOf } from './support/browser-session';
 import { countJobRows } from './support/job-table';
@@ -7,20 +8,27 @@ import { waitFor } from './support/wait-for';
 
 jest.setTimeout(90_000);
 
+/** The servers reached by a URL whose host and port the proxy can stand in for, and the store's name for each. */
+const DIALECTS: Record<string, { dialect: string; defaultPort: number }> = {
+  postgres: { dialect: 'postgres', defaultPort: 5432 },
+  mariadb: { dialect: 'mysql', defaultPort: 3306 },
+};
+const cases = backends.filter((b) => b.name in DIALECTS).map((b) => [b.name, b] as const);
+
 /**
- * PostgreSQL goes away under a running web app (a proxy between them is cut) and comes back: the
- * app answers 503 meanwhile, stays up, and recovers by itself. The test reads the table directly,
- * not through the proxy.
+ * The database goes away under a running web app (a proxy between them is cut) and comes back:
+ * the app answers 503 meanwhile, stays up, and recovers by itself. The test reads the table
+ * directly, not through the proxy.
  */
-describe('web app during a PostgreSQL outage', () => {
+describe.each(cases)('web app during a %s outage', (name, backend) => {
   let db: TestDatabase;
   let proxy: TcpProxy;
   let web: WebApp;
 
   beforeAll(async () => {
-    db = await createPostgresDatabase();
+    db = await backend.create();
     const target = new URL(db.connectionString);
-    proxy = new TcpProxy(target.hostname, Number(target.port || 5432));
+    proxy = new TcpProxy(target.hostname, Number(target.port || DIALECTS[name].defaultPort));
     await proxy.start();
     const viaProxy = new URL(db.connectionString);
     viaProxy.host = `127.0.0.1:${proxy.port}`;
@@ -44,7 +52,7 @@ describe('web app during a PostgreSQL outage', () => {
     await proxy.cut();
     const down = await fetch(`${web.baseUrl}/health`);
     expect(down.status).toBe(503);
-    expect(await down.json()).toMatchObject({ status: 'unavailable', database: 'postgres' });
+    expect(await down.json()).toMatchObject({ status: 'unavailable', database: DIALECTS[name].dialect });
     const refused = await browser.postForm('/', { _csrf: csrf, ReportContent: 'during the outage' });
     expect(refused.status).toBe(503);
     expect(alertsOf(refused.html)).toEqual([{ type: 'warning', text: expect.stringMatching(/not reachable.*nothing was queued/) }]);

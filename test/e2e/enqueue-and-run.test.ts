@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { e2eBackends } from './support/e2e-backends';
+import { e2eCases, skipUnavailable } from './support/e2e-backends';
 import { TestDatabase } from '../support/databases';
 import { AppProcess } from './support/app-process';
 import { startWeb, startWorker, WebApp } from './support/apps';
@@ -10,7 +10,8 @@ import { waitFor } from './support/wait-for';
 jest.setTimeout(60_000);
 
 /** The seed's scenario with the real processes: the web page enqueues, the separate worker runs. */
-describe.each(e2eBackends)('form -> web -> table -> worker on $name', (backend) => {
+describe.each(e2eCases)('form -> web -> table -> worker on %s', (_label, backend) => {
+  if (skipUnavailable(backend)) return;
   let db: TestDatabase;
   let web: WebApp;
   let worker: AppProcess;

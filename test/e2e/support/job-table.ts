@@ -1,5 +1,7 @@
 import Database from 'better-sqlite3';
 import { Client } from 'pg';
+import { parseConnectionString } from '@app/background-jobs';
+import { openStore } from '../../support/open-store';
 
 export interface JobRow {
   JobName: string;
@@ -7,8 +9,8 @@ export interface JobRow {
 }
 
 /**
- * Reads the AbpBackgroundJobs table directly (not through the app or the store), so a test sees
- * what really was written. Takes the connection string as the apps were given it.
+ * Reads the AbpBackgroundJobs table directly (not through the app or the store's methods), so a
+ * test sees what really was written. Takes the connection string as the apps were given it.
  */
 export async function readJobRows(connectionString: string): Promise<JobRow[]> {
   const sql = 'SELECT "JobName", "JobArgs" FROM "AbpBackgroundJobs"';
@@ -21,12 +23,23 @@ export async function readJobRows(connectionString: string): Promise<JobRow[]> {
       await client.end();
     }
   }
-  const file = /^Data Source=(.+)$/i.exec(connectionString)?.[1] ?? connectionString;
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  // The apps' own reading of the string tells SQLite's "Data Source=<file>" from SQL Server's.
+  const connection = parseConnectionString(connectionString);
+  if (connection.provider === 'sqlite') {
+    const db = new Database(connection.typeorm.database as string, { readonly: true, fileMustExist: true });
+    try {
+      return db.prepare(sql).all() as JobRow[];
+    } finally {
+      db.close();
+    }
+  }
+  // MariaDB/MySQL and SQL Server: the connection the apps open (TypeORM's DataSource), none of the store's queries.
+  const { dataSource, close } = await openStore(connectionString);
   try {
-    return db.prepare(sql).all() as JobRow[];
+    const q = (name: string) => dataSource.driver.escape(name);
+    return (await dataSource.query(`SELECT ${q('JobName')}, ${q('JobArgs')} FROM ${q('AbpBackgroundJobs')}`)) as JobRow[];
   } finally {
-    db.close();
+    await close();
   }
 }
 

@@ -5,8 +5,11 @@ import { backends, Backend } from '../../support/backends';
 import { TestDatabase } from '../../support/databases';
 import { openStore } from '../../support/open-store';
 
-/** The multi-process tests run on the two databases a worker fleet is tested on here; the others get the store-level suites. */
-export const scaleBackends: Backend[] = backends.filter((b) => b.available && (b.name === 'sqlite' || b.name === 'postgres'));
+/**
+ * The multi-process tests run on the databases this machine always has (SQLite, PostgreSQL,
+ * MariaDB); SQL Server gets the store-level suites and the end-to-end tests.
+ */
+export const scaleBackends: Backend[] = backends.filter((b) => b.available && ['sqlite', 'postgres', 'mariadb'].includes(b.name));
 
 /** A fresh database with the table created, and the store the test reads and writes it through. */
 export interface ScaleDatabase {
@@ -60,7 +63,8 @@ export async function insertJobs(store: BackgroundJobStore, rows: BackgroundJobR
 
 /** Every row still in the table, read through the store (a handful of rows at most by then). */
 export async function remainingRows(database: ScaleDatabase): Promise<BackgroundJobRecord[]> {
-  const ids = (await database.dataSource.query(`SELECT "Id" FROM "AbpBackgroundJobs"`)) as Array<{ Id: string }>;
+  const q = (name: string) => database.dataSource.driver.escape(name);
+  const ids = (await database.dataSource.query(`SELECT ${q('Id')} FROM ${q('AbpBackgroundJobs')}`)) as Array<{ Id: string }>;
   const rows = await Promise.all(ids.map((r) => database.store.find(r.Id)));
   return rows.filter((r): r is BackgroundJobRecord => r !== undefined);
 }
