@@ -13,16 +13,21 @@ export function runMain(name: string, main: () => Promise<void>): void {
 
 /**
  * SIGTERM or SIGINT close the app (the worker finishes or releases its jobs first) and exit 0,
- * as a service manager expects; Nest's own shutdown hooks re-raise the signal instead. A second
- * signal exits at once, and so does a close still hanging after `forceExitAfterMs` (a database
- * that stopped answering without closing the connection).
+ * as a service manager expects; Nest's own shutdown hooks re-raise the signal instead. Another
+ * signal more than two seconds later exits at once, and so does a close still hanging after
+ * `forceExitAfterMs` (a database that stopped answering without closing the connection).
  */
 export function closeOnSignals(app: { close(signal?: string): Promise<void> }, forceExitAfterMs = 60_000): void {
-  let closing = false;
+  let closingSince: number | undefined;
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.on(signal, () => {
-      if (closing) process.exit(1);
-      closing = true;
+      if (closingSince !== undefined) {
+        // Ctrl+C under `npm start` arrives twice (from the terminal and from concurrently): only a
+        // later one means "stop now".
+        if (Date.now() - closingSince > 2000) process.exit(1);
+        return;
+      }
+      closingSince = Date.now();
       setTimeout(() => {
         process.stderr.write(`shutdown did not finish within ${forceExitAfterMs} ms; exiting\n`);
         process.exit(1);
