@@ -35,9 +35,10 @@ describe.each(scaleBackends.map((b) => [b.name, b] as const))('%s: jobs that fai
     await insertJobs(store, [slow, overDefault, failing, unreadable]);
     const w = await worker({ DefaultFirstWaitDuration: 60, JobExecutionTimeout: 1 });
 
+    // Tried (LastTryTime set) and no longer held: the worker may not have claimed it yet.
     const settled = async (id: string) => {
       const row = await store.find(id);
-      return row && !row.concurrencyStamp.startsWith('lease:') ? row : undefined;
+      return row && row.lastTryTime !== null && !row.concurrencyStamp.startsWith('lease:') ? row : undefined;
     };
     const timedOut = await waitFor('the timed-out try to be written', () => settled(slow.id), 10_000);
     expect(timedOut.tryCount).toBe(1);

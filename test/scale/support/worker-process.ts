@@ -59,7 +59,8 @@ export class WorkerProcess {
   /** Resolves once the worker has started polling. */
   async ready(timeoutMs = 20_000): Promise<this> {
     await waitFor(`worker ${this.pid} to start`, () => this.hasLine((l) => l.msg.startsWith('Worker started')) || this.failedToStart(), timeoutMs);
-    if (!this.isRunning) throw new Error(`worker ${this.pid} exited at start: ${this.stderr.join('')}`);
+    // A worker may start and die at once (a job that kills it); only one that never started failed.
+    if (!this.hasLine((l) => l.msg.startsWith('Worker started'))) throw new Error(`worker ${this.pid} exited at start: ${this.stderr.join('')}`);
     return this;
   }
 

@@ -58,7 +58,7 @@ export class BackgroundJobWorker {
     this.health = new DatabaseHealth(this.logger, (error) => store.isUnavailable(error));
     this.results = new ResultWriter(
       store,
-      (ids, refused) => this.onResultsWritten(ids, refused),
+      (ids, refused, startedAt) => this.onResultsWritten(ids, refused, startedAt),
       (error) => this.health.failed(error),
     );
   }
@@ -68,6 +68,7 @@ export class BackgroundJobWorker {
   }
 
   async start(): Promise<void> {
+    if (this.stopping) return; // stopped before it started
     this.loop = this.claimLoop();
     const leaseMs = this.options.jobLeaseDuration * 1000;
     this.leaseTimer = setInterval(() => void this.renewLeases(), Math.max(leaseMs / 3, 100));
@@ -156,7 +157,7 @@ export class BackgroundJobWorker {
         leaseUntil: new Date(now.getTime() + this.options.jobLeaseDuration * 1000),
         leaseToken: newLeaseToken(),
       });
-      this.health.succeeded();
+      this.health.succeeded(now.getTime());
     } catch (error) {
       this.health.failed(error);
       return undefined;
@@ -237,13 +238,13 @@ export class BackgroundJobWorker {
     }
   }
 
-  private onResultsWritten(ids: string[], refused: number): void {
+  private onResultsWritten(ids: string[], refused: number, startedAt: number): void {
     for (const id of ids) this.held.delete(id);
     if (refused > 0) {
       this.summary.refused += refused;
       this.logger.warn(`${refused} job result(s) not written: their lease had passed to another worker`);
     }
-    this.health.succeeded();
+    this.health.succeeded(startedAt);
     this.refillIfLow();
   }
 
@@ -298,13 +299,14 @@ export class BackgroundJobWorker {
   private async renewHeldLeases(): Promise<void> {
     const byToken = new Map<string, string[]>();
     for (const job of this.held.values()) byToken.set(job.leaseToken, [...(byToken.get(job.leaseToken) ?? []), job.id]);
-    const until = new Date(Date.now() + this.options.jobLeaseDuration * 1000);
+    const startedAt = Date.now();
+    const until = new Date(startedAt + this.options.jobLeaseDuration * 1000);
     try {
       for (const [token, ids] of byToken) {
         const renewed = await this.store.extendLeases(token, ids, until);
         if (renewed < ids.length) this.logger.warn(`${ids.length - renewed} lease(s) could not be renewed: another worker holds those jobs now`);
       }
-      this.health.succeeded();
+      this.health.succeeded(startedAt);
     } catch (error) {
       this.health.failed(error);
     }

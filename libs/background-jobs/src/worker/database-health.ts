@@ -31,7 +31,12 @@ export class DatabaseHealth {
     this.logger.error(`Lost the database; retrying with backoff: ${firstLine(describeError(error))}`);
   }
 
-  succeeded(): void {
+  /**
+   * `startedAt`: when the operation was sent. One sent before the outage began may still come back
+   * fine while the server shuts down; it does not mean the database is back.
+   */
+  succeeded(startedAt = Date.now()): void {
+    if (this.downSince !== undefined && startedAt <= this.downSince) return;
     this.failures = 0;
     if (this.downSince === undefined) return;
     this.logger.log(`The database is back after ${((Date.now() - this.downSince) / 1000).toFixed(1)} s`);

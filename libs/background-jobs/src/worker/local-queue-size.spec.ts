@@ -1,12 +1,12 @@
 import { LocalQueueSize } from './local-queue-size';
 
 describe('LocalQueueSize', () => {
-  it('starts at four jobs per slot (at least 10) before any job has run', () => {
-    expect(new LocalQueueSize(1, 1000).target).toBe(10);
-    expect(new LocalQueueSize(24, 1000).target).toBe(96);
+  it('starts at two jobs per slot (at least 4) before any job has run', () => {
+    expect(new LocalQueueSize(1, 1000).target).toBe(4);
+    expect(new LocalQueueSize(24, 1000).target).toBe(48);
   });
 
-  it('holds about one second of work: many fast jobs, few slow ones', () => {
+  it('covers about 50 ms of work: many short jobs, one per slot for long ones', () => {
     const fast = new LocalQueueSize(24, 1000);
     for (let i = 0; i < 50; i++) fast.observe(0.1);
     expect(fast.target).toBe(500);
@@ -16,14 +16,14 @@ describe('LocalQueueSize', () => {
     expect(slow.target).toBe(4);
 
     const medium = new LocalQueueSize(8, 1000);
-    for (let i = 0; i < 200; i++) medium.observe(50);
-    expect(medium.target).toBe(160);
+    for (let i = 0; i < 200; i++) medium.observe(5);
+    expect(medium.target).toBe(80);
   });
 
   it('never exceeds MaxJobFetchCount', () => {
     const capped = new LocalQueueSize(24, 50);
     for (let i = 0; i < 50; i++) capped.observe(0.1);
     expect(capped.target).toBe(50);
-    expect(new LocalQueueSize(24, 50).target).toBe(50);
+    expect(new LocalQueueSize(24, 30).target).toBe(30);
   });
 });

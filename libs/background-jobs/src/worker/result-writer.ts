@@ -15,7 +15,8 @@ export class ResultWriter {
 
   constructor(
     private readonly store: BackgroundJobStore,
-    private readonly onWritten: (ids: string[], refused: number) => void,
+    /** `startedAt`: when the write was sent (an outage is over only for writes sent after it began). */
+    private readonly onWritten: (ids: string[], refused: number, startedAt: number) => void,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -59,6 +60,7 @@ export class ResultWriter {
   }
 
   private async writeOnce(): Promise<void> {
+    const startedAt = Date.now();
     const completions = this.completions;
     const failures = this.failures;
     this.completions = new Map();
@@ -67,12 +69,12 @@ export class ResultWriter {
       for (const [token, ids] of completions) {
         const written = await this.store.complete(token, ids);
         completions.delete(token);
-        this.onWritten(ids, ids.length - written);
+        this.onWritten(ids, ids.length - written, startedAt);
       }
       if (failures.length > 0) {
         const written = await this.store.fail(failures);
         const ids = failures.splice(0).map((f) => f.id);
-        this.onWritten(ids, ids.length - written);
+        this.onWritten(ids, ids.length - written, startedAt);
       }
       this.retryDelay = 200;
       if (this.pending > 0) this.schedule();

@@ -45,7 +45,10 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
         `parallel=${maxParallelJobExecutionCount} poll=${jobPollPeriod}ms lease=${jobLeaseDuration}s ` +
         `timeout=${jobExecutionTimeout}s shutdownTimeout=${shutdownTimeout}s wakeups=${this.store.notifier ? 'listen/notify' : 'poll'}`,
     );
-    await worker.start();
+    // Started once bootstrap has finished, so the app's own logger (set after bootstrap, with the
+    // lines buffered until then) is in place before the first job runs: a job that kills its worker
+    // at start must not take the buffered start-up lines with it.
+    setImmediate(() => void worker.start().catch((error: unknown) => this.logger.error(`The worker could not start: ${String(error)}`)));
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {

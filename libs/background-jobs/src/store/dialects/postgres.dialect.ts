@@ -160,30 +160,17 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   /**
-   * Right after a bulk enqueue the table has no statistics yet, and the planner then prefers ABP's
-   * index plus a sort of every waiting row (15-60 ms per claim at 20,000 rows) to reading the
-   * dequeue index in order (2-7 ms). Sorting is switched off for this one statement, inside its own
-   * transaction, so the plan does not depend on when autovacuum last ran. The ANY(ARRAY(...)) gives
-   * the update a primary-key lookup instead of a hash join over the whole table.
+   * The ANY(ARRAY(...)) gives the update a primary-key lookup instead of a hash join over the
+   * whole table. (Right after a bulk load, before autovacuum has analysed the table, the planner
+   * may still sort through ABP's index for a while; switching sorts off in a transaction around the
+   * claim avoided that but held pool connections across a server restart, so it was dropped.)
    */
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     const [name, text] = request.applicationName === null ? ['bj_claim_null', CLAIM_FOR_NULL_APP] : ['bj_claim', CLAIM_FOR_APP];
-    const values = [
+    const rows = await this.run(name, text, [
       request.applicationName, toUtcText(request.now), request.jobNames, request.limit, toUtcText(request.leaseUntil),
       request.leaseToken,
-    ];
-    const client = await this.pool.connect();
-    let rows: Row[];
-    try {
-      await client.query('BEGIN; SET LOCAL enable_sort = off');
-      rows = (await client.query({ name, text, values })).rows as Row[];
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(this.isUnavailable(error) ? (error as Error) : undefined);
-      throw error;
-    }
-    client.release();
+    ]);
     rows.sort((a, b) => (b.Priority as number) - (a.Priority as number) || (a.TryCount as number) - (b.TryCount as number) ||
       (a.DueTime as Date).getTime() - (b.DueTime as Date).getTime());
     return rows.map((row) => ({
