@@ -32,6 +32,8 @@ export class BackgroundJobWorker {
   private readonly logger = new Logger('BackgroundJobWorker');
   private readonly held = new Map<string, ClaimedJob>();
   private queue: ClaimedJob[] = [];
+  /** Rows whose jobs shutdown aborted: released, not failed. */
+  private interrupted: ClaimedJob[] = [];
   private readonly running = new Map<string, { abort: JobAbort; done: Promise<void> }>();
   private readonly results: ResultWriter;
   private readonly health: DatabaseHealth;
@@ -247,8 +249,6 @@ export class BackgroundJobWorker {
     this.health.succeeded(startedAt);
     this.refillIfLow();
   }
-
-  private interrupted: ClaimedJob[] = [];
 
   private queueForRelease(job: ClaimedJob): void {
     this.interrupted.push(job);
