@@ -262,9 +262,7 @@ export class BackgroundJobWorker {
 
   /** Gives rows back at once: due now, with a new stamp so this worker's token no longer matches. */
   private async release(jobs: ClaimedJob[], undoTry: boolean): Promise<void> {
-    const byToken = new Map<string, string[]>();
-    for (const job of jobs) byToken.set(job.leaseToken, [...(byToken.get(job.leaseToken) ?? []), job.id]);
-    for (const [leaseToken, ids] of byToken) {
+    for (const [leaseToken, ids] of idsByLeaseToken(jobs)) {
       try {
         this.summary.released += await this.store.release({ leaseToken, ids, now: new Date(), newStamp: newConcurrencyStamp(), undoTry });
       } catch (error) {
@@ -297,8 +295,7 @@ export class BackgroundJobWorker {
   }
 
   private async renewHeldLeases(): Promise<void> {
-    const byToken = new Map<string, string[]>();
-    for (const job of this.held.values()) byToken.set(job.leaseToken, [...(byToken.get(job.leaseToken) ?? []), job.id]);
+    const byToken = idsByLeaseToken(this.held.values());
     const startedAt = Date.now();
     const until = new Date(startedAt + this.options.jobLeaseDuration * 1000);
     try {
@@ -342,4 +339,15 @@ export class BackgroundJobWorker {
     const target = this.localQueue.target;
     if (target - this.queue.length - this.rowsRequested >= Math.ceil(target / 2)) this.signal();
   }
+}
+
+/** Writes that present a lease token go one statement per token (one per claim batch). */
+function idsByLeaseToken(jobs: Iterable<ClaimedJob>): Map<string, string[]> {
+  const byToken = new Map<string, string[]>();
+  for (const job of jobs) {
+    const ids = byToken.get(job.leaseToken);
+    if (ids) ids.push(job.id);
+    else byToken.set(job.leaseToken, [job.id]);
+  }
+  return byToken;
 }
