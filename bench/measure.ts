@@ -1,5 +1,6 @@
 import { BenchProcess, clockMs, sleep, waitUntil } from './support/processes';
 import { jobLineTime } from './job-log';
+import { commandCpuMs, cpuBetween, processCpuMs } from './support/cpu';
 import { LatencyProbe, SystemResult, SystemUnderTest } from './system';
 
 export interface MeasureOptions {
@@ -44,6 +45,7 @@ export async function measure(sut: SystemUnderTest, options: MeasureOptions): Pr
     consumer.jobLines = 0;
     await sut.enqueueBatch(contents(jobs, 'burn'));
     started = clockMs();
+    const cpuBefore = cpuSnapshot(consumer.pid, sut.store);
     let left = jobs;
     const done = await waitUntil(async () => (left = await sut.remaining()) === 0, options.burnDownTimeoutMs, POLL_MS);
     const elapsed = clockMs() - started;
@@ -51,10 +53,12 @@ export async function measure(sut: SystemUnderTest, options: MeasureOptions): Pr
     result.burnDownMs = Math.round(elapsed);
     result.burnDownJobsPerSec = jobs / (elapsed / 1000);
     result.peakRssMiB = consumer.peakRssMiB();
+    Object.assign(result, cpuSince(cpuBefore, consumer.pid, sut.store));
     const c = consumer;
     await waitUntil(() => c.jobLines >= jobs, 1000, 10); // the last lines may still be in the pipe
     result.jobLinesSeen = consumer.jobLines;
-    log(`  burn-down ${result.burnDownMs} ms, ${Math.round(result.burnDownJobsPerSec)} jobs/s, ${consumer.jobLines} job lines, peak RSS ${result.peakRssMiB} MiB`);
+    log(`  burn-down ${result.burnDownMs} ms, ${Math.round(result.burnDownJobsPerSec)} jobs/s, ${consumer.jobLines} job lines, peak RSS ${result.peakRssMiB} MiB; ` +
+      `CPU ms: consumer ${result.consumerCpuMs}, database ${result.databaseCpuMs ?? '-'}, bench ${result.benchCpuMs}`);
 
     const probes = options.latencySamples > 0 ? (sut.latencyProbes?.() ?? []) : [];
     for (const [index, probe] of probes.entries()) {
@@ -112,4 +116,27 @@ function contents(count: number, tag: string): string[] {
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+const DATABASE_COMMANDS: Record<string, string[]> = { PostgreSQL: ['postgres'], Redis: ['redis-server'], SQLite: [] };
+
+interface CpuSnapshot {
+  consumer: number;
+  database: Map<number, number>;
+  bench: NodeJS.CpuUsage;
+}
+
+/** Where the burn-down's CPU goes: the consumer process, the database server, this process (polling, reading logs). */
+function cpuSnapshot(consumerPid: number, store: string): CpuSnapshot {
+  return { consumer: processCpuMs(consumerPid) ?? 0, database: commandCpuMs(DATABASE_COMMANDS[store] ?? []), bench: process.cpuUsage() };
+}
+
+function cpuSince(before: CpuSnapshot, consumerPid: number, store: string): Pick<SystemResult, 'consumerCpuMs' | 'databaseCpuMs' | 'benchCpuMs'> {
+  const commands = DATABASE_COMMANDS[store] ?? [];
+  const bench = process.cpuUsage(before.bench);
+  return {
+    consumerCpuMs: (processCpuMs(consumerPid) ?? before.consumer) - before.consumer,
+    databaseCpuMs: commands.length > 0 ? cpuBetween(before.database, commandCpuMs(commands)) : undefined,
+    benchCpuMs: Math.round((bench.user + bench.system) / 1000),
+  };
 }

@@ -44,6 +44,10 @@ export interface SystemResult {
   latencySamples?: number;
   peakRssMiB?: number;
   ratioToGraphileBatched?: number;
+  /** CPU time during the burn-down: the consumer process, the database server's processes, the bench itself. */
+  consumerCpuMs?: number;
+  databaseCpuMs?: number;
+  benchCpuMs?: number;
   /** Job lines the consumer wrote during the burn-down (should equal jobs). */
   jobLinesSeen?: number;
   /** What the latency measures. */

@@ -36,8 +36,17 @@ const MIGRATE = [
     ON "AbpBackgroundJobs" ("ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime")`,
   // Ours, beside ABP's: lets a claim read the first due rows in dequeue order instead of sorting
   // every waiting row under FOR UPDATE (9-14 ms per claim at 20,000 waiting rows; 1.4 ms with it).
+  // ApplicationName leads, as in the claim's ORDER BY, so the planner prefers it to ABP's index
+  // even before the table has statistics. Our first version of it lacked ApplicationName: replaced.
+  `DO $$ BEGIN
+    IF EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'IX_AbpBackgroundJobs_Dequeue'
+               AND indexdef NOT LIKE '%("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")%') THEN
+      DROP INDEX "IX_AbpBackgroundJobs_Dequeue";
+    END IF;
+  END $$`,
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_Dequeue"
-    ON "AbpBackgroundJobs" ("Priority" DESC, "TryCount", "NextTryTime") WHERE "CompletionTime" IS NULL AND "IsAbandoned" = FALSE`,
+    ON "AbpBackgroundJobs" ("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")
+    WHERE "CompletionTime" IS NULL AND "IsAbandoned" = FALSE`,
 ];
 
 const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
@@ -74,23 +83,31 @@ const ENQUEUE = `WITH inserted AS (
   SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
 
 /**
- * Returns only what the claim did not set itself (the rest is known from the request), in ABP's
- * order; fewer timestamps to parse per row.
+ * ABP's order; ORDER BY names ApplicationName (one value here) so it matches the dequeue index
+ * column for column, which keeps the plan an ordered index scan whatever the statistics say
+ * (without them the planner sorted every due row through ABP's index: 12-18 ms a claim).
+ * The update finds the locked rows by ctid, stable while the lock is held: a TID scan instead of
+ * a primary-key lookup per row (3.2 of 7.6 ms for 250 rows). A row that a concurrent writer
+ * changed after this statement's snapshot is locked but not updated, so not claimed: it stays due.
+ * Returns only what the claim did not set itself (the rest is known from the request): fewer
+ * timestamps to parse per row.
  */
 const claim = (appNameClause: string) => `WITH due AS (
-    SELECT "Id", "ConcurrencyStamp", "NextTryTime" FROM "AbpBackgroundJobs"
+    SELECT ctid AS tid, "ConcurrencyStamp", "NextTryTime" FROM "AbpBackgroundJobs"
     WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $2
       AND "JobName" = ANY($3::varchar[])
-    ORDER BY "Priority" DESC, "TryCount", "NextTryTime"
+    ORDER BY "ApplicationName", "Priority" DESC, "TryCount", "NextTryTime"
     LIMIT $4
     FOR UPDATE SKIP LOCKED)
   UPDATE "AbpBackgroundJobs" AS job
   SET "TryCount" = job."TryCount" + 1, "LastTryTime" = $2, "NextTryTime" = $5, "ConcurrencyStamp" = $6
-  FROM due WHERE job."Id" = due."Id" AND job."Id" = ANY(ARRAY(SELECT "Id" FROM due))
+  FROM due WHERE job.ctid = due.tid AND job.ctid = ANY(ARRAY(SELECT tid FROM due))
   RETURNING job."Id", job."JobName", job."JobArgs", job."TryCount", job."CreationTime", job."Priority", job."ExtraProperties",
     due."ConcurrencyStamp" LIKE 'lease:%' AS "PreviousLeaseExpired", due."NextTryTime" AS "DueTime"`;
 const CLAIM_FOR_APP = claim('"ApplicationName" = $1');
 const CLAIM_FOR_NULL_APP = claim('"ApplicationName" IS NULL AND $1::varchar IS NULL');
+/** The claim's text, for the test that checks its plan (test/contract/postgres-claim-plan.test.ts). */
+export const POSTGRES_CLAIM = { forApp: CLAIM_FOR_APP, forNullApp: CLAIM_FOR_NULL_APP };
 
 const COMPLETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
 
@@ -159,12 +176,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     await this.run('bj_insert', INSERT, [JSON.stringify(rows)]);
   }
 
-  /**
-   * The ANY(ARRAY(...)) gives the update a primary-key lookup instead of a hash join over the
-   * whole table. (Right after a bulk load, before autovacuum has analysed the table, the planner
-   * may still sort through ABP's index for a while; switching sorts off in a transaction around the
-   * claim avoided that but held pool connections across a server restart, so it was dropped.)
-   */
+  /** The ANY(ARRAY(...)) gives the update a TID scan instead of a hash join over the whole table. */
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     const [name, text] = request.applicationName === null ? ['bj_claim_null', CLAIM_FOR_NULL_APP] : ['bj_claim', CLAIM_FOR_APP];
     const rows = await this.run(name, text, [
