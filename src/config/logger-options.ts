@@ -1,18 +1,19 @@
 import { ConfigService } from '@nestjs/config';
 import type { Params } from 'nestjs-pino';
+import { batchedStdout } from './batched-stdout';
 
-/** pino: readable lines on a terminal (or Logging__Format=pretty), JSON lines otherwise. */
+/** pino: readable lines on a terminal (or Logging__Format=pretty), JSON lines otherwise (written in bursts, see BatchedLines). */
 export function loggerOptions(config: ConfigService, httpLogging: boolean): Params {
   const format = config.get<string>('Logging__Format');
   const pretty = format === 'pretty' || (format === 'auto' && process.stdout.isTTY);
-  return {
-    pinoHttp: {
-      level: config.get<string>('Logging__Level'),
-      autoLogging: httpLogging,
-      quietReqLogger: true,
-      transport: pretty
-        ? { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req' } }
-        : undefined,
-    },
+  const options = {
+    level: config.get<string>('Logging__Level'),
+    autoLogging: httpLogging,
+    quietReqLogger: true,
   };
+  if (pretty) {
+    const transport = { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req' } };
+    return { pinoHttp: { ...options, transport } };
+  }
+  return { pinoHttp: [options, batchedStdout()] };
 }

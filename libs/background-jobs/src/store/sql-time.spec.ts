@@ -14,6 +14,15 @@ describe('sql-time', () => {
     expect(fromUtcText('2024-05-01T10:03:00.25')).toEqual(new Date('2024-05-01T10:03:00.250Z'));
   });
 
+  it("reads PostgreSQL's microseconds and every fraction length exactly", () => {
+    expect(fromUtcText('2030-06-15 12:00:00.123456')).toEqual(new Date('2030-06-15T12:00:00.123Z'));
+    for (let ms = 0; ms < 1000; ms++) {
+      const text = `2030-06-15 12:00:00.${String(ms).padStart(3, '0')}`;
+      expect(fromUtcText(text)?.getTime()).toBe(Date.UTC(2030, 5, 15, 12, 0, 0, ms));
+      expect(fromUtcText(text.replace(/\.?0+$/, ''))?.getTime()).toBe(Date.UTC(2030, 5, 15, 12, 0, 0, ms));
+    }
+  });
+
   it('reads an explicit offset at that offset', () => {
     expect(fromUtcText('2024-05-01 12:03:00.000+02:00')).toEqual(new Date('2024-05-01T10:03:00.000Z'));
     expect(fromUtcText('2024-05-01 07:33:00-0230')).toEqual(new Date('2024-05-01T10:03:00.000Z'));
@@ -31,5 +40,6 @@ describe('sql-time', () => {
     expect(() => fromUtcText('yesterday')).toThrow('Unreadable time value "yesterday"');
     expect(() => fromUtcText('2024-13-45 10:00:00')).toThrow('Unreadable time value');
     expect(() => fromUtcText('2024-05-01 10:03:00 trailing')).toThrow('Unreadable time value');
+    expect(() => fromUtcText('2024-05-01 10:03:00.')).toThrow('Unreadable time value');
   });
 });
