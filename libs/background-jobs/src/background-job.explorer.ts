@@ -32,14 +32,20 @@ export class BackgroundJobExplorer implements OnModuleInit {
         jobTypeName: metatype.name,
         timeout: metadata.timeout,
         resolve: this.resolverFor(wrapper, metatype),
+        // Singletons are built before onModuleInit runs.
+        instance: isSingleton(wrapper) ? (wrapper.instance as AsyncBackgroundJob<unknown>) : undefined,
       });
     }
   }
 
   private resolverFor(wrapper: InstanceWrapper, metatype: new (...args: never[]) => unknown) {
-    if (wrapper.isDependencyTreeStatic() && !wrapper.isTransient) {
+    if (isSingleton(wrapper)) {
       return async () => wrapper.instance as AsyncBackgroundJob<unknown>;
     }
     return () => this.moduleRef.resolve(metatype, undefined, { strict: false }) as Promise<AsyncBackgroundJob<unknown>>;
   }
+}
+
+function isSingleton(wrapper: InstanceWrapper): boolean {
+  return wrapper.isDependencyTreeStatic() && !wrapper.isTransient;
 }

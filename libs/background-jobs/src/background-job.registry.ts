@@ -11,6 +11,8 @@ export interface RegisteredBackgroundJob {
   timeout?: number;
   /** Resolves the job instance (a new one for transient or request-scoped providers). */
   resolve(): Promise<AsyncBackgroundJob<unknown>>;
+  /** The one instance of a singleton job, when there is one: used without resolving. */
+  instance?: AsyncBackgroundJob<unknown>;
 }
 
 /** ABP's job registry: one job per job name, one job name per args type. */

@@ -173,28 +173,20 @@ export class BackgroundJobWorker {
   private pump(): void {
     while (!this.stopping && this.running.size < this.options.maxParallelJobExecutionCount && this.queue.length > 0) {
       const job = this.queue.shift()!;
+      if (job.previousLeaseExpired && this.abandonAfterLostTry(job)) continue;
       const abort = new JobAbort();
       const started = performance.now();
-      const done = this.execute(job, abort).finally(() => {
+      const finish = (outcome: JobOutcome) => {
         this.localQueue.observe(performance.now() - started);
         this.running.delete(job.id);
+        this.settle(job, outcome);
         this.pump();
-      });
+      };
+      const done = this.runner.run(job, abort).then(finish, (error: unknown) => finish({ kind: 'failed', error }));
       this.running.set(job.id, { abort, done });
     }
     // Refill early so the next batch is ready when the slots free up.
     this.refillIfLow();
-  }
-
-  private async execute(job: ClaimedJob, abort: JobAbort): Promise<void> {
-    if (job.previousLeaseExpired && this.abandonAfterLostTry(job)) return;
-    let outcome: JobOutcome;
-    try {
-      outcome = await this.runner.run(job, abort);
-    } catch (error) {
-      outcome = { kind: 'failed', error };
-    }
-    this.settle(job, outcome);
   }
 
   /**

@@ -1,7 +1,8 @@
-import { BackgroundJobRegistry } from '../background-job.registry';
-import { BackgroundJobContext } from '../async-background-job';
+import { BackgroundJobRegistry, RegisteredBackgroundJob } from '../background-job.registry';
+import { AsyncBackgroundJob, BackgroundJobContext } from '../async-background-job';
 import { ClaimedJob } from '../store/background-job-record';
 import { JobAbort } from './job-abort';
+import { JobDeadlines } from './job-deadlines';
 
 export type JobOutcome =
   | { kind: 'succeeded' }
@@ -26,29 +27,46 @@ export class WorkerShutdownError extends Error {
   }
 }
 
+const SUCCEEDED: JobOutcome = { kind: 'succeeded' };
+
 /**
  * Runs one claimed job: builds its args and instance, runs it with an AbortSignal, and settles
- * when the job does or when the signal fires (a job that ignores its signal no longer holds a slot).
+ * when the job does or when the signal fires (a job that ignores its signal no longer holds a
+ * slot). One promise per run besides the job's own: at 30,000 short jobs a second every extra
+ * promise and microtask hop shows in the worker's CPU.
  */
 export class JobRunner {
+  private readonly deadlines = new JobDeadlines();
+
   constructor(
     private readonly registry: BackgroundJobRegistry,
     private readonly defaultTimeoutMs: number,
   ) {}
 
-  async run(job: ClaimedJob, abort: JobAbort): Promise<JobOutcome> {
+  run(job: ClaimedJob, abort: JobAbort): Promise<JobOutcome> {
     const registered = this.registry.findByName(job.jobName);
-    if (!registered) return { kind: 'broken', error: new Error(`No job is registered for the job name "${job.jobName}"`) };
+    if (!registered) return Promise.resolve({ kind: 'broken', error: new Error(`No job is registered for the job name "${job.jobName}"`) });
     let args: object;
-    let instance;
     try {
       args = parseArgs(job.jobArgs, registered.argsType.prototype as object);
-      instance = await registered.resolve();
     } catch (error) {
-      return { kind: 'broken', error };
+      return Promise.resolve({ kind: 'broken', error });
     }
+    if (registered.instance) return this.execute(job, registered, registered.instance, args, abort);
+    return registered.resolve().then(
+      (instance) => this.execute(job, registered, instance, args, abort),
+      (error: unknown): JobOutcome => ({ kind: 'broken', error }),
+    );
+  }
+
+  private execute(
+    job: ClaimedJob,
+    registered: RegisteredBackgroundJob,
+    instance: AsyncBackgroundJob<unknown>,
+    args: object,
+    abort: JobAbort,
+  ): Promise<JobOutcome> {
     const timeoutMs = registered.timeout ?? this.defaultTimeoutMs;
-    const timer = timeoutMs > 0 ? setTimeout(() => abort.abort(new JobTimeoutError(timeoutMs)), timeoutMs) : undefined;
     const context: BackgroundJobContext = {
       jobId: job.id,
       jobName: job.jobName,
@@ -57,15 +75,29 @@ export class JobRunner {
         return abort.signal;
       },
     };
-    try {
-      await abort.race(instance.execute(args, context));
-      return { kind: 'succeeded' };
-    } catch (error) {
-      const reason: unknown = abort.aborted ? abort.abortReason : error;
-      return reason instanceof WorkerShutdownError ? { kind: 'interrupted', error: reason } : { kind: 'failed', error: reason };
-    } finally {
-      clearTimeout(timer);
-    }
+    return new Promise<JobOutcome>((resolve) => {
+      let settled = false;
+      const cancelDeadline = timeoutMs > 0 ? this.deadlines.start(timeoutMs, () => abort.abort(new JobTimeoutError(timeoutMs))) : undefined;
+      const settle = (outcome: JobOutcome) => {
+        if (settled) return;
+        settled = true;
+        cancelDeadline?.();
+        resolve(outcome);
+      };
+      const failed = (error: unknown) => {
+        const reason: unknown = abort.aborted ? abort.abortReason : error;
+        settle(reason instanceof WorkerShutdownError ? { kind: 'interrupted', error: reason } : { kind: 'failed', error: reason });
+      };
+      abort.onAbort(failed);
+      const succeeded = () => (abort.aborted ? failed(abort.abortReason) : settle(SUCCEEDED));
+      try {
+        const result: unknown = instance.execute(args, context);
+        if (isThenable(result)) result.then(succeeded, failed);
+        else succeeded(); // a plain (not async) execute that returned
+      } catch (error) {
+        failed(error); // an execute that threw before returning a promise
+      }
+    });
   }
 }
 
@@ -75,4 +107,8 @@ function parseArgs(jobArgs: string, prototype: object): object {
     throw new Error(`The job args are not a JSON object: ${jobArgs.slice(0, 200)}`);
   }
   return Object.assign(Object.create(prototype) as object, parsed);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | undefined)?.then === 'function';
 }

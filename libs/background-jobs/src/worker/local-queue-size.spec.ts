@@ -9,7 +9,7 @@ describe('LocalQueueSize', () => {
   it('covers about 50 ms of work: many short jobs, one per slot for long ones', () => {
     const fast = new LocalQueueSize(24, 1000);
     for (let i = 0; i < 50; i++) fast.observe(0.1);
-    expect(fast.target).toBe(500);
+    expect(fast.target).toBe(1000);
 
     const slow = new LocalQueueSize(4, 1000);
     for (let i = 0; i < 50; i++) slow.observe(2000);
@@ -20,7 +20,10 @@ describe('LocalQueueSize', () => {
     expect(medium.target).toBe(80);
   });
 
-  it('never exceeds MaxJobFetchCount', () => {
+  it('never exceeds MaxJobFetchCount, nor 1000', () => {
+    const large = new LocalQueueSize(24, 5000);
+    for (let i = 0; i < 50; i++) large.observe(0.01);
+    expect(large.target).toBe(1000);
     const capped = new LocalQueueSize(24, 50);
     for (let i = 0; i < 50; i++) capped.observe(0.1);
     expect(capped.target).toBe(50);

@@ -1,0 +1,132 @@
+import { AsyncBackgroundJob, BackgroundJobContext } from '../async-background-job';
+import { BackgroundJobRegistry } from '../background-job.registry';
+import { ClaimedJob } from '../store/background-job-record';
+import { JobAbort } from './job-abort';
+import { SWEPT_TIMEOUT_MS } from './job-deadlines';
+import { JobOutcome, JobRunner, JobTimeoutError, WorkerShutdownError } from './job-runner';
+
+class ProbeArgs {
+  value = 0;
+  doubled(): number {
+    return this.value * 2;
+  }
+}
+
+type Body = (args: ProbeArgs, context: BackgroundJobContext) => unknown;
+
+class ProbeJob extends AsyncBackgroundJob<ProbeArgs> {
+  constructor(private readonly body: Body) {
+    super();
+  }
+  execute(args: ProbeArgs, context: BackgroundJobContext): Promise<void> {
+    return this.body(args, context) as Promise<void>;
+  }
+}
+
+const job = (jobArgs = '{"value":21}', jobName = 'Probe'): ClaimedJob => ({
+  id: 'a0000000-0000-4000-8000-000000000001', applicationName: null, jobName, jobArgs, tryCount: 1,
+  creationTime: new Date(), nextTryTime: new Date(), lastTryTime: new Date(), isAbandoned: false, priority: 15,
+  completionTime: null, extraProperties: '{}', concurrencyStamp: 'lease:x', leaseToken: 'lease:x', previousLeaseExpired: false,
+});
+
+function runnerFor(body: Body, options: { timeout?: number; singleton?: boolean; defaultTimeoutMs?: number } = {}): JobRunner {
+  const registry = new BackgroundJobRegistry();
+  const instance = new ProbeJob(body);
+  registry.register({
+    jobName: 'Probe', argsType: ProbeArgs, jobTypeName: 'ProbeJob', timeout: options.timeout,
+    resolve: async () => instance,
+    instance: options.singleton === false ? undefined : instance,
+  });
+  return new JobRunner(registry, options.defaultTimeoutMs ?? 3_600_000);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('JobRunner', () => {
+  it('runs the job with args of its args class and its context, singleton or resolved', async () => {
+    for (const singleton of [true, false]) {
+      const seen: Array<[number, string, number]> = [];
+      const runner = runnerFor(async (args, context) => void seen.push([args.doubled(), context.jobName, context.tryCount]), { singleton });
+      expect(await runner.run(job(), new JobAbort())).toEqual({ kind: 'succeeded' });
+      expect(seen).toEqual([[42, 'Probe', 1]]);
+    }
+  });
+
+  it('fails with what the job threw, whether it rejects or throws before returning a promise', async () => {
+    const boom = new Error('boom');
+    expect(await runnerFor(async () => Promise.reject(boom)).run(job(), new JobAbort())).toEqual({ kind: 'failed', error: boom });
+    expect(await runnerFor(() => { throw boom; }).run(job(), new JobAbort())).toEqual({ kind: 'failed', error: boom });
+  });
+
+  it('accepts an execute that is not async', async () => {
+    expect(await runnerFor(() => undefined).run(job(), new JobAbort())).toEqual({ kind: 'succeeded' });
+  });
+
+  it('calls rows it can never run broken: unreadable args, args that are not an object, an unknown name', async () => {
+    const runner = runnerFor(async () => undefined);
+    expect((await runner.run(job('{not json'), new JobAbort())).kind).toBe('broken');
+    expect((await runner.run(job('[1,2]'), new JobAbort())).kind).toBe('broken');
+    const unknown = await runner.run(job('{}', 'Nobody'), new JobAbort());
+    expect(unknown).toMatchObject({ kind: 'broken', error: expect.objectContaining({ message: 'No job is registered for the job name "Nobody"' }) });
+  });
+
+  it('aborts a job past its own timeout through its signal, and fails the try', async () => {
+    let aborted: unknown;
+    const runner = runnerFor((_args, context) => new Promise((_resolve, reject) => {
+      context.signal.addEventListener('abort', () => reject((aborted = context.signal.reason)));
+    }), { timeout: 50 });
+    const started = Date.now();
+    const outcome = await runner.run(job(), new JobAbort());
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(outcome).toEqual({ kind: 'failed', error: aborted });
+    expect(aborted).toBeInstanceOf(JobTimeoutError);
+  });
+
+  it('frees the slot at the timeout even when the job ignores its signal', async () => {
+    const runner = runnerFor(() => sleep(2000), { timeout: 50 });
+    const outcome = await Promise.race([runner.run(job(), new JobAbort()), sleep(1000).then(() => 'still running')]);
+    expect(outcome).toMatchObject({ kind: 'failed', error: expect.any(JobTimeoutError) });
+  });
+
+  it('reports a shutdown abort as interrupted, even if the job then returns normally', async () => {
+    const abort = new JobAbort();
+    const run = runnerFor(async (_args, context) => {
+      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+    }).run(job(), abort);
+    await sleep(10);
+    abort.abort(new WorkerShutdownError());
+    expect(await run).toMatchObject({ kind: 'interrupted', error: expect.any(WorkerShutdownError) });
+  });
+
+  it('checks long timeouts with a sweep, not a timer per job, and still aborts them', async () => {
+    jest.useFakeTimers();
+    try {
+      const runner = runnerFor(() => new Promise(() => undefined), { timeout: SWEPT_TIMEOUT_MS });
+      let outcome: JobOutcome | undefined;
+      void runner.run(job(), new JobAbort()).then((o) => (outcome = o));
+      expect(jest.getTimerCount()).toBe(1); // the sweep
+      const second = runner.run(job(), new JobAbort());
+      expect(jest.getTimerCount()).toBe(1); // shared
+      await jest.advanceTimersByTimeAsync(SWEPT_TIMEOUT_MS - 1000);
+      expect(outcome).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(outcome).toMatchObject({ kind: 'failed', error: expect.any(JobTimeoutError) });
+      expect(await second).toMatchObject({ kind: 'failed' });
+      expect(jest.getTimerCount()).toBe(0); // nothing left to sweep: the interval stops
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('leaves no timer behind once a job finishes', async () => {
+    jest.useFakeTimers();
+    try {
+      await runnerFor(async () => undefined, { timeout: 50 }).run(job(), new JobAbort());
+      await runnerFor(async () => undefined, { timeout: SWEPT_TIMEOUT_MS }).run(job(), new JobAbort());
+      await jest.advanceTimersByTimeAsync(1000);
+      expect(jest.getTimerCount()).toBe(0);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});
