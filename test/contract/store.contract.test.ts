@@ -146,6 +146,19 @@ describe.each(backends.map((b) => [label(b), b] as const))('BackgroundJobStore c
       }
     });
 
+    it('writes each row its own job name, and a priority and due time the whole batch shares', async () => {
+      const names = [unique('EnqueueA'), unique('EnqueueB')];
+      const creationTime = new Date('2025-06-01T08:30:00.123Z');
+      const nextTryTime = new Date('2025-06-01T09:00:00.000Z');
+      const jobs = [0, 1, 2].map((i) => ({
+        id: randomUUID(), jobName: names[i % 2], jobArgs: `{"n":${i}}`, priority: 5, nextTryTime, concurrencyStamp: hex32(),
+      }));
+      await store.enqueue({ applicationName: null, creationTime, jobs });
+      for (const job of jobs) {
+        expect(await store.find(job.id)).toMatchObject({ jobName: job.jobName, jobArgs: job.jobArgs, priority: 5, nextTryTime, creationTime });
+      }
+    });
+
     it('writes nothing when one row of the batch is refused', async () => {
       const jobName = unique('EnqueueAtomic');
       const id = randomUUID();

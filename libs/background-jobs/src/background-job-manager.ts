@@ -83,7 +83,7 @@ export class BackgroundJobManager implements IBackgroundJobManager {
       throw new RangeError(`A background job delay is a finite number of milliseconds, not negative; got ${delay}`);
     }
     return {
-      id: newSequentialGuid(),
+      id: newSequentialGuid(now.getTime()),
       jobName,
       jobArgs,
       priority,

@@ -17,11 +17,19 @@ export function newLeaseToken(): string {
  * random pages.
  */
 export function newSequentialGuid(now = Date.now()): string {
-  const time = now.toString(16).padStart(12, '0');
+  if (now !== prefixTime) {
+    const time = now.toString(16).padStart(12, '0');
+    prefix = `${time.slice(0, 8)}-${time.slice(8)}-7`;
+    prefixTime = now;
+  }
   const random = randomHex(20);
   const variant = VARIANT_DIGITS[parseInt(random[3], 16) & 3];
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(0, 3)}-${variant}${random.slice(4, 7)}-${random.slice(8)}`;
+  return `${prefix}${random.slice(0, 3)}-${variant}${random.slice(4, 7)}-${random.slice(8)}`;
 }
+
+// The time part, kept while the millisecond lasts (a batch enqueue makes thousands in one).
+let prefixTime = -1;
+let prefix = '';
 
 const VARIANT_DIGITS = ['8', '9', 'a', 'b'];
 

@@ -70,12 +70,15 @@ const INSERT = `WITH inserted AS (
 /**
  * The enqueue path: only what varies per job travels, the rest once; each varying column is one
  * JSON array, zipped back into rows by ROWS FROM. pg's own array literals cost more JS than the
- * insert itself (20,000 JSON args: 30-80 ms to escape, against 1-3 ms for JSON.stringify).
+ * insert itself (20,000 JSON args: 30-80 ms to escape, against 1-3 ms for JSON.stringify). A
+ * column that is the same for the whole batch (the job name, priority and due time usually are)
+ * travels as an empty array plus its one value ($9-$11): ROWS FROM pads it with NULLs, COALESCE
+ * fills them in. That is a third less to build, send and parse.
  */
 const ENQUEUE = `WITH inserted AS (
     INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
-    SELECT new_job.id::uuid, $1, new_job.job_name, new_job.job_args, 0, $2::timestamp, new_job.next_try_time::timestamp,
-      NULL, FALSE, new_job.priority::smallint, NULL, '{}', new_job.stamp
+    SELECT new_job.id::uuid, $1, COALESCE(new_job.job_name, $9), new_job.job_args, 0, $2::timestamp,
+      COALESCE(new_job.next_try_time, $11)::timestamp, NULL, FALSE, COALESCE(new_job.priority, $10)::smallint, NULL, '{}', new_job.stamp
     FROM ROWS FROM (json_array_elements_text($3::json), json_array_elements_text($4::json), json_array_elements_text($5::json),
       json_array_elements_text($6::json), json_array_elements_text($7::json), json_array_elements_text($8::json))
       AS new_job(id, job_name, job_args, priority, next_try_time, stamp)
@@ -159,16 +162,19 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   async enqueue(batch: EnqueueBatch): Promise<void> {
     const { jobs, creationTime } = batch;
     const created = toUtcText(creationTime);
-    const column = <T>(value: (job: EnqueueBatch['jobs'][number]) => T) => JSON.stringify(jobs.map(value));
+    type NewJob = EnqueueBatch['jobs'][number];
+    const column = <T>(value: (job: NewJob) => T) => JSON.stringify(jobs.map(value));
+    /** [the column, its one value]: the full column, or an empty one and the value all rows share. */
+    const uniform = <T>(value: (job: NewJob) => T): [string, T | null] => {
+      const first = value(jobs[0]);
+      return jobs.every((job) => value(job) === first) ? ['[]', first] : [column(value), null];
+    };
+    const [names, name] = uniform((j) => j.jobName);
+    const [priorities, priority] = uniform((j) => j.priority);
+    const [times, time] = uniform((j) => (j.nextTryTime.getTime() === creationTime.getTime() ? created : toUtcText(j.nextTryTime)));
     await this.run('bj_enqueue', ENQUEUE, [
-      batch.applicationName,
-      created,
-      column((j) => j.id),
-      column((j) => j.jobName),
-      column((j) => j.jobArgs),
-      column((j) => j.priority),
-      column((j) => (j.nextTryTime === creationTime ? created : toUtcText(j.nextTryTime))),
-      column((j) => j.concurrencyStamp),
+      batch.applicationName, created, column((j) => j.id), names, column((j) => j.jobArgs), priorities, times,
+      column((j) => j.concurrencyStamp), name, priority, time,
     ]);
   }
 
