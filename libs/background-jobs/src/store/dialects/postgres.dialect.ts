@@ -166,8 +166,8 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     const column = <T>(value: (job: NewJob) => T) => JSON.stringify(jobs.map(value));
     /** [the column, its one value]: the full column, or an empty one and the value all rows share. */
     const uniform = <T>(value: (job: NewJob) => T): [string, T | null] => {
-      const first = value(jobs[0]);
-      return jobs.every((job) => value(job) === first) ? ['[]', first] : [column(value), null];
+      const values = jobs.map(value);
+      return values.every((v) => v === values[0]) ? ['[]', values[0]] : [JSON.stringify(values), null];
     };
     const [names, name] = uniform((j) => j.jobName);
     const [priorities, priority] = uniform((j) => j.priority);
