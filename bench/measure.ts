@@ -5,6 +5,8 @@ import { LatencyProbe, SystemResult, SystemUnderTest } from './system';
 
 export interface MeasureOptions {
   jobs: number;
+  /** Enqueue-rate and burn-down runs per system; the row shows the median, the JSON every run. */
+  rounds: number;
   latencySamples: number;
   /** Pause between latency samples. */
   latencyPauseMs: number;
@@ -17,10 +19,12 @@ const POLL_MS = 20;
 
 /**
  * The same procedure for every system, each on its own fresh database:
- * 1. enqueue rate: the batch call with nothing consuming, then the jobs are deleted;
- * 2. burn-down: start the consumer and wait until it is idle, one batch insert of N due jobs,
- *    clock from the insert's return until the store holds no waiting or running job (polled every 20 ms);
- * 3. peak RSS of the consumer process (VmHWM) right after the burn-down;
+ * 1. enqueue rate: the batch call with nothing consuming, then the jobs are deleted; `rounds` times;
+ * 2. burn-down: start the consumer and wait until it is idle, then `rounds` times: one batch insert
+ *    of N due jobs, clock from the insert's return until the store holds no waiting or running job
+ *    (polled every 20 ms);
+ * 3. peak RSS of the consumer process (VmHWM) right after the burn-downs;
+ * Each figure is the median of its rounds: one run on 2 shared cores swings by 20% or more.
  * 4. latency (where the system has it): enqueue one job, read its start time from the consumer's
  *    JSON log line `time`, sequentially with a short pause.
  */
@@ -32,33 +36,46 @@ export async function measure(sut: SystemUnderTest, options: MeasureOptions): Pr
   try {
     await sut.prepare();
 
-    let started = clockMs();
-    await (sut.enqueueForRate ?? sut.enqueueBatch).call(sut, contents(jobs, 'enqueue'));
-    result.enqueueJobsPerSec = jobs / ((clockMs() - started) / 1000);
-    await sut.clear();
+    const enqueueRates: number[] = [];
+    for (let round = 0; round < options.rounds; round++) {
+      const started = clockMs();
+      await (sut.enqueueForRate ?? sut.enqueueBatch).call(sut, contents(jobs, `enqueue${round}`));
+      enqueueRates.push(jobs / ((clockMs() - started) / 1000));
+      await sut.clear();
+    }
+    result.enqueueSamples = enqueueRates.map(Math.round);
+    result.enqueueJobsPerSec = median(enqueueRates);
+    log(`  enqueue jobs/s: ${result.enqueueSamples.join(', ')}`);
     if (sut.singleEnqueueRate) {
       const count = Math.min(1000, jobs);
       results.push({ system: `${sut.system}: enqueue() one at a time`, store: sut.store, jobs: count, enqueueJobsPerSec: await sut.singleEnqueueRate(count) });
     }
 
     consumer = await sut.startConsumer();
-    consumer.jobLines = 0;
-    await sut.enqueueBatch(contents(jobs, 'burn'));
-    started = clockMs();
-    const cpuBefore = cpuSnapshot(consumer.pid, sut.store);
-    let left = jobs;
-    const done = await waitUntil(async () => (left = await sut.remaining()) === 0, options.burnDownTimeoutMs, POLL_MS);
-    const elapsed = clockMs() - started;
-    if (!done) throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
-    result.burnDownMs = Math.round(elapsed);
-    result.burnDownJobsPerSec = jobs / (elapsed / 1000);
+    const burnDowns: Array<Pick<SystemResult, 'burnDownMs' | 'consumerCpuMs' | 'databaseCpuMs' | 'benchCpuMs'>> = [];
+    for (let round = 0; round < options.rounds; round++) {
+      consumer.jobLines = 0;
+      await sut.enqueueBatch(contents(jobs, `burn${round}`));
+      const started = clockMs();
+      const cpuBefore = cpuSnapshot(consumer.pid, sut.store);
+      let left = jobs;
+      const done = await waitUntil(async () => (left = await sut.remaining()) === 0, options.burnDownTimeoutMs, POLL_MS);
+      const elapsed = clockMs() - started;
+      if (!done) throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
+      const run = { burnDownMs: Math.round(elapsed), ...cpuSince(cpuBefore, consumer.pid, sut.store) };
+      burnDowns.push(run);
+      const c = consumer;
+      await waitUntil(() => c.jobLines >= jobs, 1000, 10); // the last lines may still be in the pipe
+      if (consumer.jobLines < jobs) throw new Error(`round ${round}: ${consumer.jobLines} job lines seen for ${jobs} jobs`);
+      log(`  burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ${consumer.jobLines} job lines; ` +
+        `CPU ms: consumer ${run.consumerCpuMs}, database ${run.databaseCpuMs ?? '-'}, bench ${run.benchCpuMs}`);
+    }
+    const middle = [...burnDowns].sort((a, b) => a.burnDownMs! - b.burnDownMs!)[Math.floor((burnDowns.length - 1) / 2)];
+    Object.assign(result, middle);
+    result.burnDownJobsPerSec = jobs / (middle.burnDownMs! / 1000);
+    result.burnDownSamples = burnDowns.map((b) => Math.round(jobs / (b.burnDownMs! / 1000)));
     result.peakRssMiB = consumer.peakRssMiB();
-    Object.assign(result, cpuSince(cpuBefore, consumer.pid, sut.store));
-    const c = consumer;
-    await waitUntil(() => c.jobLines >= jobs, 1000, 10); // the last lines may still be in the pipe
-    result.jobLinesSeen = consumer.jobLines;
-    log(`  burn-down ${result.burnDownMs} ms, ${Math.round(result.burnDownJobsPerSec)} jobs/s, ${consumer.jobLines} job lines, peak RSS ${result.peakRssMiB} MiB; ` +
-      `CPU ms: consumer ${result.consumerCpuMs}, database ${result.databaseCpuMs ?? '-'}, bench ${result.benchCpuMs}`);
+    log(`  median burn-down ${Math.round(result.burnDownJobsPerSec)} jobs/s, peak RSS ${result.peakRssMiB} MiB`);
 
     const probes = options.latencySamples > 0 ? (sut.latencyProbes?.() ?? []) : [];
     for (const [index, probe] of probes.entries()) {
@@ -110,6 +127,11 @@ async function measureLatency(probe: LatencyProbe, consumer: BenchProcess, optio
 
 function contents(count: number, tag: string): string[] {
   return Array.from({ length: count }, (_, i) => `${tag}-${i}`);
+}
+
+/** The middle value (the lower middle of an even count, so it is always a measured one). */
+function median(values: number[]): number {
+  return [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
 }
 
 /** Nearest-rank percentile. */

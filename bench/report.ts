@@ -29,16 +29,17 @@ export function formatTable(results: SystemResult[]): string {
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-export function writeJson(file: string, jobs: number, results: SystemResult[], startedAt: Date, durationMs: number): void {
+export function writeJson(file: string, jobs: number, rounds: number, results: SystemResult[], startedAt: Date, durationMs: number): void {
   mkdirSync(dirname(file), { recursive: true });
   const doc = {
     date: startedAt.toISOString(),
     jobs,
+    rounds,
     node: process.version,
     cpus: cpus().length,
     durationSec: Math.round(durationMs / 1000),
     method:
-      'each system on a fresh database; burn-down from the return of one batch insert of N due jobs until the store holds no waiting or running job (polled every 20 ms); ' +
+      'each system on a fresh database; every figure the median of `rounds` runs; burn-down from the return of one batch insert of N due jobs until the store holds no waiting or running job (polled every 20 ms); ' +
       'enqueue = one batch call into an idle store (pg-boss: inserts of 1000); latency = enqueue sent to the job log line time, sequential; peak RSS = VmHWM of the consumer process',
     results: results.map((r) => ({
       system: r.system,
@@ -53,7 +54,11 @@ export function writeJson(file: string, jobs: number, results: SystemResult[], s
       latencyOf: r.latencyOf,
       peakRssMiB: r.peakRssMiB,
       ratioToGraphileBatched: r.ratioToGraphileBatched,
-      jobLinesSeen: r.jobLinesSeen,
+      burnDownSamples: r.burnDownSamples,
+      enqueueSamples: r.enqueueSamples,
+      consumerCpuMs: r.consumerCpuMs,
+      databaseCpuMs: r.databaseCpuMs,
+      benchCpuMs: r.benchCpuMs,
       error: r.error,
     })),
   };

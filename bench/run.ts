@@ -1,6 +1,6 @@
 /**
  * `npm run bench`: our worker beside graphile-worker, pg-boss and BullMQ, measured the same way
- * (see measure.ts). BENCH_JOBS sets N (default 20000); BENCH_ONLY=ours,graphile,... picks systems.
+ * (see measure.ts). BENCH_JOBS sets N (default 20000), BENCH_ROUNDS the runs per figure (default 5); BENCH_ONLY=ours,graphile,... picks systems.
  * Prints one table and writes bench/results/latest.json. Not part of `npm test`.
  */
 import { cleanUpOnSignals, runCleanups } from './support/cleanup';
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   const jobs = Number(process.env.BENCH_JOBS ?? 20_000);
   if (!Number.isInteger(jobs) || jobs <= 0) throw new Error(`BENCH_JOBS must be a positive whole number, got ${process.env.BENCH_JOBS}`);
   const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
+  if (!Number.isInteger(rounds) || rounds <= 0) throw new Error(`BENCH_ROUNDS must be a positive whole number, got ${process.env.BENCH_ROUNDS}`);
   const latencySamples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const startedAt = new Date();
@@ -42,6 +44,7 @@ async function main(): Promise<void> {
       results.push(
         ...(await measure(sut, {
           jobs,
+          rounds,
           latencySamples: entry.latency ? latencySamples : 0,
           latencyPauseMs: 20,
           burnDownTimeoutMs: Math.max(60_000, jobs * 5),
@@ -54,8 +57,8 @@ async function main(): Promise<void> {
   }
   addRatios(results);
   const table = formatTable(results);
-  process.stdout.write(`\n${jobs} jobs, each writing one JSON log line; ${process.version}\n${table}\n`);
-  writeJson(RESULTS_FILE, jobs, results, startedAt, Date.now() - startedAt.getTime());
+  process.stdout.write(`\n${jobs} jobs, each writing one JSON log line; median of ${rounds} rounds; ${process.version}\n${table}\n`);
+  writeJson(RESULTS_FILE, jobs, rounds, results, startedAt, Date.now() - startedAt.getTime());
   process.stdout.write(`written to ${RESULTS_FILE}\n`);
   if (results.some((r) => r.error)) process.exitCode = 1;
 }

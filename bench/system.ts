@@ -48,8 +48,9 @@ export interface SystemResult {
   consumerCpuMs?: number;
   databaseCpuMs?: number;
   benchCpuMs?: number;
-  /** Job lines the consumer wrote during the burn-down (should equal jobs). */
-  jobLinesSeen?: number;
+  /** Every round's figure (jobs/s); the row's figure is their median. */
+  enqueueSamples?: number[];
+  burnDownSamples?: number[];
   /** What the latency measures. */
   latencyOf?: string;
   error?: string;
