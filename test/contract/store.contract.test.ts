@@ -159,6 +159,19 @@ describe.each(backends.map((b) => [label(b), b] as const))('BackgroundJobStore c
       }
     });
 
+    it('keeps args byte for byte whatever they hold: escaped newlines, quotes, backslashes, separators', async () => {
+      const jobName = unique('EnqueueText');
+      const contents = ['line 1\nline 2\r\n', 'tab\there "quoted" \\ back\\n', '\u001e\u0000 ; , | {} [] \'', '', 'Grüße 😀'];
+      const jobs = contents.map((content) => ({
+        id: randomUUID(), jobName, jobArgs: JSON.stringify({ content }), priority: 15, nextTryTime: new Date(), concurrencyStamp: hex32(),
+      }));
+      await store.enqueue({ applicationName: null, creationTime: new Date(), jobs });
+      for (const job of jobs) expect((await store.find(job.id))?.jobArgs).toBe(job.jobArgs);
+      const one = { ...jobs[0], id: randomUUID(), jobArgs: JSON.stringify({ content: '\n' }) };
+      await store.enqueue({ applicationName: null, creationTime: new Date(), jobs: [one] });
+      expect((await store.find(one.id))?.jobArgs).toBe('{"content":"\\n"}');
+    });
+
     it('writes nothing when one row of the batch is refused', async () => {
       const jobName = unique('EnqueueAtomic');
       const id = randomUUID();

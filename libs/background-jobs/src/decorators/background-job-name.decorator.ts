@@ -7,8 +7,8 @@ export type ArgsType<T = object> = abstract new (...args: never[]) => T;
  * class's name.
  */
 export function BackgroundJobName(name: string): ClassDecorator {
-  if (!name || name.length > 128) {
-    throw new Error(`A background job name must be 1 to 128 characters long, got "${name}"`);
+  if (!name || name.length > 128 || /[\u0000-\u001f\u007f]/.test(name)) {
+    throw new Error(`A background job name must be 1 to 128 characters long, without control characters, got ${JSON.stringify(name)}`);
   }
   return (target) => Reflect.defineMetadata(BACKGROUND_JOB_NAME_METADATA, name, target);
 }

@@ -69,18 +69,21 @@ const INSERT = `WITH inserted AS (
 
 /**
  * The enqueue path: only what varies per job travels, the rest once; each varying column is one
- * JSON array, zipped back into rows by ROWS FROM. pg's own array literals cost more JS than the
- * insert itself (20,000 JSON args: 30-80 ms to escape, against 1-3 ms for JSON.stringify). A
- * column that is the same for the whole batch (the job name, priority and due time usually are)
- * travels as an empty array plus its one value ($9-$11): ROWS FROM pads it with NULLs, COALESCE
- * fills them in. That is a third less to build, send and parse.
+ * text of its values joined by newlines, split back by string_to_array and zipped into rows by
+ * ROWS FROM. No value can hold a newline: args are JSON.stringify output (which escapes control
+ * characters), job names are checked at registration, the rest are ids, numbers, times and hex.
+ * That is less to build, send and parse than JSON arrays (the JSON of 20,000 JSON args escapes
+ * every quote again; PostgreSQL spent ~12% more on it) and far less than pg's array literals
+ * (30-80 ms of JS to escape). A column the whole batch shares (the job name, priority and due
+ * time usually do) travels as NULL plus its one value ($9-$11): ROWS FROM pads it with NULLs,
+ * COALESCE fills them in. A column is never the empty text (string_to_array would make no row).
  */
+const splitLines = (n: number) => `unnest(string_to_array($${n}::text, E'\\n'))`;
 const ENQUEUE = `WITH inserted AS (
     INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
     SELECT new_job.id::uuid, $1, COALESCE(new_job.job_name, $9), new_job.job_args, 0, $2::timestamp,
       COALESCE(new_job.next_try_time, $11)::timestamp, NULL, FALSE, COALESCE(new_job.priority, $10)::smallint, NULL, '{}', new_job.stamp
-    FROM ROWS FROM (json_array_elements_text($3::json), json_array_elements_text($4::json), json_array_elements_text($5::json),
-      json_array_elements_text($6::json), json_array_elements_text($7::json), json_array_elements_text($8::json))
+    FROM ROWS FROM (${splitLines(3)}, ${splitLines(4)}, ${splitLines(5)}, ${splitLines(6)}, ${splitLines(7)}, ${splitLines(8)})
       AS new_job(id, job_name, job_args, priority, next_try_time, stamp)
     RETURNING 1)
   SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
@@ -163,11 +166,11 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     const { jobs, creationTime } = batch;
     const created = toUtcText(creationTime);
     type NewJob = EnqueueBatch['jobs'][number];
-    const column = <T>(value: (job: NewJob) => T) => JSON.stringify(jobs.map(value));
-    /** [the column, its one value]: the full column, or an empty one and the value all rows share. */
-    const uniform = <T>(value: (job: NewJob) => T): [string, T | null] => {
+    const column = (value: (job: NewJob) => string | number) => jobs.map(value).join('\n');
+    /** [the column, its one value]: the full column, or none and the value all rows share. */
+    const uniform = <T extends string | number>(value: (job: NewJob) => T): [string | null, T | null] => {
       const values = jobs.map(value);
-      return values.every((v) => v === values[0]) ? ['[]', values[0]] : [JSON.stringify(values), null];
+      return values.every((v) => v === values[0]) ? [null, values[0]] : [values.join('\n'), null];
     };
     const [names, name] = uniform((j) => j.jobName);
     const [priorities, priority] = uniform((j) => j.priority);
