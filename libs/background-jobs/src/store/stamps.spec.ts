@@ -20,4 +20,12 @@ describe('stamps', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(new Set(Array.from({ length: 2000 }, () => newSequentialGuid(1)))).toHaveProperty('size', 2000);
   });
+
+  it('keeps increasing within one millisecond, and starts each millisecond at a random point', () => {
+    const ids = Array.from({ length: 20_000 }, () => newSequentialGuid(1_800_000_000_000));
+    for (let i = 1; i < ids.length; i++) expect(ids[i] > ids[i - 1]).toBe(true);
+    expect(ids[0].slice(0, 15)).toBe('01a3185c-5000-7');
+    const firsts = new Set([1, 2, 3, 4, 5].map((ms) => newSequentialGuid(1_800_000_000_000 + ms).slice(15, 23)));
+    expect(firsts.size).toBe(5);
+  });
 });
