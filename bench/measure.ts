@@ -19,33 +19,41 @@ const POLL_MS = 20;
 
 /**
  * The same procedure for every system, each on its own fresh database:
- * 1. enqueue rate: the batch call with nothing consuming, then the jobs are deleted; `rounds` times;
+ * 1. enqueue rate (measureEnqueueRates, every system prepared first): the batch call with nothing
+ *    consuming, then the jobs are deleted; `rounds` times, the systems taking turns, so a slow
+ *    spell of the database server (a checkpoint, autovacuum) falls on all of them alike;
  * 2. burn-down: start the consumer and wait until it is idle, then `rounds` times: one batch insert
  *    of N due jobs, clock from the insert's return until the store holds no waiting or running job
  *    (polled every 20 ms);
- * 3. peak RSS of the consumer process (VmHWM) right after the burn-downs;
+ * 3. peak RSS of the consumer process (VmHWM) after the first burn-down and after all of them;
  * Each figure is the median of its rounds: one run on 2 shared cores swings by 20% or more.
  * 4. latency (where the system has it): enqueue one job, read its start time from the consumer's
  *    JSON log line `time`, sequentially with a short pause.
  */
-export async function measure(sut: SystemUnderTest, options: MeasureOptions): Promise<SystemResult[]> {
+export async function measureEnqueueRates(suts: SystemUnderTest[], options: MeasureOptions): Promise<Map<SystemUnderTest, number[]>> {
+  const rates = new Map(suts.map((sut) => [sut, [] as number[]]));
+  for (let round = 0; round < options.rounds; round++) {
+    for (let i = 0; i < suts.length; i++) {
+      const sut = suts[(i + round) % suts.length];
+      const started = clockMs();
+      await (sut.enqueueForRate ?? sut.enqueueBatch).call(sut, contents(options.jobs, `enqueue${round}`));
+      rates.get(sut)!.push(options.jobs / ((clockMs() - started) / 1000));
+      await sut.clear();
+    }
+  }
+  for (const [sut, samples] of rates) options.log(`${sut.system}: enqueue jobs/s ${samples.map(Math.round).join(', ')}`);
+  return rates;
+}
+
+/** Steps 2-4 for a prepared system whose enqueue rates were measured; disposes of it. */
+export async function measure(sut: SystemUnderTest, enqueueRates: number[], options: MeasureOptions): Promise<SystemResult[]> {
   const { jobs, log } = options;
   const result: SystemResult = { system: sut.system, store: sut.store, jobs };
   const results = [result];
   let consumer: BenchProcess | undefined;
   try {
-    await sut.prepare();
-
-    const enqueueRates: number[] = [];
-    for (let round = 0; round < options.rounds; round++) {
-      const started = clockMs();
-      await (sut.enqueueForRate ?? sut.enqueueBatch).call(sut, contents(jobs, `enqueue${round}`));
-      enqueueRates.push(jobs / ((clockMs() - started) / 1000));
-      await sut.clear();
-    }
     result.enqueueSamples = enqueueRates.map(Math.round);
     result.enqueueJobsPerSec = median(enqueueRates);
-    log(`  enqueue jobs/s: ${result.enqueueSamples.join(', ')}`);
     if (sut.singleEnqueueRate) {
       const count = Math.min(1000, jobs);
       results.push({ system: `${sut.system}: enqueue() one at a time`, store: sut.store, jobs: count, enqueueJobsPerSec: await sut.singleEnqueueRate(count) });
@@ -64,6 +72,7 @@ export async function measure(sut: SystemUnderTest, options: MeasureOptions): Pr
       if (!done) throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
       const run = { burnDownMs: Math.round(elapsed), ...cpuSince(cpuBefore, consumer.pid, sut.store) };
       burnDowns.push(run);
+      if (round === 0) result.peakRssFirstMiB = consumer.peakRssMiB();
       const c = consumer;
       await waitUntil(() => c.jobLines >= jobs, 1000, 10); // the last lines may still be in the pipe
       if (consumer.jobLines < jobs) throw new Error(`round ${round}: ${consumer.jobLines} job lines seen for ${jobs} jobs`);

@@ -13,14 +13,14 @@ export function addRatios(results: SystemResult[]): void {
 }
 
 export function formatTable(results: SystemResult[]): string {
-  const header = ['system', 'store', 'burn-down jobs/s', 'enqueue jobs/s', 'latency p50 / p95', 'peak RSS', 'vs graphile batched'];
+  const header = ['system', 'store', 'burn-down jobs/s', 'enqueue jobs/s', 'latency p50 / p95', 'peak RSS 1st / all', 'vs graphile batched'];
   const rows = results.map((r) => [
     r.system,
     r.store,
     r.error ? `FAILED: ${r.error.slice(0, 60)}` : num(r.burnDownJobsPerSec),
     num(r.enqueueJobsPerSec),
     r.latencyP50Ms !== undefined ? `${r.latencyP50Ms.toFixed(1)} / ${r.latencyP95Ms!.toFixed(1)} ms` : '',
-    r.peakRssMiB !== undefined ? `${r.peakRssMiB} MiB` : '',
+    r.peakRssMiB !== undefined ? `${r.peakRssFirstMiB} / ${r.peakRssMiB} MiB` : '',
     r.ratioToGraphileBatched !== undefined ? `${r.ratioToGraphileBatched.toFixed(2)}x` : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -40,7 +40,7 @@ export function writeJson(file: string, jobs: number, rounds: number, results: S
     durationSec: Math.round(durationMs / 1000),
     method:
       'each system on a fresh database; every figure the median of `rounds` runs; burn-down from the return of one batch insert of N due jobs until the store holds no waiting or running job (polled every 20 ms); ' +
-      'enqueue = one batch call into an idle store (pg-boss: inserts of 1000); latency = enqueue sent to the job log line time, sequential; peak RSS = VmHWM of the consumer process',
+      'enqueue = one batch call into an idle store (pg-boss: inserts of 1000), the systems taking turns round by round; latency = enqueue sent to the job log line time, sequential; peak RSS = VmHWM of the consumer process after its first burn-down / after all rounds',
     results: results.map((r) => ({
       system: r.system,
       store: r.store,
@@ -52,6 +52,7 @@ export function writeJson(file: string, jobs: number, rounds: number, results: S
       latencyP95Ms: round(r.latencyP95Ms, 1),
       latencySamples: r.latencySamples,
       latencyOf: r.latencyOf,
+      peakRssFirstMiB: r.peakRssFirstMiB,
       peakRssMiB: r.peakRssMiB,
       ratioToGraphileBatched: r.ratioToGraphileBatched,
       burnDownSamples: r.burnDownSamples,

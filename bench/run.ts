@@ -5,7 +5,7 @@
  */
 import { cleanUpOnSignals, runCleanups } from './support/cleanup';
 import { RESULTS_FILE } from './support/paths';
-import { measure } from './measure';
+import { measure, measureEnqueueRates } from './measure';
 import { OursSystem } from './ours';
 import { BullmqSystem } from './peers/bullmq';
 import { GraphileSystem } from './peers/graphile';
@@ -37,20 +37,33 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   const results: SystemResult[] = [];
   try {
-    for (const entry of systems()) {
-      if (only.length > 0 && !only.includes(entry.key)) continue;
+    const entries = systems().filter((entry) => only.length === 0 || only.includes(entry.key));
+    if (entries.length === 0) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} names no system`);
+    const options = (entry: (typeof entries)[number]) => ({
+      jobs,
+      rounds,
+      latencySamples: entry.latency ? latencySamples : 0,
+      latencyPauseMs: 20,
+      burnDownTimeoutMs: Math.max(60_000, jobs * 5),
+      log,
+    });
+    const prepared: Array<{ entry: (typeof entries)[number]; sut: SystemUnderTest }> = [];
+    for (const entry of entries) {
       const sut = entry.make();
+      try {
+        await sut.prepare();
+        prepared.push({ entry, sut });
+      } catch (error) {
+        log(`${sut.system}: prepare FAILED: ${String(error)}`);
+        results.push({ system: sut.system, store: sut.store, jobs, error: `prepare: ${error instanceof Error ? error.message : String(error)}` });
+        await sut.dispose().catch(() => undefined);
+      }
+    }
+    log(`enqueue rates, ${rounds} rounds, systems taking turns`);
+    const rates = await measureEnqueueRates(prepared.map((p) => p.sut), options(entries[0]));
+    for (const { entry, sut } of prepared) {
       log(`${sut.system} (${sut.store}), ${jobs} jobs`);
-      results.push(
-        ...(await measure(sut, {
-          jobs,
-          rounds,
-          latencySamples: entry.latency ? latencySamples : 0,
-          latencyPauseMs: 20,
-          burnDownTimeoutMs: Math.max(60_000, jobs * 5),
-          log,
-        })),
-      );
+      results.push(...(await measure(sut, rates.get(sut)!, options(entry))));
     }
   } finally {
     await runCleanups();

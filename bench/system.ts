@@ -42,6 +42,8 @@ export interface SystemResult {
   latencyP50Ms?: number;
   latencyP95Ms?: number;
   latencySamples?: number;
+  /** VmHWM of the consumer after its first burn-down, and after all rounds. */
+  peakRssFirstMiB?: number;
   peakRssMiB?: number;
   ratioToGraphileBatched?: number;
   /** CPU time during the burn-down: the consumer process, the database server's processes, the bench itself. */
