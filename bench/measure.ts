@@ -26,9 +26,10 @@ const POLL_MS = 20;
  *    of N due jobs, clock from the insert's return until the store holds no waiting or running job
  *    (polled every 20 ms);
  * 3. peak RSS of the consumer process (VmHWM) after the first burn-down and after all of them;
- * Each figure is the median of its rounds: one run on 2 shared cores swings by 20% or more.
  * 4. latency (where the system has it): enqueue one job, read its start time from the consumer's
  *    JSON log line `time`, sequentially with a short pause.
+ * Enqueue and burn-down figures are the median of their rounds: one run on 2 shared cores swings
+ * by 20% or more.
  */
 export async function measureEnqueueRates(suts: SystemUnderTest[], options: MeasureOptions): Promise<Map<SystemUnderTest, number[]>> {
   const rates = new Map(suts.map((sut) => [sut, [] as number[]]));
@@ -79,7 +80,7 @@ export async function measure(sut: SystemUnderTest, enqueueRates: number[], opti
       log(`  burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ${consumer.jobLines} job lines; ` +
         `CPU ms: consumer ${run.consumerCpuMs}, database ${run.databaseCpuMs ?? '-'}, bench ${run.benchCpuMs}`);
     }
-    const middle = [...burnDowns].sort((a, b) => a.burnDownMs! - b.burnDownMs!)[Math.floor((burnDowns.length - 1) / 2)];
+    const middle = medianBy(burnDowns, (b) => b.burnDownMs!);
     Object.assign(result, middle);
     result.burnDownJobsPerSec = jobs / (middle.burnDownMs! / 1000);
     result.burnDownSamples = burnDowns.map((b) => Math.round(jobs / (b.burnDownMs! / 1000)));
@@ -138,9 +139,13 @@ function contents(count: number, tag: string): string[] {
   return Array.from({ length: count }, (_, i) => `${tag}-${i}`);
 }
 
-/** The middle value (the lower middle of an even count, so it is always a measured one). */
+/** The middle item by `key` (the lower middle of an even count, so it is always a measured one). */
+function medianBy<T>(items: T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)];
+}
+
 function median(values: number[]): number {
-  return [...values].sort((a, b) => a - b)[Math.floor((values.length - 1) / 2)];
+  return medianBy(values, (v) => v);
 }
 
 /** Nearest-rank percentile. */
