@@ -1,3 +1,4 @@
+import type { DatabaseProvider } from '@app/background-jobs/connection/database-provider';
 import { createPostgresDatabase, createSqliteDatabase, TestDatabase } from './databases';
 import { createMssqlDatabase, MSSQL_CONNECTION_STRING } from './mssql-database';
 import { createMysqlDatabase } from './mysql-database';
@@ -7,7 +8,7 @@ import { createMysqlDatabase } from './mysql-database';
  * optional here (SQL Server) has `available: false` and a reason, and the suite says it skipped.
  */
 export interface Backend {
-  name: string;
+  name: DatabaseProvider;
   provider?: string;
   available: boolean;
   skipReason?: string;
@@ -17,9 +18,9 @@ export interface Backend {
 export const backends: Backend[] = [
   { name: 'sqlite', available: true, create: createSqliteDatabase },
   { name: 'postgres', available: true, create: createPostgresDatabase },
-  { name: 'mariadb', available: true, create: createMysqlDatabase },
+  { name: 'mysql', available: true, create: createMysqlDatabase },
   {
-    name: 'mssql',
+    name: 'sqlserver',
     available: MSSQL_CONNECTION_STRING !== undefined,
     skipReason: 'set MSSQL_CONNECTION_STRING (e.g. "Server=localhost,1433;User Id=sa;Password=...;TrustServerCertificate=True") to run against SQL Server',
     create: createMssqlDatabase,

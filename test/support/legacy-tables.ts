@@ -1,3 +1,4 @@
+import type { DatabaseProvider } from '@app/background-jobs/connection/database-provider';
 /**
  * AbpBackgroundJobs as ABP 9's EF Core migrations left it, before ApplicationName (9.2) and
  * CompletionTime (10): the table the store must adopt without losing rows. One entry per backend
@@ -30,7 +31,7 @@ const values = (id: string, times: { creation: string; next: string; last: strin
 const COLUMNS = `"Id", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime", "IsAbandoned", "Priority",
   "ExtraProperties", "ConcurrencyStamp"`;
 
-export const legacyTables: Record<string, LegacyTable> = {
+export const legacyTables: Record<DatabaseProvider, LegacyTable> = {
   // EF Core's SQLite provider: Guids as upper-case text, times as text with up to 7 fractional digits.
   sqlite: {
     statements: [
@@ -79,7 +80,7 @@ export const legacyTables: Record<string, LegacyTable> = {
     ],
   },
   // Pomelo's MySQL provider: Guids as lower-case char(36) (ascii), datetime(6), bools as tinyint(1).
-  mariadb: {
+  mysql: {
     statements: [
       `CREATE TABLE \`AbpBackgroundJobs\` (
         \`Id\` char(36) COLLATE ascii_general_ci NOT NULL,
@@ -103,7 +104,7 @@ export const legacyTables: Record<string, LegacyTable> = {
     ],
   },
   // EF Core's SQL Server provider: uniqueidentifier, datetime2 (100 ns), bit, tinyint Priority.
-  mssql: {
+  sqlserver: {
     statements: [
       `CREATE TABLE [AbpBackgroundJobs] (
         [Id] uniqueidentifier NOT NULL,

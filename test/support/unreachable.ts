@@ -14,8 +14,8 @@ export const unreachableConnectionStrings: Record<string, () => { connectionStri
     return { connectionString: `Data Source=${dir}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
   },
   postgres: () => ({ connectionString: `postgresql://root@127.0.0.1:${CLOSED_PORT}/none`, cleanup: () => undefined }),
-  mariadb: () => ({ connectionString: `mysql://root@127.0.0.1:${CLOSED_PORT}/none`, cleanup: () => undefined }),
-  mssql: () => ({
+  mysql: () => ({ connectionString: `mysql://root@127.0.0.1:${CLOSED_PORT}/none`, cleanup: () => undefined }),
+  sqlserver: () => ({
     connectionString: `Server=127.0.0.1,${CLOSED_PORT};Database=none;User Id=sa;Password=x;TrustServerCertificate=True`,
     cleanup: () => undefined,
   }),

@@ -9,7 +9,7 @@ import { openStore } from '../../support/open-store';
  * The multi-process tests run on the databases this machine always has (SQLite, PostgreSQL,
  * MariaDB); SQL Server gets the store-level suites and the end-to-end tests.
  */
-export const scaleBackends: Backend[] = backends.filter((b) => b.available && ['sqlite', 'postgres', 'mariadb'].includes(b.name));
+export const scaleBackends: Backend[] = backends.filter((b) => b.available && ['sqlite', 'postgres', 'mysql'].includes(b.name));
 
 /** A fresh database with the table created, and the store the test reads and writes it through. */
 export interface ScaleDatabase {

@@ -9,7 +9,9 @@ import { sqlServerConnection } from './sqlserver-connection';
 
 export { parseKeyValues } from './key-values';
 
-export type DatabaseProvider = 'sqlite' | 'postgres' | 'sqlserver' | 'mysql';
+import { DatabaseProvider } from './database-provider';
+
+export type { DatabaseProvider } from './database-provider';
 
 export interface DatabaseConnection {
   provider: DatabaseProvider;

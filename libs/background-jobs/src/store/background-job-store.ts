@@ -1,3 +1,4 @@
+import type { DatabaseProvider } from '../connection/database-provider';
 import { BackgroundJobRecord, ClaimedJob } from './background-job-record';
 
 /** New jobs from one enqueue call: what varies per job, and what they share. */
@@ -65,7 +66,7 @@ export interface WorkNotifier {
  * a worker whose lease was taken over can neither delete nor overwrite the new owner's claim.
  */
 export interface BackgroundJobStore {
-  readonly dialect: string;
+  readonly dialect: DatabaseProvider;
   /** Creates the table and index, or adopts ABP's (adding missing newer columns). Serialised across processes. */
   migrate(): Promise<void>;
   /** Writes new jobs (the manager's path); all or none. */

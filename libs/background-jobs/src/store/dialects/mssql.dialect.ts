@@ -118,7 +118,7 @@ const UNAVAILABLE_CODES = new Set([
 const UNAVAILABLE_NUMBERS = new Set([-2, 233, 4060, 10053, 10054, 10060, 10928, 10929, 40197, 40501, 40613, 49918, 49919, 49920]);
 
 export class MssqlBackgroundJobStore implements BackgroundJobStore {
-  readonly dialect = 'mssql';
+  readonly dialect = 'sqlserver' as const;
 
   constructor(private readonly sql: SqlRunner) {}
 

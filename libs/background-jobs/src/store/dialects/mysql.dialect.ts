@@ -95,7 +95,7 @@ const UNAVAILABLE_CODES = new Set([
 const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 1927, 2002, 2003, 2006, 2013]);
 
 export class MysqlBackgroundJobStore implements BackgroundJobStore {
-  readonly dialect = 'mysql';
+  readonly dialect = 'mysql' as const;
 
   constructor(private readonly pool: Pool) {}
 

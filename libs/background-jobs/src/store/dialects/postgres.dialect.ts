@@ -148,7 +148,7 @@ export const PG_UTC_TYPES = {
 };
 
 export class PostgresBackgroundJobStore implements BackgroundJobStore {
-  readonly dialect = 'postgres';
+  readonly dialect = 'postgres' as const;
   readonly notifier: WorkNotifier;
 
   constructor(private readonly pool: Pool) {

@@ -72,7 +72,7 @@ const COUNT_FOR_NULL_APP = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE 
 type Row = Record<string, unknown>;
 
 export class SqliteBackgroundJobStore implements BackgroundJobStore {
-  readonly dialect = 'sqlite';
+  readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Statement>();
 
   constructor(private readonly db: Database) {}
