@@ -2,7 +2,7 @@ import type { Pool, PoolClient } from 'pg';
 import { Client } from 'pg';
 import { BackgroundJobRecord, ClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, EnqueueBatch, FailedJobUpdate, ReleaseRequest, WorkNotifier } from '../background-job-store';
-import { fromUtcText, toUtcText } from '../sql-time';
+import { toUtcText } from '../sql-time';
 
 /**
  * PostgreSQL, through the pg pool TypeORM opens. The table is the one ABP's Npgsql provider makes
@@ -140,12 +140,6 @@ type Row = Record<string, unknown>;
 
 /** Socket errors, and server states that end or refuse connections (57P01-03, 53300 too many connections). */
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
-
-/** pg parses `timestamp without time zone` in local time; these columns hold UTC. */
-export const PG_UTC_TYPES = {
-  getTypeParser: (oid: number, format?: string) =>
-    oid === 1114 ? (value: string) => fromUtcText(value) : require('pg').types.getTypeParser(oid, format),
-};
 
 export class PostgresBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'postgres' as const;
