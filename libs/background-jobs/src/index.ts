@@ -13,4 +13,4 @@ export * from './store/background-job-store';
 export * from './store/background-job-record';
 export { createBackgroundJobStore } from './store/store.factory';
 export { WorkerOrchestrator } from './worker/worker.orchestrator';
-export { MAX_JOB_ARGS_LENGTH, TABLE_NAME } from './background-jobs.constants';
+export { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';

@@ -1,26 +1,15 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import type { DataSourceOptions } from 'typeorm';
-import { BackgroundJobRecordEntity } from '../entities/background-job-record.entity';
-import { PG_UTC_TYPES } from '../store/dialects/postgres.dialect';
+import { CONNECTION_STRING_SETTING, DatabaseConnection } from './database-connection';
+import type { DatabaseProvider } from './database-provider';
 import { parseKeyValues, redact } from './key-values';
 import { mysqlConnection } from './mysql-connection';
+import { postgresConnection } from './postgres-connection';
+import { sqliteConnection } from './sqlite-connection';
 import { sqlServerConnection } from './sqlserver-connection';
 
-export { parseKeyValues } from './key-values';
-
-import { DatabaseProvider } from './database-provider';
-
+export type { DatabaseConnection } from './database-connection';
 export type { DatabaseProvider } from './database-provider';
-
-export interface DatabaseConnection {
-  provider: DatabaseProvider;
-  typeorm: DataSourceOptions;
-  /** Where it points, without secrets, for start-up logs. */
-  description: string;
-}
-
-export const DEFAULT_SQLITE_FILE = 'data/background-jobs.db';
+export { parseKeyValues } from './key-values';
+export { DEFAULT_SQLITE_FILE } from './sqlite-connection';
 
 const PROVIDER_NAMES: Record<string, DatabaseProvider> = {
   sqlite: 'sqlite',
@@ -48,9 +37,9 @@ export function parseConnectionString(value: string | undefined, providerSetting
   const provider = providerSetting?.trim() ? providerFromSetting(providerSetting) : detectProvider(text);
   switch (provider) {
     case 'sqlite':
-      return sqlite(text);
+      return sqliteConnection(text);
     case 'postgres':
-      return postgres(text);
+      return postgresConnection(text);
     case 'sqlserver':
       return sqlServerConnection(text);
     case 'mysql':
@@ -73,7 +62,7 @@ function detectProvider(text: string): DatabaseProvider {
     if (scheme === 'postgres' || scheme === 'postgresql') return 'postgres';
     if (scheme === 'mssql' || scheme === 'sqlserver') return 'sqlserver';
     if (scheme === 'mysql' || scheme === 'mariadb') return 'mysql';
-    throw new Error(`ConnectionStrings__AbpBackgroundJobs: unknown URL scheme "${scheme}://". Use ${WORKING_FORMS}.`);
+    throw new Error(`${CONNECTION_STRING_SETTING}: unknown URL scheme "${scheme}://". Use ${WORKING_FORMS}.`);
   }
   const keys = new Set(Object.keys(parseKeyValues(text)));
   if (keys.has('host')) return 'postgres';
@@ -83,69 +72,12 @@ function detectProvider(text: string): DatabaseProvider {
     // SqlClient has no Port keyword (SQL Server takes Server=host,port): this is MySqlConnector's form.
     if (keys.has('port')) {
       throw new Error(
-        `ConnectionStrings__AbpBackgroundJobs: "${redact(text)}" has Server and Port, as MySqlConnector's strings do; ` +
+        `${CONNECTION_STRING_SETTING}: "${redact(text)}" has Server and Port, as MySqlConnector's strings do; ` +
           'set DatabaseProvider=MySql for MySQL/MariaDB, or write Server=host,port for SQL Server.',
       );
     }
     return 'sqlserver';
   }
   if (keys.has('data source') || keys.has('datasource') || keys.has('filename')) return 'sqlite';
-  throw new Error(`ConnectionStrings__AbpBackgroundJobs: cannot tell the database from "${redact(text)}". Use ${WORKING_FORMS}.`);
-}
-
-function sqlite(text: string): DatabaseConnection {
-  const kv = text === '' ? {} : parseKeyValues(text);
-  const file = kv['data source'] ?? kv['datasource'] ?? kv['filename'] ?? DEFAULT_SQLITE_FILE;
-  const database = file === ':memory:' ? file : resolve(file);
-  if (database !== ':memory:') mkdirSync(dirname(database), { recursive: true });
-  return {
-    provider: 'sqlite',
-    description: `SQLite ${database}`,
-    typeorm: {
-      type: 'better-sqlite3',
-      database,
-      enableWAL: true,
-      timeout: 15_000, // busy timeout: the web app and the workers share the file
-      entities: [BackgroundJobRecordEntity],
-      synchronize: false,
-    },
-  };
-}
-
-function postgres(text: string): DatabaseConnection {
-  const common = {
-    type: 'postgres' as const,
-    entities: [BackgroundJobRecordEntity],
-    synchronize: false,
-    // A server that stops answering without closing the socket: keep-alive probes notice it, and no
-    // query waits longer than query_timeout (the web app answers 503, shutdown is not held up).
-    extra: { types: PG_UTC_TYPES, connectionTimeoutMillis: 5000, keepAlive: true, keepAliveInitialDelayMillis: 10_000, query_timeout: 30_000, max: 10 },
-  };
-  if (/^postgres(ql)?:\/\//i.test(text)) {
-    const url = new URL(text);
-    return {
-      provider: 'postgres',
-      description: `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname}`,
-      typeorm: { ...common, url: text },
-    };
-  }
-  const kv = parseKeyValues(text);
-  const host = kv['host'] ?? kv['server'] ?? 'localhost';
-  const port = Number(kv['port'] ?? 5432);
-  const database = kv['database'] ?? kv['db'];
-  if (!Number.isInteger(port)) throw new Error(`ConnectionStrings__AbpBackgroundJobs: Port "${kv['port']}" is not a number`);
-  return {
-    provider: 'postgres',
-    description: `PostgreSQL ${host}:${port}/${database ?? ''}`,
-    typeorm: {
-      ...common,
-      host,
-      port,
-      database,
-      username: kv['username'] ?? kv['user id'] ?? kv['userid'] ?? kv['user'],
-      password: kv['password'] ?? kv['pwd'],
-      ssl: /^(require|verify-ca|verify-full)$/i.test(kv['ssl mode'] ?? kv['sslmode'] ?? '') ? { rejectUnauthorized: false } : undefined,
-      extra: { ...common.extra, max: Number(kv['maximum pool size'] ?? 10) },
-    },
-  };
+  throw new Error(`${CONNECTION_STRING_SETTING}: cannot tell the database from "${redact(text)}". Use ${WORKING_FORMS}.`);
 }

@@ -1,8 +1,6 @@
 import { BackgroundJobRecordEntity } from '../entities/background-job-record.entity';
-import type { DatabaseConnection } from './connection-string';
+import { CONNECTION_STRING_SETTING as SETTING, DatabaseConnection } from './database-connection';
 import { parseKeyValues } from './key-values';
-
-const SETTING = 'ConnectionStrings__AbpBackgroundJobs';
 
 interface MysqlSettings {
   host: string;

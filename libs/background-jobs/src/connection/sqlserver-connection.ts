@@ -1,8 +1,7 @@
 import { BackgroundJobRecordEntity } from '../entities/background-job-record.entity';
-import type { DatabaseConnection } from './connection-string';
+import { CONNECTION_STRING_SETTING as SETTING, DatabaseConnection } from './database-connection';
 import { parseKeyValues } from './key-values';
 
-const SETTING = 'ConnectionStrings__AbpBackgroundJobs';
 const EXAMPLE = 'Server=localhost,1433;Database=<database>;User Id=<login>;Password=<password>;TrustServerCertificate=True';
 
 /** What mssql's own parser returns for an ADO.NET connection string (the parts used here). */

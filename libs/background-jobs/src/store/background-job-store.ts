@@ -84,7 +84,10 @@ export interface BackgroundJobStore {
   release(request: ReleaseRequest): Promise<number>;
   /** Reads one row; for operators and tests. */
   find(id: string): Promise<BackgroundJobRecord | undefined>;
+  /** Counts all rows (no argument), the rows of no application (null), or the rows of one. */
   count(applicationName?: string | null): Promise<number>;
+  /** Resolves when the database answers a constant query; for liveness probes (no table is read). */
+  ping(): Promise<void>;
   readonly notifier?: WorkNotifier;
   /** True when the error means the database could not be reached (worth a retry), not a bad statement. */
   isUnavailable(error: unknown): boolean;

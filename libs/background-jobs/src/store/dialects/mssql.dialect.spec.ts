@@ -340,6 +340,13 @@ COMMIT TRANSACTION;`),
           [{ name: 'applicationName', type: 'nvarchar(96)', value: 'app' }]],
       ]);
     });
+
+    it('ping sends one constant query that reads no table, and passes a failure on', async () => {
+      sql.reply({ rows: [{ '': 1 }] }, Object.assign(new Error('Failed to connect'), { code: 'ESOCKET' }));
+      await expect(store.ping()).resolves.toBeUndefined();
+      await expect(store.ping()).rejects.toMatchObject({ code: 'ESOCKET' });
+      expect(sql.calls.map((c) => [c.sql, c.params])).toEqual([['SELECT 1;', []], ['SELECT 1;', []]]);
+    });
   });
 
   describe('isUnavailable', () => {

@@ -1,8 +1,9 @@
 import { BackgroundJobRecord, ClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
-import { chunk, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
+import { chunk, CountScope, countScope, LEASE_STAMP_LIKE, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
+import { isUnavailableError } from './unavailable-errors';
 
 /**
  * SQL Server 2016+, through the mssql pool TypeORM opens (tedious with useUTC: datetime2 columns
@@ -21,7 +22,7 @@ const DEQUEUE_INDEX = `CREATE INDEX [IX_AbpBackgroundJobs_Dequeue] ON [AbpBackgr
  * migrations across processes and is released by the COMMIT. Statements on columns or indexes
  * that may be created in this same batch run through EXEC, so the batch compiles on an old table.
  */
-export const MIGRATE = `SET XACT_ABORT ON;
+const MIGRATE = `SET XACT_ABORT ON;
 IF (SELECT [compatibility_level] FROM sys.databases WHERE [database_id] = DB_ID()) < 130
   THROW 50001, N'AbpBackgroundJobs needs database compatibility level 130 (SQL Server 2016) or higher for OPENJSON. Run: ALTER DATABASE CURRENT SET COMPATIBILITY_LEVEL = 130', 1;
 BEGIN TRANSACTION;
@@ -59,7 +60,7 @@ COMMIT TRANSACTION;`;
 const COLUMNS = `[Id], [ApplicationName], [JobName], [JobArgs], [TryCount], [CreationTime], [NextTryTime], [LastTryTime],
   [IsAbandoned], [Priority], [CompletionTime], [ExtraProperties], [ConcurrencyStamp]`;
 
-export const INSERT = `INSERT INTO [AbpBackgroundJobs] WITH (ROWLOCK) (${COLUMNS})
+const INSERT = `INSERT INTO [AbpBackgroundJobs] WITH (ROWLOCK) (${COLUMNS})
 SELECT ${COLUMNS} FROM OPENJSON(@rows) WITH (
   [Id] uniqueidentifier '$.id', [ApplicationName] nvarchar(96) '$.applicationName', [JobName] nvarchar(128) '$.jobName',
   [JobArgs] nvarchar(max) '$.jobArgs', [TryCount] smallint '$.tryCount', [CreationTime] datetime2 '$.creationTime',
@@ -79,15 +80,15 @@ const claim = (appNameClause: string) => `WITH [due] AS (
   ORDER BY [Priority] DESC, [TryCount], [NextTryTime])
 UPDATE [due]
 SET [TryCount] = [TryCount] + 1, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
-OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'lease:%' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];`;
-export const CLAIM_FOR_APP = claim('[ApplicationName] = @applicationName');
-export const CLAIM_FOR_NULL_APP = claim('[ApplicationName] IS NULL');
+OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];`;
+const CLAIM_FOR_APP = claim('[ApplicationName] = @applicationName');
+const CLAIM_FOR_NULL_APP = claim('[ApplicationName] IS NULL');
 
 const IDS = `[Id] IN (SELECT [Id] FROM OPENJSON(@ids) WITH ([Id] uniqueidentifier '$'))`;
 
-export const COMPLETE = `DELETE FROM [AbpBackgroundJobs] WITH (ROWLOCK) WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
+const COMPLETE = `DELETE FROM [AbpBackgroundJobs] WITH (ROWLOCK) WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
 
-export const FAIL = `UPDATE [job]
+const FAIL = `UPDATE [job]
 SET [NextTryTime] = COALESCE([failed].[NextTryTime], [job].[NextTryTime]),
     [IsAbandoned] = CASE WHEN [failed].[NextTryTime] IS NULL THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END,
     [ExtraProperties] = [failed].[ExtraProperties], [ConcurrencyStamp] = [failed].[NewStamp]
@@ -97,25 +98,20 @@ INNER JOIN OPENJSON(@failures) WITH (
   [ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [failed]
   ON [job].[Id] = [failed].[Id] AND [job].[ConcurrencyStamp] = [failed].[LeaseToken];`;
 
-export const EXTEND = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @until WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
+const EXTEND = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @until WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
 
-export const RELEASE = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK)
+const RELEASE = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK)
 SET [NextTryTime] = @now, [ConcurrencyStamp] = @newStamp,
     [TryCount] = CASE WHEN @undoTry = 1 AND [TryCount] > 0 THEN [TryCount] - 1 ELSE [TryCount] END
 WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
 
-export const FIND = 'SELECT * FROM [AbpBackgroundJobs] WHERE [Id] = @id;';
-export const COUNT_ALL = 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs];';
-export const COUNT_FOR_APP = 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;';
-export const COUNT_FOR_NULL_APP = 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] IS NULL;';
-
-/** mssql's connection and request error codes for a server that is away or a connection that broke. */
-const UNAVAILABLE_CODES = new Set([
-  'ESOCKET', 'ETIMEOUT', 'ECONNCLOSED', 'ENOTOPEN', 'ENOCONN', 'EINSTLOOKUP',
-  'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-]);
-/** Server error numbers of the transient kind (Microsoft's retry list): -2 timeout, 233/10053/10054/10060 transport, 4060 database unavailable, 40xxx/49xxx Azure. */
-const UNAVAILABLE_NUMBERS = new Set([-2, 233, 4060, 10053, 10054, 10060, 10928, 10929, 40197, 40501, 40613, 49918, 49919, 49920]);
+const FIND = 'SELECT * FROM [AbpBackgroundJobs] WHERE [Id] = @id;';
+const COUNT: Record<CountScope, string> = {
+  all: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs];',
+  noApplication: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] IS NULL;',
+  application: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;',
+};
+const PING = 'SELECT 1;';
 
 export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlserver' as const;
@@ -166,8 +162,7 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async fail(updates: FailedJobUpdate[]): Promise<number> {
-    let written = 0;
-    for (const part of chunk(updates, MAX_IDS_PER_STATEMENT)) {
+    return perChunk(updates, async (part) => {
       const failures = part.map((u) => ({
         id: u.id,
         leaseToken: u.leaseToken,
@@ -175,9 +170,8 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
         extraProperties: u.extraProperties,
         newStamp: u.newStamp,
       }));
-      written += (await this.write(FAIL, [nvarcharMax('failures', JSON.stringify(failures))])).rowsAffected;
-    }
-    return written;
+      return (await this.write(FAIL, [nvarcharMax('failures', JSON.stringify(failures))])).rowsAffected;
+    });
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
@@ -204,30 +198,27 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async count(applicationName?: string | null): Promise<number> {
-    const { rows } =
-      applicationName === undefined
-        ? await this.sql.query(COUNT_ALL)
-        : applicationName === null
-          ? await this.sql.query(COUNT_FOR_NULL_APP)
-          : await this.sql.query(COUNT_FOR_APP, [{ name: 'applicationName', type: 'nvarchar(96)', value: applicationName }]);
+    const scope = countScope(applicationName);
+    const params: SqlParam[] = scope === 'application' ? [{ name: 'applicationName', type: 'nvarchar(96)', value: applicationName }] : [];
+    const { rows } = await this.sql.query(COUNT[scope], params);
     return Number(rows[0].n);
   }
 
+  async ping(): Promise<void> {
+    await this.sql.query(PING);
+  }
+
   isUnavailable(error: unknown): boolean {
-    for (let e = error as { code?: string; number?: number; originalError?: unknown } | undefined; e; e = e.originalError as typeof e) {
-      if ((e.code && UNAVAILABLE_CODES.has(e.code)) || (e.number !== undefined && UNAVAILABLE_NUMBERS.has(e.number))) return true;
-    }
-    return false;
+    return isUnavailableError('sqlserver', error);
   }
 
   private write(sql: string, params: SqlParam[]) {
     return retryOnDeadlock(() => this.sql.query(sql, params), isDeadlock);
   }
 
-  private async perChunk(ids: string[], write: (idsJson: SqlParam) => Promise<{ rowsAffected: number }>): Promise<number> {
-    let written = 0;
-    for (const part of chunk(ids, MAX_IDS_PER_STATEMENT)) written += (await write(nvarcharMax('ids', JSON.stringify(part)))).rowsAffected;
-    return written;
+  /** Runs `write` per chunk of ids, each chunk as one JSON parameter @ids. */
+  private perChunk(ids: string[], write: (idsJson: SqlParam) => Promise<{ rowsAffected: number }>): Promise<number> {
+    return perChunk(ids, async (part) => (await write(nvarcharMax('ids', JSON.stringify(part)))).rowsAffected);
   }
 }
 

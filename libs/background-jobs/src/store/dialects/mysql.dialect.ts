@@ -1,7 +1,8 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
-import { chunk, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
+import { CountScope, countScope, inTransaction, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
+import { isUnavailableError } from './unavailable-errors';
 
 /**
  * MySQL 8 and MariaDB 10.6+, through the mysql2 pool TypeORM opens (timezone 'Z': DATETIME
@@ -81,18 +82,19 @@ const RELEASE = `UPDATE \`AbpBackgroundJobs\`
   WHERE \`Id\` IN (?) AND \`ConcurrencyStamp\` = ?`;
 
 const FIND = 'SELECT * FROM `AbpBackgroundJobs` WHERE `Id` = ?';
-const COUNT_ALL = 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs`';
-const COUNT_FOR_APP = 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` = ?';
-const COUNT_FOR_NULL_APP = 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` IS NULL';
+const COUNT: Record<CountScope, string> = {
+  all: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs`',
+  noApplication: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` IS NULL',
+  application: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` = ?',
+};
+const PING = 'SELECT 1';
+/**
+ * REPEATABLE READ (InnoDB's default) would take gap locks on the scanned range of a claim's
+ * locking read and block concurrent enqueues until the claim commits.
+ */
+const READ_COMMITTED = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED';
 
 type Row = Record<string, unknown>;
-
-/** Socket errors; 1040 too many connections, 1053 shutdown, 1927 killed, 2002/2003/2006/2013 client: cannot connect / gone / lost. */
-const UNAVAILABLE_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH',
-  'PROTOCOL_CONNECTION_LOST', 'PROTOCOL_SEQUENCE_TIMEOUT', 'ER_CON_COUNT_ERROR', 'ER_SERVER_SHUTDOWN',
-]);
-const UNAVAILABLE_ERRNOS = new Set([1040, 1053, 1927, 2002, 2003, 2006, 2013]);
 
 export class MysqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'mysql' as const;
@@ -167,7 +169,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {
-    return this.perChunk(ids, (part) => this.affected(COMPLETE, [part, leaseToken]));
+    return perChunk(ids, (part) => this.affected(COMPLETE, [part, leaseToken]));
   }
 
   async fail(updates: FailedJobUpdate[]): Promise<number> {
@@ -179,11 +181,11 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
-    return this.perChunk(ids, (part) => this.affected(EXTEND, [until, part, leaseToken]));
+    return perChunk(ids, (part) => this.affected(EXTEND, [until, part, leaseToken]));
   }
 
   async release(request: ReleaseRequest): Promise<number> {
-    return this.perChunk(request.ids, (part) =>
+    return perChunk(request.ids, (part) =>
       this.affected(RELEASE, [request.now, request.newStamp, request.undoTry, part, request.leaseToken]),
     );
   }
@@ -194,31 +196,22 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async count(applicationName?: string | null): Promise<number> {
-    const [rows] = (
-      applicationName === undefined
-        ? await this.pool.query(COUNT_ALL)
-        : applicationName === null
-          ? await this.pool.query(COUNT_FOR_NULL_APP)
-          : await this.pool.query(COUNT_FOR_APP, [applicationName])
-    ) as [Row[], unknown];
+    const scope = countScope(applicationName);
+    const [rows] = (await this.pool.query(COUNT[scope], scope === 'application' ? [applicationName] : [])) as [Row[], unknown];
     return Number(rows[0].n);
   }
 
+  async ping(): Promise<void> {
+    await this.pool.query(PING);
+  }
+
   isUnavailable(error: unknown): boolean {
-    const { code, errno, message } = (error ?? {}) as { code?: string; errno?: number; message?: string };
-    if ((code && UNAVAILABLE_CODES.has(code)) || (errno !== undefined && UNAVAILABLE_ERRNOS.has(errno))) return true;
-    return /Pool is closed|Connection lost|connect ETIMEDOUT|Can't add new command when connection is in closed state/i.test(message ?? '');
+    return isUnavailableError('mysql', error);
   }
 
   private async affected(sql: string, values: unknown[]): Promise<number> {
     const [result] = (await retryOnDeadlock(() => this.pool.query(sql, values), isDeadlock)) as [{ affectedRows: number }, unknown];
     return result.affectedRows;
-  }
-
-  private async perChunk(ids: string[], write: (part: string[]) => Promise<number>): Promise<number> {
-    let written = 0;
-    for (const part of chunk(ids, MAX_IDS_PER_STATEMENT)) written += await write(part);
-    return written;
   }
 
   private async withConnection<T>(work: (connection: PoolConnection) => Promise<T>): Promise<T> {
@@ -230,23 +223,9 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     }
   }
 
-  /**
-   * `readCommitted`: REPEATABLE READ (InnoDB's default) would take gap locks on the scanned range
-   * of a locking read and block concurrent enqueues until the claim commits.
-   */
+  /** `readCommitted` for claims (see READ_COMMITTED). */
   private inTransaction<T>(work: (connection: PoolConnection) => Promise<T>, readCommitted = false): Promise<T> {
-    return this.withConnection(async (connection) => {
-      if (readCommitted) await connection.query('SET TRANSACTION ISOLATION LEVEL READ COMMITTED');
-      await connection.query('START TRANSACTION');
-      try {
-        const result = await work(connection);
-        await connection.query('COMMIT');
-        return result;
-      } catch (error) {
-        await connection.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      }
-    });
+    return inTransaction(() => this.pool.getConnection(), work, readCommitted ? [READ_COMMITTED] : []);
   }
 }
 

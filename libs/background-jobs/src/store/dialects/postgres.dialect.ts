@@ -1,16 +1,20 @@
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { Client } from 'pg';
 import { BackgroundJobRecord, ClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, EnqueueBatch, FailedJobUpdate, ReleaseRequest, WorkNotifier } from '../background-job-store';
-import { fromUtcText, toUtcText } from '../sql-time';
+import { toUtcText } from '../sql-time';
+import { CountScope, countScope, inTransaction, LEASE_STAMP_LIKE } from './dialect-helpers';
+import { isUnavailableError } from './unavailable-errors';
 
 /**
  * PostgreSQL, through the pg pool TypeORM opens. The table is the one ABP's Npgsql provider makes
- * (timestamp without time zone, holding UTC). Lists travel as arrays so every statement has one
- * fixed text and is prepared once per connection. Enqueues NOTIFY in their own statement, so
- * listening workers wake when the insert commits.
+ * (timestamp without time zone, holding UTC). Every statement has one fixed text whatever the
+ * number of rows, so it is prepared once per connection: lists travel as typed arrays (unnest,
+ * ANY), except enqueue's columns, which travel as newline-joined text (see ENQUEUE). Times are
+ * sent as UTC text. Enqueues NOTIFY in their own statement, so listening workers wake when the
+ * insert commits.
  */
-export const NOTIFY_CHANNEL = 'abp_background_jobs';
+const NOTIFY_CHANNEL = 'abp_background_jobs';
 const MIGRATION_LOCK_KEY = 727_465_313; // any fixed bigint; names this module's schema lock
 
 const MIGRATE = [
@@ -35,9 +39,9 @@ const MIGRATE = [
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandone~"
     ON "AbpBackgroundJobs" ("ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime")`,
   // Ours, beside ABP's: lets a claim read the first due rows in dequeue order instead of sorting
-  // every waiting row under FOR UPDATE (9-14 ms per claim at 20,000 waiting rows; 1.4 ms with it).
-  // ApplicationName leads, as in the claim's ORDER BY, so the planner prefers it to ABP's index
-  // even before the table has statistics. Our first version of it lacked ApplicationName: replaced.
+  // every waiting row under FOR UPDATE. ApplicationName leads, as in the claim's ORDER BY, so the
+  // planner prefers it to ABP's index even before the table has statistics. An index of this
+  // name on other columns is dropped and made again.
   `DO $$ BEGIN
     IF EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'IX_AbpBackgroundJobs_Dequeue'
                AND indexdef NOT LIKE '%("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")%') THEN
@@ -54,16 +58,11 @@ const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "Cre
 // Named statements list their columns: a prepared `SELECT *` fails with "cached plan must not
 // change result type" once another process (a newer ABP migration) adds a column to the table.
 
-/**
- * One statement for any number of rows: they travel as one JSON array (cheaper to build and parse
- * than 13 typed arrays). A Date serialises as ISO text with "Z", which `timestamp without time
- * zone` reads as the UTC wall time it names.
- */
+/** Complete rows, one typed array per column, zipped back into rows by unnest. */
 const INSERT = `WITH inserted AS (
     INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
-    SELECT * FROM json_to_recordset($1::json) AS row("id" uuid, "applicationName" varchar, "jobName" varchar,
-      "jobArgs" varchar, "tryCount" smallint, "creationTime" timestamp, "nextTryTime" timestamp, "lastTryTime" timestamp,
-      "isAbandoned" boolean, "priority" smallint, "completionTime" timestamp, "extraProperties" text, "concurrencyStamp" varchar)
+    SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::smallint[], $6::timestamp[],
+      $7::timestamp[], $8::timestamp[], $9::boolean[], $10::smallint[], $11::timestamp[], $12::text[], $13::varchar[])
     RETURNING 1)
   SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
 
@@ -72,11 +71,11 @@ const INSERT = `WITH inserted AS (
  * text of its values joined by newlines, split back by string_to_array and zipped into rows by
  * ROWS FROM. No value can hold a newline: args are JSON.stringify output (which escapes control
  * characters), job names are checked at registration, the rest are ids, numbers, times and hex.
- * That is less to build, send and parse than JSON arrays (the JSON of 20,000 JSON args escapes
- * every quote again; PostgreSQL spent ~12% more on it) and far less than pg's array literals
- * (30-80 ms of JS to escape). A column the whole batch shares (the job name, priority and due
- * time usually do) travels as NULL plus its one value ($9-$11): ROWS FROM pads it with NULLs,
- * COALESCE fills them in. A column is never the empty text (string_to_array would make no row).
+ * Newline text, not arrays or JSON, because enqueue is the hot path and this is the least to
+ * build and parse: JSON args inside a JSON array or an array literal have every quote escaped
+ * again. A column the whole batch shares (the job name, priority and due time usually do)
+ * travels as NULL plus its one value ($9-$11): ROWS FROM pads it with NULLs, COALESCE fills them
+ * in. A column is never the empty text (string_to_array would make no row).
  */
 const splitLines = (n: number) => `unnest(string_to_array($${n}::text, E'\\n'))`;
 const ENQUEUE = `WITH inserted AS (
@@ -91,9 +90,9 @@ const ENQUEUE = `WITH inserted AS (
 /**
  * ABP's order; ORDER BY names ApplicationName (one value here) so it matches the dequeue index
  * column for column, which keeps the plan an ordered index scan whatever the statistics say
- * (without them the planner sorted every due row through ABP's index: 12-18 ms a claim).
+ * (without them the planner would sort every due row through ABP's index).
  * The update finds the locked rows by ctid, stable while the lock is held: a TID scan instead of
- * a primary-key lookup per row (3.2 of 7.6 ms for 250 rows). A row that a concurrent writer
+ * a primary-key lookup per row. A row that a concurrent writer
  * changed after this statement's snapshot is locked but not updated, so not claimed: it stays due.
  * Returns only what the claim did not set itself (the rest is known from the request): fewer
  * timestamps to parse per row.
@@ -109,7 +108,7 @@ const claim = (appNameClause: string) => `WITH due AS (
   SET "TryCount" = job."TryCount" + 1, "LastTryTime" = $2, "NextTryTime" = $5, "ConcurrencyStamp" = $6
   FROM due WHERE job.ctid = due.tid AND job.ctid = ANY(ARRAY(SELECT tid FROM due))
   RETURNING job."Id", job."JobName", job."JobArgs", job."TryCount", job."CreationTime", job."Priority", job."ExtraProperties",
-    due."ConcurrencyStamp" LIKE 'lease:%' AS "PreviousLeaseExpired", due."NextTryTime" AS "DueTime"`;
+    due."ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AS "PreviousLeaseExpired", due."NextTryTime" AS "DueTime"`;
 const CLAIM_FOR_APP = claim('"ApplicationName" = $1');
 const CLAIM_FOR_NULL_APP = claim('"ApplicationName" IS NULL AND $1::varchar IS NULL');
 /** The claim's text, for the test that checks its plan (test/contract/postgres-claim-plan.test.ts). */
@@ -132,20 +131,14 @@ const RELEASE = `UPDATE "AbpBackgroundJobs"
   WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
 
 const FIND = `SELECT ${COLUMNS} FROM "AbpBackgroundJobs" WHERE "Id" = $1`;
-const COUNT_ALL = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs"`;
-const COUNT_FOR_APP = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = $1`;
-const COUNT_FOR_NULL_APP = `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`;
+const COUNT: Record<CountScope, string> = {
+  all: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs"`,
+  noApplication: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`,
+  application: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = $1`,
+};
+const PING = 'SELECT 1';
 
 type Row = Record<string, unknown>;
-
-/** Socket errors, and server states that end or refuse connections (57P01-03, 53300 too many connections). */
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300']);
-
-/** pg parses `timestamp without time zone` in local time; these columns hold UTC. */
-export const PG_UTC_TYPES = {
-  getTypeParser: (oid: number, format?: string) =>
-    oid === 1114 ? (value: string) => fromUtcText(value) : require('pg').types.getTypeParser(oid, format),
-};
 
 export class PostgresBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'postgres' as const;
@@ -156,10 +149,13 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async migrate(): Promise<void> {
-    await this.inTransaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-      for (const ddl of MIGRATE) await client.query(ddl);
-    });
+    await inTransaction(
+      () => this.pool.connect(),
+      async (client) => {
+        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
+        for (const ddl of MIGRATE) await client.query(ddl);
+      },
+    );
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
@@ -182,7 +178,14 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
-    await this.run('bj_insert', INSERT, [JSON.stringify(rows)]);
+    const column = <T>(value: (row: BackgroundJobRecord) => T) => rows.map(value);
+    const time = (value: Date | null) => value && toUtcText(value);
+    await this.run('bj_insert', INSERT, [
+      column((r) => r.id), column((r) => r.applicationName), column((r) => r.jobName), column((r) => r.jobArgs),
+      column((r) => r.tryCount), column((r) => time(r.creationTime)), column((r) => time(r.nextTryTime)),
+      column((r) => time(r.lastTryTime)), column((r) => r.isAbandoned), column((r) => r.priority),
+      column((r) => time(r.completionTime)), column((r) => r.extraProperties), column((r) => r.concurrencyStamp),
+    ]);
   }
 
   /** The ANY(ARRAY(...)) gives the update a TID scan instead of a hash join over the whole table. */
@@ -214,35 +217,23 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {
-    return this.count_(await this.pool.query({ name: 'bj_complete', text: COMPLETE, values: [ids, leaseToken] }));
+    return this.changed('bj_complete', COMPLETE, [ids, leaseToken]);
   }
 
   async fail(updates: FailedJobUpdate[]): Promise<number> {
-    return this.count_(
-      await this.pool.query({
-        name: 'bj_fail',
-        text: FAIL,
-        values: [
-          updates.map((u) => u.id), updates.map((u) => u.leaseToken),
-          updates.map((u) => (u.nextTryTime ? toUtcText(u.nextTryTime) : null)), updates.map((u) => u.extraProperties),
-          updates.map((u) => u.newStamp),
-        ],
-      }),
-    );
+    return this.changed('bj_fail', FAIL, [
+      updates.map((u) => u.id), updates.map((u) => u.leaseToken),
+      updates.map((u) => (u.nextTryTime ? toUtcText(u.nextTryTime) : null)), updates.map((u) => u.extraProperties),
+      updates.map((u) => u.newStamp),
+    ]);
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
-    return this.count_(await this.pool.query({ name: 'bj_extend', text: EXTEND, values: [ids, leaseToken, toUtcText(until)] }));
+    return this.changed('bj_extend', EXTEND, [ids, leaseToken, toUtcText(until)]);
   }
 
   async release(request: ReleaseRequest): Promise<number> {
-    return this.count_(
-      await this.pool.query({
-        name: 'bj_release',
-        text: RELEASE,
-        values: [request.ids, request.leaseToken, toUtcText(request.now), request.newStamp, request.undoTry],
-      }),
-    );
+    return this.changed('bj_release', RELEASE, [request.ids, request.leaseToken, toUtcText(request.now), request.newStamp, request.undoTry]);
   }
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
@@ -251,41 +242,26 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async count(applicationName?: string | null): Promise<number> {
-    const rows =
-      applicationName === undefined
-        ? await this.run('bj_count', COUNT_ALL, [])
-        : applicationName === null
-          ? await this.run('bj_count_null', COUNT_FOR_NULL_APP, [])
-          : await this.run('bj_count_app', COUNT_FOR_APP, [applicationName]);
+    const scope = countScope(applicationName);
+    const rows = await this.run(`bj_count_${scope}`, COUNT[scope], scope === 'application' ? [applicationName] : []);
     return rows[0].n as number;
   }
 
+  async ping(): Promise<void> {
+    await this.run('bj_ping', PING, []);
+  }
+
   isUnavailable(error: unknown): boolean {
-    const { code, message } = (error ?? {}) as { code?: string; message?: string };
-    if (code && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true;
-    return /Connection terminated|timeout exceeded when trying to connect|connection error|Client was closed|Query read timeout/i.test(message ?? '');
+    return isUnavailableError('postgres', error);
   }
 
   private async run(name: string, text: string, values: unknown[]): Promise<Row[]> {
     return (await this.pool.query({ name, text, values })).rows as Row[];
   }
 
-  private count_(result: { rowCount: number | null }): number {
-    return result.rowCount ?? 0;
-  }
-
-  private async inTransaction(work: (client: PoolClient) => Promise<void>): Promise<void> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
-      await work(client);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+  /** Runs a write; returns how many rows it changed. */
+  private async changed(name: string, text: string, values: unknown[]): Promise<number> {
+    return (await this.pool.query({ name, text, values })).rowCount ?? 0;
   }
 }
 

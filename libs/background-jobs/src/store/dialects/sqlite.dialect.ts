@@ -2,11 +2,14 @@ import type { Database, Statement } from 'better-sqlite3';
 import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
+import { CountScope, countScope } from './dialect-helpers';
+import { isUnavailableError } from './unavailable-errors';
 
 /**
  * SQLite, through better-sqlite3's own handle (TypeORM opens it). SQLite has one writer at a
  * time, so each write is atomic on its own and a claim is one IMMEDIATE transaction. Times are
- * UTC text, the way EF Core's SQLite provider stores them, so they compare as strings.
+ * UTC text and ids upper-case text, the way EF Core's SQLite provider stores them: times compare
+ * as strings, and an ABP app on the same file finds the rows this store writes.
  */
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobs" (
   "Id" TEXT NOT NULL CONSTRAINT "PK_AbpBackgroundJobs" PRIMARY KEY,
@@ -32,15 +35,27 @@ const NEWER_COLUMNS: Record<string, string> = {
 const CREATE_INDEX = `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime"
   ON "AbpBackgroundJobs" ("ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime")`;
 
-// Ours, beside ABP's: claims read due rows in dequeue order instead of sorting every waiting row.
-const CREATE_DEQUEUE_INDEX = `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_Dequeue"
-  ON "AbpBackgroundJobs" ("Priority" DESC, "TryCount", "NextTryTime") WHERE "CompletionTime" IS NULL AND "IsAbandoned" = 0`;
+/**
+ * Ours, beside ABP's: claims read due rows of their application in dequeue order instead of
+ * sorting every waiting row; only live rows are in it. The same columns as on the other
+ * databases. An index of this name with other columns or rows is dropped and made again.
+ */
+const DEQUEUE_INDEX = 'IX_AbpBackgroundJobs_Dequeue';
+const DEQUEUE_COLUMNS = '("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")';
+const LIVE_ROWS = 'WHERE "CompletionTime" IS NULL AND "IsAbandoned" = 0';
+const CREATE_DEQUEUE_INDEX = `CREATE INDEX IF NOT EXISTS "${DEQUEUE_INDEX}" ON "AbpBackgroundJobs" ${DEQUEUE_COLUMNS} ${LIVE_ROWS}`;
+const INDEX_DEFINITION = `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`;
 
 const INSERT = `INSERT INTO "AbpBackgroundJobs" ("Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime",
   "NextTryTime", "LastTryTime", "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp")
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
-const dueRows = (appNameClause: string) => `SELECT "Id", "ConcurrencyStamp" FROM "AbpBackgroundJobs"
+/**
+ * INDEXED BY: without it SQLite prefers ABP's index for a named application (more equality
+ * columns) and sorts every due row of it; the dequeue index reads them in order and stops at the
+ * LIMIT. migrate() makes the index, so claims need the migration to have run.
+ */
+const dueRows = (appNameClause: string) => `SELECT "Id", "ConcurrencyStamp" FROM "AbpBackgroundJobs" INDEXED BY "${DEQUEUE_INDEX}"
   WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
     AND "JobName" IN (SELECT value FROM json_each(?))
   ORDER BY "Priority" DESC, "TryCount", "NextTryTime" LIMIT ?`;
@@ -65,9 +80,13 @@ const RELEASE = `UPDATE "AbpBackgroundJobs"
   WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
 
 const FIND = `SELECT * FROM "AbpBackgroundJobs" WHERE "Id" IN (?, ?)`;
-const COUNT_ALL = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs"`;
-const COUNT_FOR_APP = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = ?`;
-const COUNT_FOR_NULL_APP = `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`;
+const COUNT: Record<CountScope, string> = {
+  all: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs"`,
+  noApplication: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`,
+  application: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = ?`,
+};
+/** Reads the file's header: no table, but an unreadable or locked file fails it (SELECT 1 would not touch the file). */
+const PING = 'PRAGMA schema_version';
 
 type Row = Record<string, unknown>;
 
@@ -84,6 +103,10 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         const columns = new Set((this.db.prepare('PRAGMA table_info("AbpBackgroundJobs")').all() as Row[]).map((c) => c.name));
         for (const [column, ddl] of Object.entries(NEWER_COLUMNS)) if (!columns.has(column)) this.db.exec(ddl);
         this.db.exec(CREATE_INDEX);
+        const dequeueIndex = this.db.prepare(INDEX_DEFINITION).get(DEQUEUE_INDEX) as { sql: string } | undefined;
+        if (dequeueIndex && !(dequeueIndex.sql.includes(DEQUEUE_COLUMNS) && dequeueIndex.sql.includes(LIVE_ROWS))) {
+          this.db.exec(`DROP INDEX "${DEQUEUE_INDEX}"`);
+        }
         this.db.exec(CREATE_DEQUEUE_INDEX);
       })
       .immediate();
@@ -99,7 +122,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
       .transaction(() => {
         for (const r of rows) {
           insert.run(
-            r.id, r.applicationName, r.jobName, r.jobArgs, r.tryCount, toUtcText(r.creationTime), toUtcText(r.nextTryTime),
+            r.id.toUpperCase(), r.applicationName, r.jobName, r.jobArgs, r.tryCount, toUtcText(r.creationTime), toUtcText(r.nextTryTime),
             r.lastTryTime && toUtcText(r.lastTryTime), r.isAbandoned ? 1 : 0, r.priority,
             r.completionTime && toUtcText(r.completionTime), r.extraProperties, r.concurrencyStamp,
           );
@@ -166,19 +189,17 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   }
 
   async count(applicationName?: string | null): Promise<number> {
-    const row = (
-      applicationName === undefined
-        ? this.statement(COUNT_ALL).get()
-        : applicationName === null
-          ? this.statement(COUNT_FOR_NULL_APP).get()
-          : this.statement(COUNT_FOR_APP).get(applicationName)
-    ) as { n: number };
+    const scope = countScope(applicationName);
+    const row = this.statement(COUNT[scope]).get(...(scope === 'application' ? [applicationName] : [])) as { n: number };
     return row.n;
   }
 
+  async ping(): Promise<void> {
+    this.statement(PING).get();
+  }
+
   isUnavailable(error: unknown): boolean {
-    const code = (error as { code?: string })?.code ?? '';
-    return /^SQLITE_(BUSY|LOCKED|CANTOPEN|IOERR|FULL|READONLY)/.test(code);
+    return isUnavailableError('sqlite', error);
   }
 
   private statement(sql: string): Statement {
@@ -189,8 +210,9 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
 }
 
 /**
- * EF Core's SQLite provider writes Guids in upper case, this store in lower case (as PostgreSQL
- * returns uuids); ids are read back in lower case and matched in both, so rows ABP wrote are found.
+ * Ids are written in upper case, as EF Core's SQLite provider writes and looks up Guids, and read
+ * back in lower case (as the other databases return them). Lookups match both cases, so rows
+ * written in lower case (by older versions of this store) are found too.
  */
 function bothCases(id: string): [string, string] {
   return [id.toLowerCase(), id.toUpperCase()];
@@ -199,3 +221,6 @@ function bothCases(id: string): [string, string] {
 function idList(ids: string[]): string {
   return JSON.stringify(ids.flatMap(bothCases));
 }
+
+/** The claim's row selection, for the test that checks its plan (test/contract/sqlite-dequeue-index.test.ts). */
+export const SQLITE_CLAIM = { forApp: SELECT_DUE_FOR_APP, forNullApp: SELECT_DUE_FOR_NULL_APP };
