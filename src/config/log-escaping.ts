@@ -50,13 +50,19 @@ function escapeError(err: SerializedError, escape: Escape): SerializedError {
   return { ...err, message: escape(message), stack: escapedStack };
 }
 
-/** Strings in plain objects and arrays, a few levels deep; errors are left to their serializer. */
+/**
+ * Strings in plain objects and arrays, a few levels deep; errors are left to their serializer. An
+ * object is copied only when something in it changes: most log lines carry only their context.
+ */
 function escapeValues(value: unknown, escape: Escape, depth: number): unknown {
   if (typeof value === 'string') return escape(value);
   if (depth > 4 || typeof value !== 'object' || value === null || value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((item) => escapeValues(item, escape, depth + 1));
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
-  const escaped: Record<string, unknown> = {};
-  for (const [key, item] of Object.entries(value)) escaped[key] = escapeValues(item, escape, depth + 1);
-  return escaped;
+  let copy: Record<string, unknown> | undefined;
+  for (const [key, item] of Object.entries(value)) {
+    const escaped = escapeValues(item, escape, depth + 1);
+    if (escaped !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = escaped;
+  }
+  return copy ?? value;
 }

@@ -7,6 +7,7 @@ import { createServer, connect, Server, Socket } from 'node:net';
  * the app only sees the connection drop: the answer lost on the way back.
  */
 export class LostReplyProxy {
+  port = 0;
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   private marker?: string;
@@ -16,8 +17,6 @@ export class LostReplyProxy {
     private readonly targetHost: string,
     private readonly targetPort: number,
   ) {}
-
-  port = 0;
 
   async start(): Promise<void> {
     const server = createServer((client) => {
