@@ -1,5 +1,6 @@
 import { ConfigService } from '@nestjs/config';
 import { BackgroundJobWorkerOptions, DatabaseConnection, parseConnectionString } from '@app/background-jobs';
+import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
 /** Typed views over the validated settings, shared by the web app and the worker. */
 export function databaseConnection(config: ConfigService): DatabaseConnection {
@@ -25,4 +26,9 @@ export function workerOptions(config: ConfigService): BackgroundJobWorkerOptions
     shutdownTimeout: get('ShutdownTimeout'),
     jobNames: get<string>('JobNames').split(',').map((n) => n.trim()).filter(Boolean),
   };
+}
+
+/** Express's `trust proxy`: which proxies' X-Forwarded-* headers (and so HTTPS) the web app believes. */
+export function trustProxy(config: ConfigService): TrustProxy {
+  return parseTrustProxy(config.get<string>('Web__TrustProxy') ?? '');
 }

@@ -1,6 +1,7 @@
 import { ConfigService } from '@nestjs/config';
 import type { Params } from 'nestjs-pino';
 import { batchedStdout } from './batched-stdout';
+import { logEscapingOptions } from './log-escaping';
 
 /** pino: readable lines on a terminal (or Logging__Format=pretty), JSON lines otherwise (written in bursts, see BatchedLines). */
 export function loggerOptions(config: ConfigService, httpLogging: boolean): Params {
@@ -10,6 +11,7 @@ export function loggerOptions(config: ConfigService, httpLogging: boolean): Para
     level: config.get<string>('Logging__Level'),
     autoLogging: httpLogging,
     quietReqLogger: true,
+    ...logEscapingOptions(pretty),
   };
   if (pretty) {
     const transport = { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req' } };

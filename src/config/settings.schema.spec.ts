@@ -35,4 +35,15 @@ describe('validateSettings', () => {
       /AbpBackgroundJobWorker__ApplicationName="a{97}": length must be less than or equal to 96/,
     );
   });
+
+  it.each(['', 'false', 'true', '1', 'loopback', '10.0.0.0/8, 192.168.1.7', '::1/128,fc00::/7', '10.1.0.0/255.255.0.0'])(
+    'accepts Web__TrustProxy=%j as Express reads it',
+    (value) => {
+      expect(validateSettings({ Web__TrustProxy: value })).toMatchObject({ Web__TrustProxy: value });
+    },
+  );
+
+  it.each(['yes', '10.0.0.0/33', 'proxy.example.com', '1.2.3.4/8/8', '-1'])('refuses Web__TrustProxy=%j, naming it', (value) => {
+    expect(() => validateSettings({ Web__TrustProxy: value })).toThrow(`Web__TrustProxy=${JSON.stringify(value)}:`);
+  });
 });

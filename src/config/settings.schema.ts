@@ -1,4 +1,5 @@
 import * as Joi from 'joi';
+import { parseTrustProxy } from './trust-proxy';
 
 /**
  * Every setting, named as .NET users name them (`Section__Key`), with its default. Read from the
@@ -24,6 +25,13 @@ export const settingsSchema = Joi.object({
 
   PORT: Joi.number().port().default(3000),
   Web__Secret: Joi.string().min(16).allow('').default(''),
+  Web__TrustProxy: Joi.string()
+    .allow('')
+    .default('')
+    .custom((value: string) => {
+      parseTrustProxy(value);
+      return value;
+    }),
   Logging__Level: Joi.string().valid('trace', 'debug', 'info', 'warn', 'error', 'fatal').default('info'),
   Logging__Format: Joi.string().valid('auto', 'pretty', 'json').default('auto'),
 }).unknown(true);

@@ -4,6 +4,7 @@ import { IBackgroundJobManager } from '@app/background-jobs';
 import { MyReportJobArgs } from '@app/common-shared';
 import { setFlash, takeFlash } from './flash';
 import { renderIndex } from './render-index';
+import { firstValue, jobIdOf, submissionIdOf } from './submission-id';
 
 /** The seed's Index page: a form that enqueues MyReportJob (ABP's IndexModel). */
 @Controller()
@@ -17,10 +18,12 @@ export class IndexController {
 
   @Post()
   async post(@Body() body: Record<string, unknown>, @Res() res: Response): Promise<void> {
-    const content = typeof body?.ReportContent === 'string' ? body.ReportContent : '';
+    const content = firstValue(body?.ReportContent) ?? '';
     if (content.trim() === '') throw new BadRequestException('Enter some text for the report.');
+    const submissionId = submissionIdOf(body);
     const args = Object.assign(new MyReportJobArgs(), { content });
-    await this.backgroundJobManager.enqueue(args);
+    // A repeated post of this form (after an answer that was lost or said 503) finds its first job.
+    await this.backgroundJobManager.enqueue(args, submissionId === undefined ? {} : { id: jobIdOf(submissionId, content) });
     setFlash(res, { type: 'success', text: 'Job is queued!' });
     res.redirect(303, '/');
   }

@@ -5,12 +5,11 @@ import { ConfigService } from '@nestjs/config';
 import { Logger } from '@nestjs/common';
 import helmet from 'helmet';
 import cookieParser from 'cookie-parser';
-import { urlencoded, json } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { trustProxy } from '../config/app-settings';
 import { configureViews } from './view-engine';
 import { csrfProtection } from './csrf';
-
-/** Body limit: above ABP's 1,048,576-character JobArgs even when every character is URL-encoded. */
-const BODY_LIMIT = '12mb';
+import { formBody } from './form-body';
 
 /** Express middleware for the web app: security headers, cookies, CSRF, static files, views. */
 export function configureWebApp(app: NestExpressApplication, config: ConfigService): void {
@@ -19,16 +18,22 @@ export function configureWebApp(app: NestExpressApplication, config: ConfigServi
     secret = randomBytes(32).toString('hex');
     new Logger('Web').warn('Web__Secret is not set: using a random one, so forms from before a restart (or from another instance) are refused');
   }
+  // req.secure and req.ip believe X-Forwarded-Proto/-For only from the proxies this names.
+  app.set('trust proxy', trustProxy(config));
   // No inline script or style attributes are needed; upgrade-insecure-requests would break plain-http intranet installs.
-  app.use(helmet({ contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } } }));
+  app.use(
+    helmet({ contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } }, strictTransportSecurity: false }),
+  );
+  // HSTS only in an answer over HTTPS: browsers ignore it over http, and it would be untrue there.
+  const hsts = helmet.strictTransportSecurity();
+  app.use((req: Request, res: Response, next: NextFunction) => (req.secure ? hsts(req, res, next) : next()));
   app.use(cookieParser(secret));
   app.useStaticAssets(join(__dirname, 'public'));
   app.useStaticAssets(join(dirname(require.resolve('bootstrap/package.json')), 'dist'), { prefix: '/lib/bootstrap' });
-  app.use(urlencoded({ extended: false, limit: BODY_LIMIT }));
-  app.use(json({ limit: BODY_LIMIT }));
-  const csrf = csrfProtection(secret, false);
+  app.use(formBody());
+  const csrf = csrfProtection(secret);
   app.use(csrf.browserId);
-  app.use((req: Parameters<typeof csrf.browserId>[0], res: Parameters<typeof csrf.browserId>[1], next: () => void) => {
+  app.use((req: Request, res: Response, next: NextFunction) => {
     req.csrfToken = (options) => csrf.generateCsrfToken(req, res, options);
     next();
   });

@@ -2,7 +2,7 @@ import { e2eCases, skipUnavailable } from './support/e2e-backends';
 import { TestDatabase } from '../support/databases';
 import { startWeb, WebApp } from './support/apps';
 import { alertsOf, BrowserSession, reportContentOf } from './support/browser-session';
-import { countJobRows } from './support/job-table';
+import { countJobRows, readJobRows } from './support/job-table';
 
 jest.setTimeout(60_000);
 
@@ -93,6 +93,31 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
     await expectRefused(response, 400, /Enter some text/);
   });
 
+  it('refuses a form of more than 1,000 fields with 413, saying so', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const fields = Array.from({ length: 1000 }, (_, i) => `extra${i}=x`).join('&');
+    const response = await browser.postBody('/', `_csrf=${encodeURIComponent(await browser.openForm())}&ReportContent=many&${fields}`);
+    await expectRefused(response, 413, /too many fields/);
+  });
+
+  it('refuses a multipart post with 415, naming the form encoding it needs', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const form = new FormData();
+    form.set('_csrf', await browser.openForm());
+    form.set('ReportContent', 'sent as multipart');
+    const response = await fetch(`${web.baseUrl}/`, { method: 'POST', body: form, headers: { accept: 'text/html' }, redirect: 'manual' });
+    await expectRefused({ status: response.status, html: await response.text() }, 415, /must be sent as application\/x-www-form-urlencoded/);
+  });
+
+  it.each([
+    ['an escape that is not two hex digits', 'caf%C3%A9 100%zz'],
+    ['an escape that is not UTF-8', 'caf%C3'],
+  ])('refuses %s with 400 instead of storing the text undecoded', async (_case, encoded) => {
+    const browser = new BrowserSession(web.baseUrl);
+    const response = await browser.postBody('/', `_csrf=${encodeURIComponent(await browser.openForm())}&ReportContent=${encoded}`);
+    await expectRefused(response, 400, /broken %-escape/);
+  });
+
   it('queues a text whose JobArgs are exactly at the limit', async () => {
     const browser = new BrowserSession(web.baseUrl);
     const content = 'a'.repeat(MAX_JOB_ARGS_LENGTH - JSON_OVERHEAD);
@@ -125,5 +150,15 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
       expect(body.trim()).toBe('');
     }
     expect(page.html).not.toMatch(/\son[a-z]+\s*=/i); // no inline event handlers either
+  });
+
+  it('binds the first of two ReportContent fields, as ASP.NET Core does', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const csrf = encodeURIComponent(await browser.openForm());
+    const response = await browser.postBody('/', `_csrf=${csrf}&ReportContent=first+value&ReportContent=second+value`);
+    expect(response.status).toBe(303);
+    const contents = (await readJobRows(db.connectionString)).map((row) => (JSON.parse(row.JobArgs) as { content: string }).content);
+    expect(contents).toContain('first value');
+    expect(contents.some((c) => c.includes('second value'))).toBe(false);
   });
 });

@@ -3,7 +3,7 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { createSqliteDatabase, TestDatabase } from '../../../test/support/databases';
 import { AsyncBackgroundJob } from './async-background-job';
-import { IBackgroundJobManager } from './background-job-manager';
+import { IBackgroundJobManager, JobIdTakenError } from './background-job-manager';
 import { BackgroundJobPriority } from './background-job-priority';
 import { BackgroundJobRegistry } from './background-job.registry';
 import { BackgroundJobsModule } from './background-jobs.module';
@@ -216,6 +216,44 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
         ['Reports.Send', '{"reportTitle":"three","recipientCount":3}', 15],
       ]);
       expect(await manager.enqueueMany([])).toEqual([]);
+    });
+
+    describe('with a chosen id', () => {
+      it('writes one row however often the same job is enqueued under the same id', async () => {
+        const count = await store.count();
+        const id = 'f3b6c0de-1d2e-4f3a-8b4c-5d6e7f809a1b';
+        expect(await manager.enqueue(new SendReportArgs('once', 1), { id })).toBe(id);
+        expect(await manager.enqueue(new SendReportArgs('once', 1), { id })).toBe(id);
+        expect(await manager.enqueueByName('Reports.Send', { reportTitle: 'once', recipientCount: 1 }, { id: id.toUpperCase() })).toBe(id);
+        expect(await store.count()).toBe(count + 1);
+        expect((await store.find(id))!.jobArgs).toBe('{"reportTitle":"once","recipientCount":1}');
+      });
+
+      it('refuses an id that a row holding another job has, and writes nothing', async () => {
+        const id = await manager.enqueue(new SendReportArgs('first', 1), { id: '0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3' });
+        const count = await store.count();
+        await expect(manager.enqueue(new SendReportArgs('second', 1), { id })).rejects.toThrow(JobIdTakenError);
+        expect(await store.count()).toBe(count);
+        expect((await store.find(id))!.jobArgs).toContain('first');
+      });
+
+      it('writes the rest of a batch whose other jobs are there already', async () => {
+        const queued = await manager.enqueue(new SendReportArgs('queued', 1), { id: '11111111-2222-4333-8444-555555555555' });
+        const count = await store.count();
+        const ids = await manager.enqueueMany([
+          { args: new SendReportArgs('queued', 1), id: queued },
+          { args: new SendReportArgs('new', 2), id: '66666666-7777-4888-8999-aaaaaaaaaaaa' },
+          { args: new SendReportArgs('also new', 3) },
+        ]);
+        expect(ids[0]).toBe(queued);
+        expect(await store.count()).toBe(count + 2);
+        expect((await store.find(ids[1]))!.jobArgs).toContain('"new"');
+        expect((await store.find(ids[2]))!.jobArgs).toContain('also new');
+      });
+
+      it('refuses an id that is not a UUID', async () => {
+        await expect(manager.enqueue(new SendReportArgs('x', 1), { id: 'not-a-uuid' })).rejects.toThrow(/UUID/);
+      });
     });
 
     it('writes none of a batch when one job in it is bad', async () => {

@@ -13,6 +13,13 @@ export interface EnqueueOptions {
   priority?: BackgroundJobPriority;
   /** Milliseconds before the job becomes due. */
   delay?: number;
+  /**
+   * The job's id (a UUID), for an enqueue that may be repeated: when a row with this id already
+   * holds the same job, the enqueue writes nothing and returns the id, so a retry after an answer
+   * that was lost cannot queue the job twice. A job that has already run is deleted and cannot be
+   * recognised: choose ids that are not reused once their job may have run.
+   */
+  id?: string;
 }
 
 export interface JobToEnqueue extends EnqueueOptions {
@@ -20,6 +27,8 @@ export interface JobToEnqueue extends EnqueueOptions {
   args: object;
   jobName?: string;
 }
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** ABP's `IBackgroundJobManager` (with ABP 10's enqueue by name). */
 export interface IBackgroundJobManager {
@@ -29,6 +38,14 @@ export interface IBackgroundJobManager {
   enqueueByName(jobName: string, args: object, options?: EnqueueOptions): Promise<string>;
   /** Many jobs in one round trip; returns their ids in order. */
   enqueueMany(jobs: JobToEnqueue[]): Promise<string[]>;
+}
+
+/** An enqueue with a chosen id that a row holding another job already has; nothing was written. */
+export class JobIdTakenError extends Error {
+  constructor(readonly id: string) {
+    super(`A background job with the id ${id} already exists and holds another job`);
+    this.name = 'JobIdTakenError';
+  }
 }
 
 /** Injection token: `@Inject(IBackgroundJobManager) manager: IBackgroundJobManager`. */
@@ -61,13 +78,49 @@ export class BackgroundJobManager implements IBackgroundJobManager {
       creationTime: now,
       jobs: jobs.map((job) => this.toNewJob(job, now)),
     };
+    const ids = batch.jobs.map((job) => job.id);
+    try {
+      await this.write(batch);
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error;
+      // Perhaps a repeat of an enqueue whose answer was lost: write only what is not there yet.
+      const remaining = await this.withoutQueuedAlready(batch, jobs);
+      if (remaining.length === batch.jobs.length) throw error;
+      if (remaining.length > 0) await this.write({ ...batch, jobs: remaining });
+    }
+    return ids;
+  }
+
+  private async write(batch: EnqueueBatch): Promise<void> {
     try {
       await this.store.enqueue(batch);
     } catch (error) {
       throw this.store.isUnavailable(error) ? new StoreUnavailableError(error) : error;
     }
     this.wakeup.wake();
-    return batch.jobs.map((job) => job.id);
+  }
+
+  /**
+   * After a refused insert: the jobs of the batch not already in the table under the id their
+   * caller chose. A row with that id holding another job is an error, not a repeat.
+   */
+  private async withoutQueuedAlready(batch: EnqueueBatch, jobs: JobToEnqueue[]): Promise<EnqueueBatch['jobs']> {
+    const remaining: EnqueueBatch['jobs'] = [];
+    for (const [index, job] of batch.jobs.entries()) {
+      if (jobs[index].id === undefined) {
+        remaining.push(job);
+        continue;
+      }
+      let row;
+      try {
+        row = await this.store.find(job.id);
+      } catch (error) {
+        throw this.store.isUnavailable(error) ? new StoreUnavailableError(error) : error;
+      }
+      if (row === undefined) remaining.push(job);
+      else if (row.jobName !== job.jobName || row.jobArgs !== job.jobArgs) throw new JobIdTakenError(job.id);
+    }
+    return remaining;
   }
 
   private toNewJob(job: JobToEnqueue, now: Date): EnqueueBatch['jobs'][number] {
@@ -82,8 +135,9 @@ export class BackgroundJobManager implements IBackgroundJobManager {
     if (!(delay >= 0 && Number.isFinite(delay))) {
       throw new RangeError(`A background job delay is a finite number of milliseconds, not negative; got ${delay}`);
     }
+    if (job.id !== undefined && !UUID.test(job.id)) throw new RangeError(`A background job id is a UUID, got ${JSON.stringify(job.id)}`);
     return {
-      id: newSequentialGuid(now.getTime()),
+      id: job.id?.toLowerCase() ?? newSequentialGuid(now.getTime()),
       jobName,
       jobArgs,
       priority,

@@ -1,0 +1,133 @@
+import { e2eCases, skipUnavailable } from './support/e2e-backends';
+import { backends } from '../support/backends';
+import { TestDatabase } from '../support/databases';
+import { startWeb, WebApp } from './support/apps';
+import { alertsOf, BrowserSession, csrfTokenOf, reportContentOf } from './support/browser-session';
+import { readJobRows } from './support/job-table';
+import { LostReplyProxy } from './support/lost-reply-proxy';
+
+jest.setTimeout(60_000);
+
+/** The one-time submission id the page hands out beside the CSRF token. */
+function submissionIdOf(html: string): string {
+  const id = /<input[^>]*name="_submission"[^>]*value="([^"]*)"/.exec(html)?.[1];
+  if (!id) throw new Error('The page has no _submission hidden input');
+  return id;
+}
+
+async function openForm(browser: BrowserSession): Promise<{ _csrf: string; _submission: string }> {
+  const page = await browser.get('/');
+  return { _csrf: csrfTokenOf(page.html), _submission: submissionIdOf(page.html) };
+}
+
+async function contents(connectionString: string): Promise<string[]> {
+  return (await readJobRows(connectionString)).map((row) => (JSON.parse(row.JobArgs) as { content: string }).content).sort();
+}
+
+/**
+ * A form post is idempotent: the page hands out a one-time submission id and the job's id derives
+ * from it, so sending the same form again (after an answer that was lost, or a 503) finds the
+ * first job instead of queueing a second. No worker runs, so every row written stays to be counted.
+ */
+describe.each(e2eCases)('a repeated form post on %s', (_label, backend) => {
+  if (skipUnavailable(backend)) return;
+  let db: TestDatabase;
+  let web: WebApp;
+
+  beforeAll(async () => {
+    db = await backend.create();
+    web = await startWeb({ connectionString: db.connectionString });
+  });
+
+  afterAll(async () => {
+    const code = await web?.app.stop();
+    await db?.drop();
+    if (web) expect(code).toBe(0);
+  });
+
+  it('hands out a new submission id with every copy of the form', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const [first, second] = [await openForm(browser), await openForm(browser)];
+    expect(first._submission).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(second._submission).not.toBe(first._submission);
+  });
+
+  it('queues the job once when the same form is sent twice, and says "Job is queued!" both times', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const form = { ...(await openForm(browser)), ReportContent: 'sent twice' };
+    for (let i = 0; i < 2; i++) {
+      const posted = await browser.postForm('/', form);
+      expect(posted.status).toBe(303);
+      expect(alertsOf((await browser.get('/')).html)).toEqual([{ type: 'success', text: 'Job is queued!' }]);
+    }
+    expect((await contents(db.connectionString)).filter((c) => c === 'sent twice')).toHaveLength(1);
+  });
+
+  it('queues a second job when the form is sent again with another text, or is a new copy', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const form = await openForm(browser);
+    expect((await browser.postForm('/', { ...form, ReportContent: 'first text' })).status).toBe(303);
+    expect((await browser.postForm('/', { ...form, ReportContent: 'changed text' })).status).toBe(303);
+    expect((await browser.postForm('/', { ...(await openForm(browser)), ReportContent: 'first text' })).status).toBe(303);
+    const rows = await contents(db.connectionString);
+    expect(rows.filter((c) => c === 'first text')).toHaveLength(2);
+    expect(rows.filter((c) => c === 'changed text')).toHaveLength(1);
+  });
+
+  it('refuses a submission id it did not hand out, with 400, and queues nothing', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const before = (await contents(db.connectionString)).length;
+    const response = await browser.postForm('/', { ...(await openForm(browser)), _submission: 'x'.repeat(40), ReportContent: 'tampered' });
+    expect(response.status).toBe(400);
+    expect(alertsOf(response.html)).toEqual([{ type: 'danger', text: expect.stringMatching(/reload the page/) }]);
+    expect(await contents(db.connectionString)).toHaveLength(before);
+  });
+});
+
+/** What each server's enqueue request carries, to lose the answer to exactly that request. */
+const ENQUEUE_MARKERS: Partial<Record<string, string>> = { postgres: 'bj_enqueue', mysql: 'INSERT INTO' };
+const DEFAULT_PORTS: Partial<Record<string, number>> = { postgres: 5432, mysql: 3306 };
+const lostReplyCases = backends.filter((b) => ENQUEUE_MARKERS[b.name] !== undefined).map((b) => [b.name, b] as const);
+
+describe.each(lostReplyCases)('an enqueue whose answer is lost on %s', (name, backend) => {
+  let db: TestDatabase;
+  let proxy: LostReplyProxy;
+  let web: WebApp;
+
+  beforeAll(async () => {
+    db = await backend.create();
+    const target = new URL(db.connectionString);
+    proxy = new LostReplyProxy(target.hostname, Number(target.port || DEFAULT_PORTS[name]));
+    await proxy.start();
+    const viaProxy = new URL(db.connectionString);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    web = await startWeb({ connectionString: viaProxy.toString() });
+  });
+
+  afterAll(async () => {
+    const code = await web?.app.stop();
+    await proxy?.stop();
+    await db?.drop();
+    if (web) expect(code).toBe(0);
+  });
+
+  it('answers 503 saying the job may have been queued, and sending the form again does not queue it twice', async () => {
+    const browser = new BrowserSession(web.baseUrl);
+    const form = { ...(await openForm(browser)), ReportContent: 'answer lost' };
+    const lost = proxy.loseNextReplyTo(ENQUEUE_MARKERS[name]!);
+    const refused = await browser.postForm('/', form);
+    await lost;
+    expect(refused.status).toBe(503);
+    expect(alertsOf(refused.html)).toEqual([{ type: 'warning', text: expect.stringMatching(/may or may not have been queued.*again is safe/) }]);
+    // The same form comes back, to be sent again as it is.
+    expect(reportContentOf(refused.html)).toBe('answer lost');
+    expect(submissionIdOf(refused.html)).toBe(form._submission);
+    // The database had committed the row before the answer was lost.
+    expect(await contents(db.connectionString)).toEqual(['answer lost']);
+
+    const again = await browser.postForm('/', { _csrf: csrfTokenOf(refused.html), _submission: submissionIdOf(refused.html), ReportContent: 'answer lost' });
+    expect(again.status).toBe(303);
+    expect(alertsOf((await browser.get('/')).html)).toEqual([{ type: 'success', text: 'Job is queued!' }]);
+    expect(await contents(db.connectionString)).toEqual(['answer lost']);
+  });
+});
