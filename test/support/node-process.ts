@@ -86,7 +86,10 @@ export class NodeProcess {
     });
     this.child.stdout!.setEncoding('utf8');
     this.child.stdout!.on('data', (chunk: string) => this.onStdout(chunk));
-    this.child.stdout!.on('end', () => this.carry && this.onLine(this.carry));
+    this.child.stdout!.on('end', () => {
+      // A last line without a newline still counts.
+      if (this.carry) this.onLine(this.carry);
+    });
     this.child.stderr!.setEncoding('utf8');
     this.child.stderr!.on('data', (chunk: string) => (this.stderr = (this.stderr + chunk).slice(-STDERR_KEPT)));
     this.closed = new Promise((resolve) => {
