@@ -1,6 +1,8 @@
-import { BenchProcess, clockMs, sleep, waitUntil } from './support/processes';
+import type { NodeProcess } from '../test/support/node-process';
+import { sleep, waitFor } from '../test/support/wait-for';
+import { clockMs, JobLineCount, stopBenchProcess } from './support/processes';
 import { jobLineTime } from './job-log';
-import { commandCpuMs, cpuBetween, processCpuMs } from './support/cpu';
+import { commandCpuMs, cpuBetween, peakRssMiB, processCpuMs } from './support/cpu';
 import { LatencyProbe, SystemResult, SystemUnderTest } from './system';
 
 export interface MeasureOptions {
@@ -51,7 +53,7 @@ export async function measure(sut: SystemUnderTest, enqueueRates: number[], opti
   const { jobs, log } = options;
   const result: SystemResult = { system: sut.system, store: sut.store, jobs };
   const results = [result];
-  let consumer: BenchProcess | undefined;
+  let consumer: NodeProcess | undefined;
   try {
     result.enqueueSamples = enqueueRates.map(Math.round);
     result.enqueueJobsPerSec = median(enqueueRates);
@@ -61,30 +63,33 @@ export async function measure(sut: SystemUnderTest, enqueueRates: number[], opti
     }
 
     consumer = await sut.startConsumer();
+    const jobLines = new JobLineCount(consumer);
     const burnDowns: Array<Pick<SystemResult, 'burnDownMs' | 'consumerCpuMs' | 'databaseCpuMs' | 'benchCpuMs'>> = [];
     for (let round = 0; round < options.rounds; round++) {
-      consumer.jobLines = 0;
+      jobLines.value = 0;
       await sut.enqueueBatch(contents(jobs, `burn${round}`));
       const started = clockMs();
       const cpuBefore = cpuSnapshot(consumer.pid, sut.store);
       let left = jobs;
-      const done = await waitUntil(async () => (left = await sut.remaining()) === 0, options.burnDownTimeoutMs, POLL_MS);
+      await waitFor('the burn-down', async () => (left = await sut.remaining()) === 0, options.burnDownTimeoutMs, POLL_MS).catch(() => {
+        throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
+      });
       const elapsed = clockMs() - started;
-      if (!done) throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
       const run = { burnDownMs: Math.round(elapsed), ...cpuSince(cpuBefore, consumer.pid, sut.store) };
       burnDowns.push(run);
-      if (round === 0) result.peakRssFirstMiB = consumer.peakRssMiB();
-      const c = consumer;
-      await waitUntil(() => c.jobLines >= jobs, 1000, 10); // the last lines may still be in the pipe
-      if (consumer.jobLines < jobs) throw new Error(`round ${round}: ${consumer.jobLines} job lines seen for ${jobs} jobs`);
-      log(`  burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ${consumer.jobLines} job lines; ` +
+      if (round === 0) result.peakRssFirstMiB = peakRssMiB(consumer.pid);
+      // The last lines may still be in the pipe.
+      await waitFor(`${jobs} job lines`, () => jobLines.value >= jobs, 1000, 10).catch(() => {
+        throw new Error(`round ${round}: ${jobLines.value} job lines seen for ${jobs} jobs`);
+      });
+      log(`  burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ${jobLines.value} job lines; ` +
         `CPU ms: consumer ${run.consumerCpuMs}, database ${run.databaseCpuMs ?? '-'}, bench ${run.benchCpuMs}`);
     }
     const middle = medianBy(burnDowns, (b) => b.burnDownMs!);
     Object.assign(result, middle);
     result.burnDownJobsPerSec = jobs / (middle.burnDownMs! / 1000);
     result.burnDownSamples = burnDowns.map((b) => Math.round(jobs / (b.burnDownMs! / 1000)));
-    result.peakRssMiB = consumer.peakRssMiB();
+    result.peakRssMiB = peakRssMiB(consumer.pid);
     log(`  median burn-down ${Math.round(result.burnDownJobsPerSec)} jobs/s, peak RSS ${result.peakRssMiB} MiB`);
 
     const probes = options.latencySamples > 0 ? (sut.latencyProbes?.() ?? []) : [];
@@ -102,13 +107,13 @@ export async function measure(sut: SystemUnderTest, enqueueRates: number[], opti
     result.error = error instanceof Error ? error.message : String(error);
     log(`  FAILED: ${result.error}`);
   } finally {
-    await consumer?.stop().catch(() => undefined);
+    if (consumer) await stopBenchProcess(consumer).catch(() => undefined);
     await sut.dispose().catch((error: unknown) => log(`  dispose failed: ${String(error)}`));
   }
   return results;
 }
 
-async function measureLatency(probe: LatencyProbe, consumer: BenchProcess, options: MeasureOptions): Promise<number[]> {
+async function measureLatency(probe: LatencyProbe, consumer: NodeProcess, options: MeasureOptions): Promise<number[]> {
   const latencies: number[] = [];
   const run = Date.now().toString(36);
   for (let i = 0; i < options.latencySamples; i++) {

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamicModule, INestApplicationContext, Module } from '@nestjs/common';
@@ -18,7 +17,10 @@ import {
 import { CommonSharedModule, MyReportJobArgs } from '@app/common-shared';
 import { onCleanup } from './support/cleanup';
 import { BenchDatabase, createDatabase, hasListener } from './support/postgres';
-import { BenchProcess, clockMs, sleep, waitUntil } from './support/processes';
+import { freePort } from '../test/support/free-port';
+import type { NodeProcess } from '../test/support/node-process';
+import { sleep, waitFor } from '../test/support/wait-for';
+import { clockMs, startBenchProcess, stopBenchProcess } from './support/processes';
 import { WEB_ENTRY, WORKER_ENTRY } from './support/paths';
 import { LatencyProbe, SystemUnderTest } from './system';
 
@@ -55,7 +57,7 @@ export class OursSystem implements SystemUnderTest {
   private closeApp?: () => Promise<void>;
   private jobStore!: BackgroundJobStore;
   private manager!: IBackgroundJobManager;
-  private web?: BenchProcess;
+  private web?: NodeProcess;
   private webBase = '';
   private csrf?: { token: string; cookie: string };
 
@@ -102,18 +104,18 @@ export class OursSystem implements SystemUnderTest {
     await this.app!.get<DataSource>(getDataSourceToken()).query('DELETE FROM "AbpBackgroundJobs"');
   }
 
-  async startConsumer(): Promise<BenchProcess> {
-    const worker = new BenchProcess({ name: 'our worker', script: WORKER_ENTRY, env: this.env({
+  async startConsumer(): Promise<NodeProcess> {
+    const worker = startBenchProcess({ name: 'our worker', script: WORKER_ENTRY, env: this.env({
       AbpBackgroundJobWorker__MaxParallelJobExecutionCount: String(this.config.parallel),
       ...(this.config.pollPeriodMs ? { AbpBackgroundJobWorker__JobPollPeriod: String(this.config.pollPeriodMs) } : {}),
     }),
     // For diagnosis only, e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
     nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     });
-    await worker.waitForLine((line) => line.includes('Worker started on'), 30_000);
+    await worker.waitForLog('Worker started on', 30_000);
     if (this.database) {
       const name = this.database.name;
-      if (!(await waitUntil(() => hasListener(name), 10_000, 50))) throw new Error('our worker never LISTENed');
+      await waitFor('our worker to LISTEN', () => hasListener(name), 10_000, 50);
     }
     await sleep(200); // its first claim (nothing due) is done: idle
     return worker;
@@ -150,7 +152,7 @@ export class OursSystem implements SystemUnderTest {
   }
 
   async dispose(): Promise<void> {
-    await this.web?.stop();
+    if (this.web) await stopBenchProcess(this.web);
     await this.closeApp?.();
     await this.database?.drop();
     if (this.sqliteDir) rmSync(this.sqliteDir, { recursive: true, force: true });
@@ -158,8 +160,8 @@ export class OursSystem implements SystemUnderTest {
 
   private async startWeb(): Promise<void> {
     const port = await freePort();
-    this.web = new BenchProcess({ name: 'our web app', script: WEB_ENTRY, env: this.env({ PORT: String(port), Web__Secret: randomBytes(32).toString('hex') }) });
-    await this.web.waitForLine((line) => line.includes('Web app listening'), 30_000);
+    this.web = startBenchProcess({ name: 'our web app', script: WEB_ENTRY, env: this.env({ PORT: String(port), Web__Secret: randomBytes(32).toString('hex') }) });
+    await this.web.waitForLog('Web app listening', 30_000);
     this.webBase = `http://127.0.0.1:${port}`;
     const res = await fetch(`${this.webBase}/`);
     const html = await res.text();
@@ -172,15 +174,4 @@ export class OursSystem implements SystemUnderTest {
   private env(extra: Record<string, string>): Record<string, string> {
     return { ConnectionStrings__AbpBackgroundJobs: this.connectionString, Logging__Format: 'json', Logging__Level: 'info', ...extra };
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -1,4 +1,4 @@
-import { BenchProcess } from './support/processes';
+import type { NodeProcess } from '../test/support/node-process';
 
 /** One row of the table: a job system in one configuration, on its own fresh database. */
 export interface SystemUnderTest {
@@ -16,7 +16,7 @@ export interface SystemUnderTest {
   /** Deletes every job (between the enqueue-rate run and the burn-down). */
   clear(): Promise<void>;
   /** Starts the consumer process and resolves once it is ready and idle. */
-  startConsumer(): Promise<BenchProcess>;
+  startConsumer(): Promise<NodeProcess>;
   /** Ways to enqueue one job for the latency run; the first is the row's figure, others get rows of their own. */
   latencyProbes?(): LatencyProbe[];
   /** Extra one-at-a-time enqueue measurement (ours): count and jobs/s. */

@@ -3,7 +3,7 @@ import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { logJob } from '../job-log';
 import { onCleanup } from '../support/cleanup';
-import { BenchProcess } from '../support/processes';
+import type { NodeProcess } from '../../test/support/node-process';
 import { SystemUnderTest } from '../system';
 import { startPeerConsumer } from './start-consumer';
 
@@ -48,7 +48,7 @@ export class BullmqSystem implements SystemUnderTest {
     await this.queue!.drain(true);
   }
 
-  startConsumer(): Promise<BenchProcess> {
+  startConsumer(): Promise<NodeProcess> {
     return startPeerConsumer('bullmq', { url: REDIS_URL, prefix: this.prefix, ...this.config });
   }
 

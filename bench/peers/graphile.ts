@@ -3,7 +3,8 @@ import type { Client } from 'pg';
 import { Logger, run, runMigrations, WorkerEvents } from 'graphile-worker';
 import { logJob } from '../job-log';
 import { BenchDatabase, createDatabase, openClient } from '../support/postgres';
-import { BenchProcess, clockMs } from '../support/processes';
+import type { NodeProcess } from '../../test/support/node-process';
+import { clockMs } from '../support/processes';
 import { LatencyProbe, SystemUnderTest } from '../system';
 import { startPeerConsumer } from './start-consumer';
 
@@ -49,7 +50,7 @@ export class GraphileSystem implements SystemUnderTest {
     await this.client!.query('DELETE FROM graphile_worker._private_jobs');
   }
 
-  startConsumer(): Promise<BenchProcess> {
+  startConsumer(): Promise<NodeProcess> {
     // NO_LOG_SUCCESS: graphile's own "Completed task" info line would be a second line per job.
     return startPeerConsumer('graphile', { url: this.database!.url, ...this.config }, { NO_LOG_SUCCESS: '1' });
   }

@@ -3,7 +3,7 @@ import PgBoss from 'pg-boss';
 import { logJob } from '../job-log';
 import { onCleanup } from '../support/cleanup';
 import { BenchDatabase, createDatabase, openClient } from '../support/postgres';
-import { BenchProcess } from '../support/processes';
+import type { NodeProcess } from '../../test/support/node-process';
 import { SystemUnderTest } from '../system';
 import { startPeerConsumer } from './start-consumer';
 
@@ -60,7 +60,7 @@ export class PgBossSystem implements SystemUnderTest {
     await this.client!.query('DELETE FROM pgboss.job WHERE name = $1', [QUEUE]);
   }
 
-  startConsumer(): Promise<BenchProcess> {
+  startConsumer(): Promise<NodeProcess> {
     return startPeerConsumer('pg-boss', { url: this.database!.url, ...this.config });
   }
 

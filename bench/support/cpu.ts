@@ -35,6 +35,16 @@ export function cpuBetween(before: Map<number, number>, after: Map<number, numbe
   return total;
 }
 
+/** Peak resident set size of a live process so far (VmHWM), in MiB. */
+export function peakRssMiB(pid: number): number | undefined {
+  try {
+    const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function cpuOfStat(stat: string): number {
   // Fields after the command: state is field 3; utime and stime are fields 14 and 15.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { createSqliteDatabase, TestDatabase } from '../support/databases';
-import { AppProcess } from './support/app-process';
+import { NodeProcess } from '../support/node-process';
+import { waitFor } from '../support/wait-for';
 import { startWeb, startWorker, WebApp } from './support/apps';
 import { chromiumSkipReason, launchChromium } from './support/chromium';
 import { countJobRows } from './support/job-table';
-import { waitFor } from './support/wait-for';
 
 jest.setTimeout(90_000);
+
+const OK = { code: 0, signal: null };
 
 const skipReason = chromiumSkipReason();
 if (skipReason) {
@@ -19,7 +21,7 @@ if (skipReason) {
 (skipReason ? describe.skip : describe)('the page in Chromium', () => {
   let db: TestDatabase;
   let web: WebApp;
-  let worker: AppProcess;
+  let worker: NodeProcess;
   let browser: Browser;
 
   beforeAll(async () => {
@@ -33,9 +35,8 @@ if (skipReason) {
 
   afterAll(async () => {
     await browser?.close();
-    const codes = await Promise.all([web?.app.stop(), worker?.stop()]);
+    await Promise.all([web?.app.stop(), worker?.stop()]);
     await db?.drop();
-    expect(codes).toEqual([web ? 0 : undefined, worker ? 0 : undefined]);
   });
 
   it('queues the typed text, shows "Job is queued!", and the worker executes it; everything loads from this site', async () => {
@@ -74,5 +75,6 @@ if (skipReason) {
     expect(requests.filter((url) => new URL(url).origin !== web.baseUrl)).toEqual([]);
     expect(problems).toEqual([]);
     await page.close();
+    expect(await Promise.all([web.app.stop(), worker.stop()])).toEqual([OK, OK]);
   });
 });

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { e2eCases, skipUnavailable } from './support/e2e-backends';
 import { TestDatabase } from '../support/databases';
-import { AppProcess } from './support/app-process';
+import { NodeProcess } from '../support/node-process';
+import { waitFor } from '../support/wait-for';
 import { startWeb, startWorker, WebApp } from './support/apps';
 import { alertsOf, BrowserSession } from './support/browser-session';
 import { countJobRows } from './support/job-table';
-import { waitFor } from './support/wait-for';
 
 jest.setTimeout(60_000);
 
@@ -14,7 +14,7 @@ describe.each(e2eCases)('form -> web -> table -> worker on %s', (_label, backend
   if (skipUnavailable(backend)) return;
   let db: TestDatabase;
   let web: WebApp;
-  let worker: AppProcess;
+  let worker: NodeProcess;
 
   beforeAll(async () => {
     db = await backend.create();
@@ -23,9 +23,8 @@ describe.each(e2eCases)('form -> web -> table -> worker on %s', (_label, backend
   });
 
   afterAll(async () => {
-    const codes = await Promise.all([web?.app.stop(), worker?.stop()]);
+    await Promise.all([web?.app.stop(), worker?.stop()]);
     await db?.drop();
-    expect(codes).toEqual([web ? 0 : undefined, worker ? 0 : undefined]);
   });
 
   it('queues the job once, shows "Job is queued!" once, and only the worker executes it', async () => {
@@ -58,5 +57,10 @@ describe.each(e2eCases)('form -> web -> table -> worker on %s', (_label, backend
     const posted = await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: content });
     expect(posted.status).toBe(303);
     await worker.waitForLog(`Executing MyReportJob with args: ${content}`);
+  });
+
+  it('both apps exit 0 on SIGTERM after all of the above', async () => {
+    const ok = { code: 0, signal: null };
+    expect(await Promise.all([web.app.stop(), worker.stop()])).toEqual([ok, ok]);
   });
 });

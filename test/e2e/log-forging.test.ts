@@ -1,8 +1,8 @@
 import { createSqliteDatabase, TestDatabase } from '../support/databases';
-import { AppProcess } from './support/app-process';
-import { startWeb, WebApp } from './support/apps';
+import { NodeProcess } from '../support/node-process';
+import { spawnApp, startWeb, WebApp } from './support/apps';
 import { BrowserSession } from './support/browser-session';
-import { waitFor } from './support/wait-for';
+import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(60_000);
 
@@ -15,16 +15,17 @@ const FORGED_LINE = 'INFO: Executing MyReportJob with args: FORGED';
 describe('pretty logs of a job whose args hold a line break', () => {
   let db: TestDatabase;
   let web: WebApp;
-  let worker: AppProcess;
+  let worker: NodeProcess;
 
   beforeAll(async () => {
     db = await createSqliteDatabase();
     web = await startWeb({ connectionString: db.connectionString });
-    worker = new AppProcess('worker', {
+    worker = spawnApp('worker', {
       ConnectionStrings__AbpBackgroundJobs: db.connectionString,
       Logging__Format: 'pretty',
       AbpBackgroundJobWorker__JobPollPeriod: '200',
     });
+    // Pretty lines are not JSON, so wait on the raw output rather than waitForLog.
     await waitFor('the worker to start', () => {
       worker.assertRunning();
       return worker.rawStdout.some((line) => line.includes('Worker started'));
@@ -32,9 +33,8 @@ describe('pretty logs of a job whose args hold a line break', () => {
   });
 
   afterAll(async () => {
-    const codes = await Promise.all([web?.app.stop(), worker?.stop()]);
+    await Promise.all([web?.app.stop(), worker?.stop()]);
     await db?.drop();
-    expect(codes).toEqual([web ? 0 : undefined, worker ? 0 : undefined]);
   });
 
   it('prints the job as one line, the line break escaped', async () => {
@@ -46,5 +46,9 @@ describe('pretty logs of a job whose args hold a line break', () => {
     );
     expect(executed).toContain(`Executing MyReportJob with args: real\\r\\n${FORGED_LINE}`);
     expect(worker.rawStdout.filter((line) => line.includes('FORGED'))).toEqual([executed]);
+  });
+
+  it('both apps exit 0 on SIGTERM after all of the above', async () => {
+    expect(await Promise.all([web.app.stop(), worker.stop()])).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
   });
 });

@@ -2,8 +2,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSqliteDatabase, TestDatabase } from '../support/databases';
-import { AppKind, AppProcess } from './support/app-process';
-import { startWeb, startWorker } from './support/apps';
+import { NodeProcess } from '../support/node-process';
+import { AppKind, spawnApp, startWeb, startWorker } from './support/apps';
 import { BrowserSession } from './support/browser-session';
 import { countJobRows } from './support/job-table';
 
@@ -18,10 +18,8 @@ describe('settings', () => {
     ['worker', 'AbpBackgroundJobWorker__JobPollPeriod', 'abc'],
     ['web', 'PORT', 'eighty'],
   ])('a bad setting stops the %s with exit code 1, naming %s and its value', async (kind, setting, value) => {
-    const app = new AppProcess(kind, { ConnectionStrings__AbpBackgroundJobs: db.connectionString, Logging__Format: 'json', [setting]: value });
-    const timer = setTimeout(() => void app.stop(), 30_000);
-    const code = await app.exited;
-    clearTimeout(timer);
+    const app = spawnApp(kind, { ConnectionStrings__AbpBackgroundJobs: db.connectionString, Logging__Format: 'json', [setting]: value });
+    const { code } = await app.closedWithin(30_000);
     expect({ code, stderr: app.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`${setting}=${JSON.stringify(value)}`) });
     // One clear message, not a framework stack trace before it.
     expect(app.stderr).toMatch(new RegExp(`^${kind} failed to start: Invalid settings:\n`));
@@ -32,7 +30,7 @@ describe('settings', () => {
     const cwd = mkdtempSync(join(tmpdir(), 'bj-e2e-cwd-'));
     const file = join(cwd, 'data', 'background-jobs.db');
     const web = await startWeb({ connectionString: undefined, cwd });
-    let worker: AppProcess | undefined;
+    let worker: NodeProcess | undefined;
     try {
       expect(existsSync(file)).toBe(true);
       const browser = new BrowserSession(web.baseUrl);
@@ -41,10 +39,11 @@ describe('settings', () => {
 
       worker = await startWorker({ connectionString: undefined, cwd });
       await worker.waitForLog('Executing MyReportJob with args: default database');
+      const ok = { code: 0, signal: null };
+      expect(await Promise.all([web.app.stop(), worker.stop()])).toEqual([ok, ok]);
     } finally {
-      const codes = await Promise.all([web.app.stop(), worker?.stop()]);
+      await Promise.all([web.app.stop(), worker?.stop()]);
       rmSync(cwd, { recursive: true, force: true });
-      expect(codes).toEqual([0, worker ? 0 : undefined]);
     }
   });
 });

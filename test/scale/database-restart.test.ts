@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { executionsById, killAll, startWorkers, WorkerProcess } from './support/worker-process';
-import { insertJobs, jobRow, openScaleDatabase, remainingRows, ScaleDatabase, scaleBackends } from './support/scale-database';
-import { waitFor } from './support/wait';
+import { describeOnScaleBackends } from './support/describe-on-scale-backends';
+import { executionsById } from './support/fixture-worker';
+import { insertJobs, jobRow, remainingRows } from './support/scale-database';
+import { waitFor } from '../support/wait-for';
 import { report } from './support/report';
 
 jest.setTimeout(120_000);
@@ -26,81 +27,73 @@ function postgresIsUp(): boolean {
   }
 }
 
-const postgres = scaleBackends.filter((b) => b.name === 'postgres');
+describeOnScaleBackends(
+  'the server restarts in the middle of a run',
+  (ctx) => {
+    afterEach(() => {
+      if (!postgresIsUp()) postgresCluster('start');
+    });
 
-describe.each(postgres.map((b) => [b.name, b] as const))('%s: the server restarts in the middle of a run', (name, backend) => {
-  let database: ScaleDatabase;
-  let workers: WorkerProcess[] = [];
+    it('logs the outage once each way, recovers, and runs every job', async () => {
+      const { store } = ctx;
+      const ids = await insertJobs(store, Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { ms: 20, n: i })));
+      const workers = await ctx.startWorkers(2, { MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
+      const started = () => executionsById(workers).size;
+      await waitFor('the run to be under way', () => started() >= 100, 30_000, 10);
 
-  beforeEach(async () => {
-    database = await openScaleDatabase(backend);
-  });
+      const before = started();
+      const restartAt = Date.now();
+      postgresCluster('restart');
+      const restartMs = Date.now() - restartAt;
 
-  afterEach(async () => {
-    await killAll(workers);
-    if (!postgresIsUp()) postgresCluster('start');
-    await database.dispose();
-  });
+      // The test's own pool lost its connections too; a failed count just means "not yet".
+      await waitFor('the table to empty', async () => (await store.count()) === 0, 90_000, 200);
+      const recoveredMs = Date.now() - restartAt;
+      const exits = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
 
-  it('logs the outage once each way, recovers, and runs every job', async () => {
-    const ids = await insertJobs(database.store, Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { ms: 20, n: i })));
-    workers = await startWorkers(2, database.db.connectionString, { MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
-    const started = () => executionsById(workers).size;
-    await waitFor('the run to be under way', () => started() >= 100, 30_000, 10);
+      const counts = executionsById(workers);
+      const lost = workers.map((w) => w.linesMatching((l) => l.msg.startsWith('Lost the database')).length);
+      const back = workers.map((w) => w.linesMatching((l) => l.msg.startsWith('The database is back')).length);
+      const duplicates = [...counts.values()].filter((n) => n > 1).length;
+      report(`database-restart ${ctx.name}`, { jobs: JOBS, workers: 2, startedBeforeRestart: before, restartMs, recoveredMs, lost, back, duplicates });
 
-    const before = started();
-    const restartAt = Date.now();
-    postgresCluster('restart');
-    const restartMs = Date.now() - restartAt;
+      expect(exits).toEqual(workers.map(() => ({ code: 0, signal: null })));
+      expect(lost).toEqual([1, 1]);
+      expect(back).toEqual([1, 1]);
+      expect(ids.filter((id) => !counts.has(id))).toEqual([]);
+      expect(await remainingRows(ctx.database)).toEqual([]);
+    });
 
-    // The test's own pool lost its connections too; a failed count just means "not yet".
-    const count = () => database.store.count().catch(() => -1);
-    await waitFor('the table to empty', async () => (await count()) === 0, 90_000, 200);
-    const recoveredMs = Date.now() - restartAt;
-    const exits = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
+    it('exits 0 on SIGTERM while the server is down, and its rows run elsewhere once it is back', async () => {
+      const { store } = ctx;
+      const ids = await insertJobs(store, Array.from({ length: 8 }, (_, i) => jobRow('FixtureSleep', { ms: 1500, n: i })));
+      const first = await ctx.startWorker({ MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200, ShutdownTimeout: 1 });
+      await waitFor('four jobs to start', () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4, 10_000, 10);
 
-    const counts = executionsById(workers);
-    const lost = workers.map((w) => w.linesMatching((l) => l.msg.startsWith('Lost the database')).length);
-    const back = workers.map((w) => w.linesMatching((l) => l.msg.startsWith('The database is back')).length);
-    const duplicates = [...counts.values()].filter((n) => n > 1).length;
-    report(`database-restart ${name}`, { jobs: JOBS, workers: 2, startedBeforeRestart: before, restartMs, recoveredMs, lost, back, duplicates });
+      postgresCluster('stop');
+      const termAt = Date.now();
+      let exit;
+      let shutdownMs;
+      try {
+        exit = await first.stop('SIGTERM', 30_000);
+        // Taken before the server is started again: its start-up is not the worker's shutdown.
+        shutdownMs = Date.now() - termAt;
+      } finally {
+        postgresCluster('start');
+      }
 
-    expect(exits).toEqual(workers.map(() => ({ code: 0, signal: null })));
-    expect(lost).toEqual([1, 1]);
-    expect(back).toEqual([1, 1]);
-    expect(ids.filter((id) => !counts.has(id))).toEqual([]);
-    expect(await remainingRows(database)).toEqual([]);
-  });
+      const second = await ctx.startWorker({ MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
+      await waitFor('the table to empty', async () => (await store.count()) === 0, 30_000, 200);
+      expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      const counts = executionsById(ctx.workers);
+      report(`sigterm-while-down ${ctx.name}`, { shutdownMs, exit, stopped: first.linesMatching((l) => l.msg.startsWith('Worker stopped'))[0]?.msg });
 
-  it('exits 0 on SIGTERM while the server is down, and its rows run elsewhere once it is back', async () => {
-    const ids = await insertJobs(database.store, Array.from({ length: 8 }, (_, i) => jobRow('FixtureSleep', { ms: 1500, n: i })));
-    const first = new WorkerProcess(database.db.connectionString, { MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200, ShutdownTimeout: 1 });
-    workers = [first];
-    await first.ready();
-    await waitFor('four jobs to start', () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4, 10_000, 10);
+      expect(exit).toEqual({ code: 0, signal: null });
+      // ShutdownTimeout, then a bounded retry of the writes the database could not take.
+      expect(shutdownMs).toBeLessThan(10_000);
+      expect(ids.filter((id) => !counts.has(id))).toEqual([]);
+    });
+  },
+  { only: ['postgres'] },
+);
 
-    postgresCluster('stop');
-    const termAt = Date.now();
-    let exit;
-    try {
-      exit = await first.stop('SIGTERM', 30_000);
-    } finally {
-      postgresCluster('start');
-    }
-    const shutdownMs = Date.now() - termAt;
-
-    const second = new WorkerProcess(database.db.connectionString, { MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
-    workers.push(second);
-    await second.ready();
-    const count = () => database.store.count().catch(() => -1);
-    await waitFor('the table to empty', async () => (await count()) === 0, 30_000, 200);
-    expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    const counts = executionsById(workers);
-    report(`sigterm-while-down ${name}`, { shutdownMs, exit, stopped: first.linesMatching((l) => l.msg.startsWith('Worker stopped'))[0]?.msg });
-
-    expect(exit).toEqual({ code: 0, signal: null });
-    // ShutdownTimeout, then a bounded retry of the writes the database could not take.
-    expect(shutdownMs).toBeLessThan(10_000);
-    expect(ids.filter((id) => !counts.has(id))).toEqual([]);
-  });
-});

@@ -1,25 +1,13 @@
-import { killAll, WorkerProcess } from './support/worker-process';
-import { insertJobs, jobRow, openScaleDatabase, ScaleDatabase, scaleBackends } from './support/scale-database';
-import { waitFor } from './support/wait';
+import { describeOnScaleBackends } from './support/describe-on-scale-backends';
+import { insertJobs, jobRow } from './support/scale-database';
+import { waitFor } from '../support/wait-for';
 import { report } from './support/report';
 
 jest.setTimeout(60_000);
 
-describe.each(scaleBackends.map((b) => [b.name, b] as const))('%s: workers claim only their own job names', (name, backend) => {
-  let database: ScaleDatabase;
-  let workers: WorkerProcess[] = [];
-
-  beforeEach(async () => {
-    database = await openScaleDatabase(backend);
-  });
-
-  afterEach(async () => {
-    await killAll(workers);
-    await database.dispose();
-  });
-
+describeOnScaleBackends('workers claim only their own job names', (ctx) => {
   it('a dedicated worker (JobNames) runs one type; no worker touches a job name no process registered', async () => {
-    const { store } = database;
+    const { store } = ctx;
     const foreign = jobRow('AnotherApp.ReportJobArgs', { content: 'not ours' });
     const sleeps = Array.from({ length: 20 }, (_, i) => jobRow('FixtureSleep', { i }));
     const others = Array.from({ length: 20 }, (_, i) => jobRow('FixtureOther', { i }));
@@ -32,9 +20,7 @@ describe.each(scaleBackends.map((b) => [b.name, b] as const))('%s: workers claim
       );
     };
 
-    const dedicated = new WorkerProcess(database.db.connectionString, { JobNames: 'FixtureOther', MaxParallelJobExecutionCount: 4, JobPollPeriod: 100 });
-    workers = [dedicated];
-    await dedicated.ready();
+    const dedicated = await ctx.startWorker({ JobNames: 'FixtureOther', MaxParallelJobExecutionCount: 4, JobPollPeriod: 100 });
     const othersGone = async () => (await Promise.all(others.map((r) => store.find(r.id)))).every((r) => r === undefined);
     await waitFor('the FixtureOther rows to be done', othersGone, 20_000, 50);
     // Rows it may not run, enqueued later than it finished its own: proves it kept polling past them.
@@ -45,9 +31,7 @@ describe.each(scaleBackends.map((b) => [b.name, b] as const))('%s: workers claim
     for (const r of sleeps) expect(await untouched(r.id)).toBe(true);
     expect(dedicated.hasLine((l) => l.msg.includes('jobs=[FixtureOther]'))).toBe(true);
 
-    const general = new WorkerProcess(database.db.connectionString, { MaxParallelJobExecutionCount: 4, JobPollPeriod: 100 });
-    workers.push(general);
-    await general.ready();
+    const general = await ctx.startWorker({ MaxParallelJobExecutionCount: 4, JobPollPeriod: 100 });
     const sleepsGone = async () => (await Promise.all(sleeps.map((r) => store.find(r.id)))).every((r) => r === undefined);
     await waitFor('the FixtureSleep rows to be done', sleepsGone, 20_000, 50);
     const later = jobRow('FixtureSleep', { marker: true }, { nextTryTime: new Date(Date.now() + 1000) });
@@ -56,9 +40,9 @@ describe.each(scaleBackends.map((b) => [b.name, b] as const))('%s: workers claim
 
     expect(await untouched(foreign.id)).toBe(true);
     expect(await store.count()).toBe(1);
-    const exits = await Promise.all(workers.map((w) => w.stop('SIGTERM')));
-    expect(exits).toEqual(workers.map(() => ({ code: 0, signal: null })));
-    report(`job-names ${name}`, {
+    const exits = await Promise.all(ctx.workers.map((w) => w.stop('SIGTERM')));
+    expect(exits).toEqual(ctx.workers.map(() => ({ code: 0, signal: null })));
+    report(`job-names ${ctx.name}`, {
       dedicatedRan: dedicated.linesMatching((l) => l.msg === 'fixture-started').length,
       generalRan: general.linesMatching((l) => l.msg === 'fixture-started').length,
       foreignTryCount: (await store.find(foreign.id))!.tryCount,

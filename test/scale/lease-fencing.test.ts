@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { BackgroundJobStore, ClaimedJob } from '@app/background-jobs';
-import { killAll, WorkerProcess } from './support/worker-process';
-import { insertJobs, jobRow, openScaleDatabase, ScaleDatabase, scaleBackends } from './support/scale-database';
-import { waitFor } from './support/wait';
+import { describeOnScaleBackends } from './support/describe-on-scale-backends';
+import { insertJobs, jobRow } from './support/scale-database';
+import { waitFor } from '../support/wait-for';
 import { report } from './support/report';
 
 jest.setTimeout(60_000);
@@ -23,22 +23,9 @@ function claimWhenDue(store: BackgroundJobStore, jobName: string, leaseToken: st
   );
 }
 
-describe.each(scaleBackends.map((b) => [b.name, b] as const))('%s: a lease that ran out', (name, backend) => {
-  let database: ScaleDatabase;
-  let workers: WorkerProcess[] = [];
-
-  beforeEach(async () => {
-    database = await openScaleDatabase(backend);
-  });
-
-  afterEach(async () => {
-    for (const w of workers) if (w.isRunning) w.kill('SIGCONT');
-    await killAll(workers);
-    await database.dispose();
-  });
-
+describeOnScaleBackends('a lease that ran out', (ctx) => {
   it('refuses every write of the stale holder once another claim took the row', async () => {
-    const { store } = database;
+    const { store } = ctx;
     const row = jobRow('FixtureSleep', { ms: 0 });
     await insertJobs(store, [row]);
     const stale = token();
@@ -63,12 +50,10 @@ describe.each(scaleBackends.map((b) => [b.name, b] as const))('%s: a lease that 
   });
 
   it('a worker frozen past its lease cannot complete the job another claim took over, and says so', async () => {
-    const { store } = database;
+    const { store } = ctx;
     const row = jobRow('FixtureSleep', { ms: 1000 });
     await insertJobs(store, [row]);
-    const worker = new WorkerProcess(database.db.connectionString, { JobLeaseDuration: 1, JobPollPeriod: 200 });
-    workers = [worker];
-    await worker.ready();
+    const worker = await ctx.startWorker({ JobLeaseDuration: 1, JobPollPeriod: 200 });
     await waitFor('the job to start', () => worker.hasLine((l) => l.msg === 'fixture-started'), 10_000, 5);
 
     // Frozen, the worker can neither renew its lease nor finish: like a long GC pause or a VM stall.
@@ -86,6 +71,6 @@ describe.each(scaleBackends.map((b) => [b.name, b] as const))('%s: a lease that 
     expect(stopped).toMatch(/refused=1/);
     const held = (await store.find(row.id))!;
     expect(held.concurrencyStamp).toBe(takeover);
-    report(`lease-fencing ${name}`, { takeoverAfterMs: waitedMs, stopped });
+    report(`lease-fencing ${ctx.name}`, { takeoverAfterMs: waitedMs, stopped });
   });
 });
