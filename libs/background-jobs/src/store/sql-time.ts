@@ -82,8 +82,16 @@ function fromAnyUtcText(value: string): Date {
 
 function anyUtcText(value: string): Date | null {
   const match = UTC_TEXT.exec(value.trim());
-  const millis = (match?.[3] ?? '').padEnd(3, '0').slice(0, 3);
-  return match && new Date(`${match[1]}T${match[2]}.${millis}${offset(match[4])}`);
+  if (!match || !isCalendarDay(match[1])) return null;
+  const millis = (match[3] ?? '').padEnd(3, '0').slice(0, 3);
+  return new Date(`${match[1]}T${match[2]}.${millis}${offset(match[4])}`);
+}
+
+/** 'YYYY-MM-DD' names a day that exists: Date would read February 30 as March 2. */
+function isCalendarDay(text: string): boolean {
+  const [year, month, day] = text.split('-').map(Number);
+  const date = new Date(utc(year, month - 1, day, 0, 0, 0, 0));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function offset(text: string | undefined): string {
