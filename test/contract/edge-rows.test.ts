@@ -94,13 +94,13 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     await database?.drop();
   });
 
-  it('claims a row at the top of TryCount (32767) keeping its count, beside rows at their length limits, claim after claim', async () => {
+  it('claims a row at the top of TryCount (32767) keeping its count, beside rows at their length and Priority limits, claim after claim', async () => {
     const name = jobName();
     const app = `app-${randomBytes(3).toString('hex')}-`.padEnd(96, 'a');
     const top = row(name, { applicationName: app, tryCount: 32_767, priority: 20 });
     const longest = [
-      row(name, { applicationName: app, concurrencyStamp: 'c'.repeat(40) }),
-      row(name, { applicationName: app, jobArgs: JSON.stringify({ text: 'x'.repeat(MAX_JOB_ARGS_LENGTH - 20) }) }),
+      row(name, { applicationName: app, concurrencyStamp: 'c'.repeat(40), priority: 255 }),
+      row(name, { applicationName: app, jobArgs: JSON.stringify({ text: 'x'.repeat(MAX_JOB_ARGS_LENGTH - 20) }), priority: 0 }),
     ];
     await store.insert([top, ...longest]);
 
