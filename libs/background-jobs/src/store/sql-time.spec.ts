@@ -1,4 +1,4 @@
-import { fromUtcText, toUtcText } from './sql-time';
+import { fromUtcText, readUtcTime, toUtcText } from './sql-time';
 
 describe('sql-time', () => {
   it('writes UTC with milliseconds and reads it back unchanged', () => {
@@ -41,5 +41,21 @@ describe('sql-time', () => {
     expect(() => fromUtcText('2024-13-45 10:00:00')).toThrow('Unreadable time value');
     expect(() => fromUtcText('2024-05-01 10:03:00 trailing')).toThrow('Unreadable time value');
     expect(() => fromUtcText('2024-05-01 10:03:00.')).toThrow('Unreadable time value');
+  });
+
+  it("reads the years 1 and 9999 (.NET's DateTime.MinValue and MaxValue) as written, not year 1 as 1901", () => {
+    expect(fromUtcText('0001-01-01 00:00:00')?.toISOString()).toBe('0001-01-01T00:00:00.000Z');
+    expect(fromUtcText('0099-12-31 23:59:59.5')?.toISOString()).toBe('0099-12-31T23:59:59.500Z');
+    expect(fromUtcText('9999-12-31 23:59:59.9999999')?.toISOString()).toBe('9999-12-31T23:59:59.999Z');
+  });
+
+  it('readUtcTime gives undefined, never an error or an Invalid Date, for what is not a time', () => {
+    for (const value of ['2030-02-30 12:00:00', '2030-02-29 12:00:00+01:00', 'infinity', '-infinity', '0000-00-00 00:00:00.000000', '0001-01-01 00:00:00 BC', '10000-01-01 00:00:00', 'yesterday', '', 1700000000, null, undefined, Buffer.from('x'), new Date(NaN)]) {
+      expect(readUtcTime(value)).toBeUndefined();
+    }
+    expect(readUtcTime('2024-05-01 10:03:00.123456')).toEqual(new Date('2024-05-01T10:03:00.123Z'));
+    expect(readUtcTime('2024-05-01 12:03:00+02:00')).toEqual(new Date('2024-05-01T10:03:00.000Z'));
+    const date = new Date();
+    expect(readUtcTime(date)).toBe(date);
   });
 });

@@ -15,6 +15,20 @@ export function fromUtcText(value: string | Date | null | undefined): Date | nul
   return fromPlainUtcText(value) ?? fromAnyUtcText(value);
 }
 
+/**
+ * A time as a driver hands it over (a Date, or UTC text), or undefined when it is none: text that
+ * is not a time, PostgreSQL's 'infinity', MySQL's zero date, a number SQLite holds. Never throws,
+ * so one unreadable row cannot fail the claim that read it.
+ */
+export function readUtcTime(value: unknown): Date | undefined {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value;
+  if (typeof value !== 'string') return undefined;
+  const plain = fromPlainUtcText(value);
+  if (plain !== undefined) return plain;
+  const date = anyUtcText(value);
+  return date && !Number.isNaN(date.getTime()) ? date : undefined;
+}
+
 const DIGIT_0 = 48;
 
 /**
@@ -45,7 +59,7 @@ function fromPlainUtcText(value: string): Date | undefined {
   const hours = digits(11, 13);
   const minutes = digits(14, 16);
   const seconds = digits(17, 19);
-  const time = Date.UTC(digits(0, 4), month - 1, day, hours, minutes, seconds, millis);
+  const time = utc(digits(0, 4), month - 1, day, hours, minutes, seconds, millis);
   // NaN (a non-digit) or out of range (month 13, 25:00): the general parser decides and explains.
   if (Number.isNaN(time) || month < 1 || month > 12 || day < 1 || day > 31 || hours > 23 || minutes > 59 || seconds > 59) {
     return undefined;
@@ -54,12 +68,30 @@ function fromPlainUtcText(value: string): Date | undefined {
   return date.getUTCDate() === day ? date : undefined;
 }
 
+/** Date.UTC reads years 0-99 as 1900-1999; ABP's DateTime.MinValue is year 1. */
+function utc(year: number, ...rest: [number, number, number, number, number, number]): number {
+  const time = Date.UTC(year, ...rest);
+  return year >= 100 || Number.isNaN(time) ? time : new Date(time).setUTCFullYear(year);
+}
+
 function fromAnyUtcText(value: string): Date {
-  const match = UTC_TEXT.exec(value.trim());
-  const millis = (match?.[3] ?? '').padEnd(3, '0').slice(0, 3);
-  const date = match && new Date(`${match[1]}T${match[2]}.${millis}${offset(match[4])}`);
+  const date = anyUtcText(value);
   if (!date || Number.isNaN(date.getTime())) throw new Error(`Unreadable time value "${value}"`);
   return date;
+}
+
+function anyUtcText(value: string): Date | null {
+  const match = UTC_TEXT.exec(value.trim());
+  if (!match || !isCalendarDay(match[1])) return null;
+  const millis = (match[3] ?? '').padEnd(3, '0').slice(0, 3);
+  return new Date(`${match[1]}T${match[2]}.${millis}${offset(match[4])}`);
+}
+
+/** 'YYYY-MM-DD' names a day that exists: Date would read February 30 as March 2. */
+function isCalendarDay(text: string): boolean {
+  const [year, month, day] = text.split('-').map(Number);
+  const date = new Date(utc(year, month - 1, day, 0, 0, 0, 0));
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
 }
 
 function offset(text: string | undefined): string {

@@ -41,4 +41,21 @@ describe('nextTryTime (ABP CalculateNextTryTime)', () => {
     const job = { tryCount: 1, lastTryTime: new Date(NaN), creationTime: created };
     expect(nextTryTime(job, DEFAULT_WORKER_OPTIONS, new Date())).toBeNull();
   });
+
+  it('abandons at the top of the TryCount column, where claims stop counting', () => {
+    const options = { defaultFirstWaitDuration: 0, defaultWaitFactor: 2, defaultTimeout: 172_800 };
+    const job = (tryCount: number) => ({ tryCount, lastTryTime: created, creationTime: created });
+    expect(nextTryTime(job(32_766), { ...options, defaultWaitFactor: 1 }, created)).toEqual(created);
+    expect(nextTryTime(job(32_767), { ...options, defaultWaitFactor: 1 }, created)).toBeNull();
+    expect(nextTryTime(job(40_000), { ...options, defaultWaitFactor: 1 }, created)).toBeNull();
+    expect(nextTryTime(job(NaN), options, created)).toBeNull();
+  });
+
+  it('abandons when the wait is no finite number or lands past the last time a Date can hold', () => {
+    const job = { tryCount: 5000, lastTryTime: created, creationTime: created };
+    expect(nextTryTime(job, { defaultFirstWaitDuration: 0, defaultWaitFactor: 2, defaultTimeout: Infinity }, created)).toBeNull(); // 0 * Infinity
+    expect(nextTryTime(job, { defaultFirstWaitDuration: 60, defaultWaitFactor: 2, defaultTimeout: Infinity }, created)).toBeNull();
+    const late = { tryCount: 1, lastTryTime: new Date(8.64e15 - 1000), creationTime: created };
+    expect(nextTryTime(late, { defaultFirstWaitDuration: 60, defaultWaitFactor: 2, defaultTimeout: Infinity }, created)).toBeNull();
+  });
 });

@@ -27,6 +27,12 @@ describe('withLastError', () => {
     expect(bag).toEqual({ ...kept, LastError: 'failed', LastErrorTime: now.toISOString(), LastErrorTryCount: 1 });
   });
 
+  it('keeps JSON nested too deep to be written back as text, instead of throwing', () => {
+    const deep = `{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
+    const bag = JSON.parse(withLastError(deep, 'failed', 1, now));
+    expect(bag).toEqual({ OriginalExtraProperties: deep, LastError: 'failed', LastErrorTime: now.toISOString(), LastErrorTryCount: 1 });
+  });
+
   it('cuts a long error to 4000 characters', () => {
     const bag = JSON.parse(withLastError('{}', 'x'.repeat(10_000), 1, now));
     expect(bag.LastError).toHaveLength(4000);
@@ -42,5 +48,11 @@ describe('describeError', () => {
     const cyclic: Record<string, unknown> = {};
     cyclic.self = cyclic;
     expect(describeError(cyclic)).toBe('[object Object]');
+  });
+
+  it('never throws, whatever was thrown', () => {
+    const bare = Object.assign(Object.create(null), { toJSON: () => { throw new Error('no'); } });
+    expect(describeError(bare)).toBe('[object Object]');
+    expect(describeError({ toJSON: () => undefined })).toBe('[object Object]');
   });
 });

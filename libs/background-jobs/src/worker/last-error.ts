@@ -5,27 +5,41 @@ const MAX_ERROR_LENGTH = 4000;
  * whatever else the bag holds. A bag that is not a JSON object is kept under "OriginalExtraProperties".
  */
 export function withLastError(extraProperties: string, error: unknown, tryCount: number, now: Date): string {
-  let bag: Record<string, unknown>;
+  const lastError = { LastError: describeError(error).slice(0, MAX_ERROR_LENGTH), LastErrorTime: now.toISOString(), LastErrorTryCount: tryCount };
+  try {
+    return JSON.stringify(Object.assign(bagOf(extraProperties), lastError));
+  } catch {
+    // JSON nested deeper than JSON.stringify can recurse parses but cannot be written back: keep it as text.
+    return JSON.stringify({ OriginalExtraProperties: String(extraProperties), ...lastError });
+  }
+}
+
+function bagOf(extraProperties: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(extraProperties || '{}');
-    if (parsed === null) bag = {};
-    else if (typeof parsed === 'object' && !Array.isArray(parsed)) bag = parsed as Record<string, unknown>;
-    else bag = { OriginalExtraProperties: parsed };
+    if (parsed === null) return {};
+    if (typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+    return { OriginalExtraProperties: parsed };
   } catch {
-    bag = { OriginalExtraProperties: extraProperties };
+    return { OriginalExtraProperties: extraProperties };
   }
-  bag.LastError = describeError(error).slice(0, MAX_ERROR_LENGTH);
-  bag.LastErrorTime = now.toISOString();
-  bag.LastErrorTryCount = tryCount;
-  return JSON.stringify(bag);
 }
 
 export function describeError(error: unknown): string {
+  try {
+    return describe(error);
+  } catch {
+    // A getter or toString that throws (a Proxy, an object without a prototype).
+    return Object.prototype.toString.call(error);
+  }
+}
+
+function describe(error: unknown): string {
   if (error instanceof Error) return error.stack ?? `${error.name}: ${error.message}`;
   // Jobs written in plain JS throw object literals too; "[object Object]" would lose what they say.
   if (error !== null && typeof error === 'object') {
     try {
-      return JSON.stringify(error);
+      return JSON.stringify(error) ?? String(error); // undefined from a toJSON that returns nothing
     } catch {
       return String(error);
     }

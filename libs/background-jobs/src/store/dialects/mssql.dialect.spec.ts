@@ -89,7 +89,7 @@ const CLAIM_FOR_APP =
   'WHERE [ApplicationName] = @applicationName AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now ' +
   "AND [JobName] IN (SELECT [name] FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$')) " +
   'ORDER BY [Priority] DESC, [TryCount], [NextTryTime]) ' +
-  'UPDATE [due] SET [TryCount] = [TryCount] + 1, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken ' +
+  'UPDATE [due] SET [TryCount] = CASE WHEN [TryCount] < 32767 THEN [TryCount] + 1 ELSE [TryCount] END, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken ' +
   "OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'lease:%' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];";
 
 describe('MssqlBackgroundJobStore: the statements it sends', () => {
@@ -225,6 +225,35 @@ COMMIT TRANSACTION;`),
       expect(await store.claim({ ...request, jobNames: [] })).toEqual([]);
       expect(await store.claim({ ...request, limit: 0 })).toEqual([]);
       expect(sql.calls).toEqual([]);
+    });
+
+    it('stops TryCount at its smallint top (32767) instead of overflowing it, which would fail the claim for every row', () => {
+      expect(CLAIM_FOR_APP).toContain('SET [TryCount] = CASE WHEN [TryCount] < 32767 THEN [TryCount] + 1 ELSE [TryCount] END,');
+    });
+
+    it('abandons a row it cannot read, fenced by Id and lease token, and returns the others', async () => {
+      const unreadable = serverRow({ Id: ID2.toUpperCase(), CreationTime: new Date(NaN), ExtraProperties: '{"TenantId":"t1"}' });
+      sql.reply({ rows: [unreadable, serverRow()], rowsAffected: 2 }, { rowsAffected: 1 });
+      const claimed = await store.claim(request);
+      expect(claimed.map((j) => j.id)).toEqual([ID1]);
+      expect(sql.calls[1].sql).toBe(
+        'UPDATE [job] SET [IsAbandoned] = CAST(1 AS bit), [ExtraProperties] = [unreadable].[ExtraProperties], [ConcurrencyStamp] = [unreadable].[NewStamp] ' +
+          'FROM [AbpBackgroundJobs] AS [job] WITH (ROWLOCK) INNER JOIN OPENJSON(@unreadable) WITH ( ' +
+          "[Id] uniqueidentifier '$.id', [ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [unreadable] " +
+          'ON [job].[Id] = [unreadable].[Id] AND [job].[ConcurrencyStamp] = @leaseToken;',
+      );
+      expect(sql.calls[1].params[1]).toEqual({ name: 'leaseToken', type: 'nvarchar(40)', value: LEASE });
+      const [written] = JSON.parse(sql.calls[1].params[0].value as string);
+      expect(written.id).toBe(ID2.toUpperCase());
+      expect(written.newStamp).toMatch(/^[0-9a-f]{32}$/);
+      expect(JSON.parse(written.extraProperties)).toMatchObject({ TenantId: 't1', LastError: 'The row cannot be read: CreationTime is not a time: an invalid date' });
+    });
+
+    it('releases an unreadable row when abandoning it fails, and still returns the others', async () => {
+      sql.reply({ rows: [serverRow({ Id: ID2.toUpperCase(), JobArgs: null }), serverRow()] }, new Error('write failed'), { rowsAffected: 1 });
+      expect((await store.claim(request)).map((j) => j.id)).toEqual([ID1]);
+      expect(sql.calls[2].sql).toContain('UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @now');
+      expect(sql.calls[2].params[0]).toEqual({ name: 'ids', type: 'nvarchar(max)', value: JSON.stringify([ID2.toUpperCase()]) });
     });
 
     it('runs again when chosen as a deadlock victim (1205), but not after other errors', async () => {

@@ -1,6 +1,7 @@
-import { BackgroundJobRecord, ClaimedJob, recordFromRow } from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
+import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { chunk, CountScope, countScope, LEASE_STAMP_LIKE, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
 import { isUnavailableError } from './unavailable-errors';
@@ -71,7 +72,8 @@ SELECT ${COLUMNS} FROM OPENJSON(@rows) WITH (
 /**
  * TOP with ORDER BY only in a SELECT, so the CTE picks the rows and the UPDATE goes through it.
  * UPDLOCK+ROWLOCK hold just the picked rows, READPAST skips rows other claims hold, and
- * READCOMMITTEDLOCK keeps READPAST working where READ_COMMITTED_SNAPSHOT is on.
+ * READCOMMITTEDLOCK keeps READPAST working where READ_COMMITTED_SNAPSHOT is on. TryCount stops
+ * at its smallint top: one more is an arithmetic overflow that fails the claim for every row.
  */
 const claim = (appNameClause: string) => `WITH [due] AS (
   SELECT TOP (@limit) * FROM [AbpBackgroundJobs] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
@@ -79,10 +81,17 @@ const claim = (appNameClause: string) => `WITH [due] AS (
     AND [JobName] IN (SELECT [name] FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$'))
   ORDER BY [Priority] DESC, [TryCount], [NextTryTime])
 UPDATE [due]
-SET [TryCount] = [TryCount] + 1, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
+SET [TryCount] = CASE WHEN [TryCount] < ${MAX_TRY_COUNT} THEN [TryCount] + 1 ELSE [TryCount] END, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
 OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];`;
 const CLAIM_FOR_APP = claim('[ApplicationName] = @applicationName');
 const CLAIM_FOR_NULL_APP = claim('[ApplicationName] IS NULL');
+
+export const ABANDON_UNREADABLE = `UPDATE [job]
+SET [IsAbandoned] = CAST(1 AS bit), [ExtraProperties] = [unreadable].[ExtraProperties], [ConcurrencyStamp] = [unreadable].[NewStamp]
+FROM [AbpBackgroundJobs] AS [job] WITH (ROWLOCK)
+INNER JOIN OPENJSON(@unreadable) WITH (
+  [Id] uniqueidentifier '$.id', [ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [unreadable]
+  ON [job].[Id] = [unreadable].[Id] AND [job].[ConcurrencyStamp] = @leaseToken;`;
 
 const IDS = `[Id] IN (SELECT [Id] FROM OPENJSON(@ids) WITH ([Id] uniqueidentifier '$'))`;
 
@@ -150,11 +159,19 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
       request.applicationName === null
         ? await this.write(CLAIM_FOR_NULL_APP, params)
         : await this.write(CLAIM_FOR_APP, [...params, { name: 'applicationName', type: 'nvarchar(96)', value: request.applicationName }]);
-    return rows.map((row) => ({
-      ...recordFromRow(row),
-      leaseToken: request.leaseToken,
-      previousLeaseExpired: row.PreviousLeaseExpired === true,
-    }));
+    const jobs: ClaimedJob[] = [];
+    let unreadable: UnreadableJob[] | undefined;
+    for (const row of rows) {
+      const job = readClaimedJob(row, request, row.PreviousLeaseExpired === true);
+      if (typeof job === 'string') (unreadable ??= []).push(unreadableJob(row, job, request.now));
+      else jobs.push(job);
+    }
+    if (unreadable) await abandonOrRelease(unreadable, request, (u) => this.abandonUnreadable(u, request.leaseToken), (r) => this.release(r));
+    return jobs;
+  }
+
+  private async abandonUnreadable(jobs: UnreadableJob[], leaseToken: string): Promise<void> {
+    await this.write(ABANDON_UNREADABLE, [nvarcharMax('unreadable', JSON.stringify(jobs)), token('leaseToken', leaseToken)]);
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {

@@ -1,6 +1,7 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
-import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, recordFromRow } from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
+import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 
@@ -65,9 +66,14 @@ const dueRows = (appNameClause: string) => `SELECT * FROM \`AbpBackgroundJobs\`
 const SELECT_DUE_FOR_APP = dueRows('`ApplicationName` = ?');
 const SELECT_DUE_FOR_NULL_APP = dueRows('`ApplicationName` IS NULL');
 
+// TryCount stops at its smallint top: one more would fail the whole claim (out of range, strict mode).
 const CLAIM = `UPDATE \`AbpBackgroundJobs\`
-  SET \`TryCount\` = \`TryCount\` + 1, \`LastTryTime\` = ?, \`NextTryTime\` = ?, \`ConcurrencyStamp\` = ?
+  SET \`TryCount\` = CASE WHEN \`TryCount\` < ${MAX_TRY_COUNT} THEN \`TryCount\` + 1 ELSE \`TryCount\` END,
+    \`LastTryTime\` = ?, \`NextTryTime\` = ?, \`ConcurrencyStamp\` = ?
   WHERE \`Id\` IN (?)`;
+
+const ABANDON_UNREADABLE = `UPDATE \`AbpBackgroundJobs\` SET \`IsAbandoned\` = 1, \`ExtraProperties\` = ?, \`ConcurrencyStamp\` = ?
+  WHERE \`Id\` = ? AND \`ConcurrencyStamp\` = ?`;
 
 const COMPLETE = 'DELETE FROM `AbpBackgroundJobs` WHERE `Id` IN (?) AND `ConcurrencyStamp` = ?';
 
@@ -139,13 +145,19 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     });
   }
 
+  /**
+   * Times are read as text (mysql2 makes an Invalid Date of a zero date and year 2001 of year 1)
+   * and converted row by row; rows that cannot be read are abandoned once the claim committed.
+   */
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     if (request.jobNames.length === 0 || request.limit <= 0) return [];
-    return retryOnDeadlock(
+    let unreadable: Array<[Row, string]> = [];
+    const jobs = await retryOnDeadlock(
       () =>
         this.inTransaction(async (connection) => {
+          unreadable = [];
           const [due] = (await connection.query(
-            request.applicationName === null ? SELECT_DUE_FOR_NULL_APP : SELECT_DUE_FOR_APP,
+            { sql: request.applicationName === null ? SELECT_DUE_FOR_NULL_APP : SELECT_DUE_FOR_APP, dateStrings: true },
             [
               ...(request.applicationName === null ? [] : [request.applicationName]),
               request.now, request.jobNames, Math.min(request.limit, MAX_IDS_PER_STATEMENT),
@@ -154,18 +166,29 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
           if (due.length === 0) return [];
           await connection.query(CLAIM, [request.now, request.leaseUntil, request.leaseToken, due.map((r) => r.Id)]);
           // The rows are locked until commit, so their new values are exactly what the UPDATE wrote.
-          return due.map((row) => ({
-            ...recordFromRow(row),
-            tryCount: Number(row.TryCount) + 1,
-            lastTryTime: request.now,
-            nextTryTime: request.leaseUntil,
-            concurrencyStamp: request.leaseToken,
-            leaseToken: request.leaseToken,
-            previousLeaseExpired: isLeaseStamp(row.ConcurrencyStamp as string),
-          }));
+          const claimed: ClaimedJob[] = [];
+          for (const row of due) {
+            const job = readClaimedJob(row, request, isLeaseStamp(row.ConcurrencyStamp as string));
+            if (typeof job === 'string') {
+              unreadable.push([row, job]);
+              continue;
+            }
+            if (job.tryCount < MAX_TRY_COUNT) job.tryCount++;
+            claimed.push(job);
+          }
+          return claimed;
         }, true),
       isDeadlock,
     );
+    if (unreadable.length > 0) {
+      const abandoned = unreadable.map(([row, reason]) => unreadableJob(row, reason, request.now));
+      await abandonOrRelease(abandoned, request, (u) => this.abandonUnreadable(u, request.leaseToken), (r) => this.release(r));
+    }
+    return jobs;
+  }
+
+  private async abandonUnreadable(jobs: UnreadableJob[], leaseToken: string): Promise<void> {
+    for (const j of jobs) await this.affected(ABANDON_UNREADABLE, [j.extraProperties, j.newStamp, j.id, leaseToken]);
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {

@@ -1,8 +1,9 @@
 import type { Pool } from 'pg';
 import { Client } from 'pg';
-import { BackgroundJobRecord, ClaimedJob, recordFromRow } from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, EnqueueBatch, FailedJobUpdate, ReleaseRequest, WorkNotifier } from '../background-job-store';
 import { toUtcText } from '../sql-time';
+import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, LEASE_STAMP_LIKE } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 
@@ -95,7 +96,8 @@ const ENQUEUE = `WITH inserted AS (
  * a primary-key lookup per row. A row that a concurrent writer
  * changed after this statement's snapshot is locked but not updated, so not claimed: it stays due.
  * Returns only what the claim did not set itself (the rest is known from the request): fewer
- * timestamps to parse per row.
+ * timestamps to parse per row. Times come back as text, so no value (such as 'infinity') can make
+ * the type parser throw after the claim committed; TryCount stops at its smallint top.
  */
 const claim = (appNameClause: string) => `WITH due AS (
     SELECT ctid AS tid, "ConcurrencyStamp", "NextTryTime" FROM "AbpBackgroundJobs"
@@ -105,14 +107,20 @@ const claim = (appNameClause: string) => `WITH due AS (
     LIMIT $4
     FOR UPDATE SKIP LOCKED)
   UPDATE "AbpBackgroundJobs" AS job
-  SET "TryCount" = job."TryCount" + 1, "LastTryTime" = $2, "NextTryTime" = $5, "ConcurrencyStamp" = $6
+  SET "TryCount" = CASE WHEN job."TryCount" < ${MAX_TRY_COUNT} THEN job."TryCount" + 1 ELSE job."TryCount" END,
+    "LastTryTime" = $2, "NextTryTime" = $5, "ConcurrencyStamp" = $6
   FROM due WHERE job.ctid = due.tid AND job.ctid = ANY(ARRAY(SELECT tid FROM due))
-  RETURNING job."Id", job."JobName", job."JobArgs", job."TryCount", job."CreationTime", job."Priority", job."ExtraProperties",
-    due."ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AS "PreviousLeaseExpired", due."NextTryTime" AS "DueTime"`;
+  RETURNING job."Id", job."JobName", job."JobArgs", job."TryCount", job."CreationTime"::text AS "CreationTime", job."Priority",
+    job."ExtraProperties", due."ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AS "PreviousLeaseExpired", due."NextTryTime"::text AS "DueTime"`;
 const CLAIM_FOR_APP = claim('"ApplicationName" = $1');
 const CLAIM_FOR_NULL_APP = claim('"ApplicationName" IS NULL AND $1::varchar IS NULL');
 /** The claim's text, for the test that checks its plan (test/contract/postgres-claim-plan.test.ts). */
 export const POSTGRES_CLAIM = { forApp: CLAIM_FOR_APP, forNullApp: CLAIM_FOR_NULL_APP };
+
+const ABANDON_UNREADABLE = `UPDATE "AbpBackgroundJobs" AS job
+  SET "IsAbandoned" = TRUE, "ExtraProperties" = unreadable.extra_properties, "ConcurrencyStamp" = unreadable.new_stamp
+  FROM unnest($1::uuid[], $2::text[], $3::varchar[]) AS unreadable(id, extra_properties, new_stamp)
+  WHERE job."Id" = unreadable.id AND job."ConcurrencyStamp" = $4`;
 
 const COMPLETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
 
@@ -195,25 +203,24 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
       request.applicationName, toUtcText(request.now), request.jobNames, request.limit, toUtcText(request.leaseUntil),
       request.leaseToken,
     ]);
+    // Due times are ISO text, which sorts as time does.
     rows.sort((a, b) => (b.Priority as number) - (a.Priority as number) || (a.TryCount as number) - (b.TryCount as number) ||
-      (a.DueTime as Date).getTime() - (b.DueTime as Date).getTime());
-    return rows.map((row) => ({
-      id: row.Id as string,
-      applicationName: request.applicationName,
-      jobName: row.JobName as string,
-      jobArgs: row.JobArgs as string,
-      tryCount: row.TryCount as number,
-      creationTime: row.CreationTime as Date,
-      nextTryTime: request.leaseUntil,
-      lastTryTime: request.now,
-      isAbandoned: false,
-      priority: row.Priority as number,
-      completionTime: null,
-      extraProperties: row.ExtraProperties as string,
-      concurrencyStamp: request.leaseToken,
-      leaseToken: request.leaseToken,
-      previousLeaseExpired: row.PreviousLeaseExpired === true,
-    }));
+      (a.DueTime === b.DueTime ? 0 : (a.DueTime as string) < (b.DueTime as string) ? -1 : 1));
+    const jobs: ClaimedJob[] = [];
+    let unreadable: UnreadableJob[] | undefined;
+    for (const row of rows) {
+      const job = readClaimedJob(row, request, row.PreviousLeaseExpired === true);
+      if (typeof job === 'string') (unreadable ??= []).push(unreadableJob(row, job, request.now));
+      else jobs.push(job);
+    }
+    if (unreadable) await abandonOrRelease(unreadable, request, (u) => this.abandonUnreadable(u, request.leaseToken), (r) => this.release(r));
+    return jobs;
+  }
+
+  private async abandonUnreadable(jobs: UnreadableJob[], leaseToken: string): Promise<void> {
+    await this.run('bj_abandon_unreadable', ABANDON_UNREADABLE, [
+      jobs.map((j) => j.id), jobs.map((j) => j.extraProperties), jobs.map((j) => j.newStamp), leaseToken,
+    ]);
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {

@@ -1,7 +1,8 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, recordFromRow } from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
 import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
+import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 
@@ -55,16 +56,22 @@ const INSERT = `INSERT INTO "AbpBackgroundJobs" ("Id", "ApplicationName", "JobNa
  * columns) and sorts every due row of it; the dequeue index reads them in order and stops at the
  * LIMIT. migrate() makes the index, so claims need the migration to have run.
  */
-const dueRows = (appNameClause: string) => `SELECT "Id", "ConcurrencyStamp" FROM "AbpBackgroundJobs" INDEXED BY "${DEQUEUE_INDEX}"
+// Rows go by rowid from here on: any Id finds its row, one SQLite stores as a blob or number too.
+const dueRows = (appNameClause: string) => `SELECT rowid AS "RowId", "ConcurrencyStamp" FROM "AbpBackgroundJobs" INDEXED BY "${DEQUEUE_INDEX}"
   WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
     AND "JobName" IN (SELECT value FROM json_each(?))
   ORDER BY "Priority" DESC, "TryCount", "NextTryTime" LIMIT ?`;
 const SELECT_DUE_FOR_APP = dueRows('"ApplicationName" = ?');
 const SELECT_DUE_FOR_NULL_APP = dueRows('"ApplicationName" IS NULL');
 
+// TryCount stops at ABP's smallint top, as on the other databases (text there stays as it is).
 const CLAIM = `UPDATE "AbpBackgroundJobs"
-  SET "TryCount" = "TryCount" + 1, "LastTryTime" = ?, "NextTryTime" = ?, "ConcurrencyStamp" = ?
-  WHERE "Id" IN (SELECT value FROM json_each(?)) RETURNING *`;
+  SET "TryCount" = CASE WHEN "TryCount" < ${MAX_TRY_COUNT} THEN "TryCount" + 1 ELSE "TryCount" END,
+    "LastTryTime" = ?, "NextTryTime" = ?, "ConcurrencyStamp" = ?
+  WHERE rowid IN (SELECT value FROM json_each(?)) RETURNING rowid AS "RowId", *`;
+
+const ABANDON_UNREADABLE = `UPDATE "AbpBackgroundJobs" SET "IsAbandoned" = 1, "ExtraProperties" = ?, "ConcurrencyStamp" = ?
+  WHERE rowid = ? AND "ConcurrencyStamp" = ?`;
 
 const COMPLETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
 
@@ -142,16 +149,24 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
             : this.statement(SELECT_DUE_FOR_APP).all(request.applicationName, now, names, request.limit)
         ) as Row[];
         if (due.length === 0) return [];
-        const expired = new Set(due.filter((r) => isLeaseStamp(r.ConcurrencyStamp as string)).map((r) => r.Id));
-        const ids = JSON.stringify(due.map((r) => r.Id));
-        const claimed = this.statement(CLAIM).all(now, toUtcText(request.leaseUntil), request.leaseToken, ids) as Row[];
-        return claimed.map((row) => ({
-          ...recordFromRow(row),
-          leaseToken: request.leaseToken,
-          previousLeaseExpired: expired.has(row.Id),
-        }));
+        const expired = new Set(due.filter((r) => isLeaseStamp(r.ConcurrencyStamp as string)).map((r) => r.RowId));
+        const rowIds = JSON.stringify(due.map((r) => r.RowId));
+        const claimed = this.statement(CLAIM).all(now, toUtcText(request.leaseUntil), request.leaseToken, rowIds) as Row[];
+        const jobs: ClaimedJob[] = [];
+        for (const row of claimed) {
+          const job = readClaimedJob(row, request, expired.has(row.RowId));
+          if (typeof job === 'string') this.abandonUnreadable(row, job, request);
+          else jobs.push(job);
+        }
+        return jobs;
       })
       .immediate();
+  }
+
+  /** In the claim's transaction: it commits with the claim or not at all. */
+  private abandonUnreadable(row: Row, reason: string, request: ClaimRequest): void {
+    const abandoned = unreadableJob(row, reason, request.now);
+    this.statement(ABANDON_UNREADABLE).run(abandoned.extraProperties, abandoned.newStamp, row.RowId, request.leaseToken);
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {
