@@ -52,6 +52,15 @@ export interface ReleaseRequest {
   undoTry: boolean;
 }
 
+/** How many due rows carry one job name. */
+export interface JobNameCount {
+  jobName: string;
+  count: number;
+}
+
+/** The most job names countDueByJobName() returns: a bound on the answer, however many names the table holds. */
+export const MAX_DUE_JOB_NAMES = 100;
+
 /** Notifications of new work, where the database can push them (PostgreSQL's LISTEN/NOTIFY). */
 export interface WorkNotifier {
   /** Calls `onWork` when a job is enqueued anywhere; resolves once listening. */
@@ -86,6 +95,14 @@ export interface BackgroundJobStore {
   find(id: string): Promise<BackgroundJobRecord | undefined>;
   /** Counts all rows (no argument), the rows of no application (null), or the rows of one. */
   count(applicationName?: string | null): Promise<number>;
+  /**
+   * The rows of one application (null: of none) that a claim would take at `now` if it asked for
+   * every name (live, not abandoned, NextTryTime reached; a row under an unexpired lease is not
+   * due), counted per job name exactly as stored: names that differ only in case or trailing
+   * spaces are counted apart, whatever the column's collation. The MAX_DUE_JOB_NAMES names with
+   * the most rows, most first, ties in binary order of the name. For logs, dashboards and gauges.
+   */
+  countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]>;
   /** Resolves when the database answers a constant query; for liveness probes (no table is read). */
   ping(): Promise<void>;
   readonly notifier?: WorkNotifier;

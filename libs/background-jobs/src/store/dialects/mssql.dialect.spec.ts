@@ -1,6 +1,7 @@
 import { MAX_CLAIM_ROWS, MssqlBackgroundJobStore } from './mssql.dialect';
 import { SqlParam, SqlResult, SqlRunner } from './mssql-runner';
 import { BackgroundJobRecord } from '../background-job-record';
+import { MAX_DUE_JOB_NAMES } from '../background-job-store';
 
 /**
  * No SQL Server runs here, so these tests pin what the dialect sends one: each statement's text
@@ -367,6 +368,24 @@ COMMIT TRANSACTION;`),
         ['SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] IS NULL;', []],
         ['SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;',
           [{ name: 'applicationName', type: 'nvarchar(96)', value: 'app' }]],
+      ]);
+    });
+
+    it('countDueByJobName groups due rows by the bytes of JobName, so trailing spaces and case stay apart', async () => {
+      sql.reply({ rows: [{ jobName: 'MyReportJobArgs ', n: 2 }, { jobName: 'Old', n: 1 }] }, { rows: [] });
+      expect(await store.countDueByJobName('app', T0)).toEqual([
+        { jobName: 'MyReportJobArgs ', count: 2 },
+        { jobName: 'Old', count: 1 },
+      ]);
+      expect(await store.countDueByJobName(null, T0)).toEqual([]);
+      const dueByJobName = (appNameClause: string) =>
+        'SELECT TOP (@limit) MIN([JobName]) AS [jobName], COUNT(*) AS [n] FROM [AbpBackgroundJobs] ' +
+        `WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now ` +
+        'GROUP BY CAST([JobName] AS varbinary(256)) ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256));';
+      const params = [{ name: 'limit', type: 'int', value: MAX_DUE_JOB_NAMES }, { name: 'now', type: 'datetime2', value: T0 }];
+      expect(sql.calls).toEqual([
+        { sql: dueByJobName('[ApplicationName] = @applicationName'), params: [...params, { name: 'applicationName', type: 'nvarchar(96)', value: 'app' }], inTransaction: false },
+        { sql: dueByJobName('[ApplicationName] IS NULL'), params, inTransaction: false },
       ]);
     });
 

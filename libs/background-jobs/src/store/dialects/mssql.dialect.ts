@@ -1,5 +1,5 @@
 import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { chunk, CountScope, countScope, LEASE_STAMP_LIKE, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
@@ -120,6 +120,18 @@ const COUNT: Record<CountScope, string> = {
   noApplication: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] IS NULL;',
   application: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;',
 };
+/**
+ * The claim's due-row filter without its job names; the dequeue index includes JobName, so it
+ * can answer without reading the table. Grouped by the name's bytes: SQL Server compares strings with trailing spaces ignored
+ * ('Job' = 'Job ') and, under the usual _CI_ collations, case too. Every name in a group is the
+ * same bytes, so MIN gives it back as stored.
+ */
+const dueByJobName = (appNameClause: string) => `SELECT TOP (@limit) MIN([JobName]) AS [jobName], COUNT(*) AS [n] FROM [AbpBackgroundJobs]
+WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
+GROUP BY CAST([JobName] AS varbinary(256))
+ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256));`;
+const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('[ApplicationName] = @applicationName');
+const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('[ApplicationName] IS NULL');
 const PING = 'SELECT 1;';
 
 export class MssqlBackgroundJobStore implements BackgroundJobStore {
@@ -219,6 +231,18 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
     const params: SqlParam[] = scope === 'application' ? [{ name: 'applicationName', type: 'nvarchar(96)', value: applicationName }] : [];
     const { rows } = await this.sql.query(COUNT[scope], params);
     return Number(rows[0].n);
+  }
+
+  async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
+    const params: SqlParam[] = [
+      { name: 'limit', type: 'int', value: MAX_DUE_JOB_NAMES },
+      { name: 'now', type: 'datetime2', value: now },
+    ];
+    const { rows } =
+      applicationName === null
+        ? await this.sql.query(DUE_BY_JOB_NAME_FOR_NULL_APP, params)
+        : await this.sql.query(DUE_BY_JOB_NAME_FOR_APP, [...params, { name: 'applicationName', type: 'nvarchar(96)', value: applicationName }]);
+    return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
   }
 
   async ping(): Promise<void> {

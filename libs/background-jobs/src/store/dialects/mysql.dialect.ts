@@ -1,6 +1,6 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
@@ -93,6 +93,18 @@ const COUNT: Record<CountScope, string> = {
   noApplication: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` IS NULL',
   application: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` = ?',
 };
+/**
+ * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
+ * IsAbandoned, NextTryTime) reads just the due rows. Grouped by the name's bytes: under the
+ * default collations 'Job' = 'job' (_ci), and under MariaDB's PAD SPACE ones 'Job' = 'Job ', so
+ * a GROUP BY on the column would merge them. Every name in a group is the same bytes, so MIN
+ * gives it back as stored.
+ */
+const dueByJobName = (appNameClause: string) => `SELECT MIN(\`JobName\`) AS jobName, COUNT(*) AS n FROM \`AbpBackgroundJobs\`
+  WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ?
+  GROUP BY CAST(\`JobName\` AS BINARY) ORDER BY n DESC, CAST(\`JobName\` AS BINARY) LIMIT ?`;
+const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('`ApplicationName` = ?');
+const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('`ApplicationName` IS NULL');
 const PING = 'SELECT 1';
 /**
  * REPEATABLE READ (InnoDB's default) would take gap locks on the scanned range of a claim's
@@ -222,6 +234,13 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     const scope = countScope(applicationName);
     const [rows] = (await this.pool.query(COUNT[scope], scope === 'application' ? [applicationName] : [])) as [Row[], unknown];
     return Number(rows[0].n);
+  }
+
+  async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
+    const [rows] = (await (applicationName === null
+      ? this.pool.query(DUE_BY_JOB_NAME_FOR_NULL_APP, [now, MAX_DUE_JOB_NAMES])
+      : this.pool.query(DUE_BY_JOB_NAME_FOR_APP, [applicationName, now, MAX_DUE_JOB_NAMES]))) as [Row[], unknown];
+    return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
   }
 
   async ping(): Promise<void> {

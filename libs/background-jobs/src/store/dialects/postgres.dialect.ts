@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { Client } from 'pg';
 import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, EnqueueBatch, FailedJobUpdate, ReleaseRequest, WorkNotifier } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, EnqueueBatch, FailedJobUpdate, JobNameCount, MAX_DUE_JOB_NAMES, ReleaseRequest, WorkNotifier } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, LEASE_STAMP_LIKE } from './dialect-helpers';
@@ -144,6 +144,16 @@ const COUNT: Record<CountScope, string> = {
   noApplication: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`,
   application: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = $1`,
 };
+/**
+ * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
+ * IsAbandoned, NextTryTime) reads just the due rows. Groups and orders in the "C" collation, byte
+ * order, whatever the column's collation (a nondeterministic one would merge 'Job' and 'job').
+ */
+const dueByJobName = (appNameClause: string) => `SELECT "JobName" COLLATE "C" AS "JobName", COUNT(*)::int AS n FROM "AbpBackgroundJobs"
+  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $1
+  GROUP BY "JobName" COLLATE "C" ORDER BY n DESC, "JobName" COLLATE "C" LIMIT ${MAX_DUE_JOB_NAMES}`;
+const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('"ApplicationName" = $2');
+const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('"ApplicationName" IS NULL');
 const PING = 'SELECT 1';
 
 type Row = Record<string, unknown>;
@@ -252,6 +262,14 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     const scope = countScope(applicationName);
     const rows = await this.run(`bj_count_${scope}`, COUNT[scope], scope === 'application' ? [applicationName] : []);
     return rows[0].n as number;
+  }
+
+  async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
+    const rows =
+      applicationName === null
+        ? await this.run('bj_due_by_job_name_null', DUE_BY_JOB_NAME_FOR_NULL_APP, [toUtcText(now)])
+        : await this.run('bj_due_by_job_name', DUE_BY_JOB_NAME_FOR_APP, [toUtcText(now), applicationName]);
+    return rows.map((r) => ({ jobName: r.JobName as string, count: r.n as number }));
   }
 
   async ping(): Promise<void> {

@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, recordsOf } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
@@ -92,6 +92,16 @@ const COUNT: Record<CountScope, string> = {
   noApplication: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`,
   application: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = ?`,
 };
+/**
+ * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
+ * IsAbandoned, NextTryTime) reads just the due rows. Grouped with BINARY collation, so a column
+ * declared NOCASE or RTRIM still keeps 'Job', 'job' and 'Job ' apart.
+ */
+const dueByJobName = (appNameClause: string) => `SELECT "JobName" AS jobName, COUNT(*) AS n FROM "AbpBackgroundJobs"
+  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
+  GROUP BY "JobName" COLLATE BINARY ORDER BY n DESC, "JobName" COLLATE BINARY LIMIT ?`;
+const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('"ApplicationName" = ?');
+const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('"ApplicationName" IS NULL');
 /** Reads the file's header: no table, but an unreadable or locked file fails it (SELECT 1 would not touch the file). */
 const PING = 'PRAGMA schema_version';
 
@@ -207,6 +217,15 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
     const scope = countScope(applicationName);
     const row = this.statement(COUNT[scope]).get(...(scope === 'application' ? [applicationName] : [])) as { n: number };
     return row.n;
+  }
+
+  async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
+    const rows = (
+      applicationName === null
+        ? this.statement(DUE_BY_JOB_NAME_FOR_NULL_APP).all(toUtcText(now), MAX_DUE_JOB_NAMES)
+        : this.statement(DUE_BY_JOB_NAME_FOR_APP).all(applicationName, toUtcText(now), MAX_DUE_JOB_NAMES)
+    ) as Array<{ jobName: string; n: number }>;
+    return rows.map((r) => ({ jobName: r.jobName, count: r.n }));
   }
 
   async ping(): Promise<void> {
