@@ -113,6 +113,19 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     }
   });
 
+  it('claims only the exact job names it asks for: a trailing space or another case is another name', async () => {
+    const name = `Exact-${randomBytes(4).toString('hex')}`;
+    const exact = row(name);
+    const lookAlikes = [row(`${name} `), row(name.toUpperCase()), row(name.toLowerCase())];
+    await store.insert([exact, ...lookAlikes]);
+
+    expect(ids(await claim(name))).toEqual([exact.id]);
+    for (const other of lookAlikes) {
+      expect(await store.find(other.id)).toMatchObject({ tryCount: 0, isAbandoned: false, concurrencyStamp: other.concurrencyStamp });
+    }
+    expect(ids(await claim(`${name} `))).toEqual([lookAlikes[0].id]);
+  });
+
   const unreadableTimes: Partial<Record<Backend['name'], string[]>> = {
     sqlite: [`'not a time'`, '1700000000', `'2030-02-30 12:00:00'`],
     postgres: [`'infinity'`, `'-infinity'`, `'0001-01-01 00:00:00 BC'`],

@@ -89,6 +89,7 @@ const CLAIM_FOR_APP =
   "WITH [due] AS ( SELECT TOP (@limit) * FROM [AbpBackgroundJobs] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK) " +
   'WHERE [ApplicationName] = @applicationName AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now ' +
   "AND [JobName] IN (SELECT [name] FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$')) " +
+  "AND CAST([JobName] AS varbinary(256)) IN (SELECT CAST([name] AS varbinary(256)) FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$')) " +
   'ORDER BY [Priority] DESC, [TryCount], [NextTryTime]) ' +
   'UPDATE [due] SET [TryCount] = CASE WHEN [TryCount] < 32767 THEN [TryCount] + 1 ELSE [TryCount] END, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken ' +
   "OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'lease:%' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];";

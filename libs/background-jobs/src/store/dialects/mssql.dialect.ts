@@ -74,11 +74,14 @@ SELECT ${COLUMNS} FROM OPENJSON(@rows) WITH (
  * UPDLOCK+ROWLOCK hold just the picked rows, READPAST skips rows other claims hold, and
  * READCOMMITTEDLOCK keeps READPAST working where READ_COMMITTED_SNAPSHOT is on. TryCount stops
  * at its smallint top: one more is an arithmetic overflow that fails the claim for every row.
+ * Names compare as bytes too: the collation ignores trailing spaces (and usually case), and a
+ * worker must leave look-alike names alone.
  */
 const claim = (appNameClause: string) => `WITH [due] AS (
   SELECT TOP (@limit) * FROM [AbpBackgroundJobs] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
   WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
     AND [JobName] IN (SELECT [name] FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$'))
+    AND CAST([JobName] AS varbinary(256)) IN (SELECT CAST([name] AS varbinary(256)) FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$'))
   ORDER BY [Priority] DESC, [TryCount], [NextTryTime])
 UPDATE [due]
 SET [TryCount] = CASE WHEN [TryCount] < ${MAX_TRY_COUNT} THEN [TryCount] + 1 ELSE [TryCount] END, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken

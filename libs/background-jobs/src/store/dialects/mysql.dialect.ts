@@ -58,8 +58,11 @@ const INSERT = `INSERT INTO \`AbpBackgroundJobs\` (\`Id\`, \`ApplicationName\`, 
 const INSERT_ROWS_PER_STATEMENT = 500;
 const INSERT_CHARS_PER_STATEMENT = 4_000_000;
 
+// The column's collation ignores case and trailing spaces ('A' = 'a '): the binary test keeps a
+// worker to the names it runs, byte for byte, and leaves look-alike names alone.
 const dueRows = (appNameClause: string) => `SELECT * FROM \`AbpBackgroundJobs\`
-  WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ? AND \`JobName\` IN (?)
+  WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ?
+    AND \`JobName\` IN (?) AND CAST(\`JobName\` AS BINARY) IN (?)
   ORDER BY \`Priority\` DESC, \`TryCount\`, \`NextTryTime\`
   LIMIT ?
   FOR UPDATE SKIP LOCKED`;
@@ -172,7 +175,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
             { sql: request.applicationName === null ? SELECT_DUE_FOR_NULL_APP : SELECT_DUE_FOR_APP, dateStrings: true },
             [
               ...(request.applicationName === null ? [] : [request.applicationName]),
-              request.now, request.jobNames, Math.min(request.limit, MAX_IDS_PER_STATEMENT),
+              request.now, request.jobNames, request.jobNames, Math.min(request.limit, MAX_IDS_PER_STATEMENT),
             ],
           )) as [Row[], unknown];
           if (due.length === 0) return [];
