@@ -66,7 +66,7 @@ export class JobRunner {
     args: object,
     abort: JobAbort,
   ): Promise<JobOutcome> {
-    const timeoutMs = registered.timeout ?? this.defaultTimeoutMs;
+    const timeoutMs = registered.timeoutMs ?? this.defaultTimeoutMs;
     const context: BackgroundJobContext = {
       jobId: job.id,
       jobName: job.jobName,
