@@ -94,7 +94,9 @@ export class QueueFiller {
     while (this.mode !== 'stopped' && this.claimsInFlight.size < MAX_CLAIMS_IN_FLIGHT) {
       const room = target - this.queue.length - this.rowsRequested;
       const idle = this.claimsInFlight.size === 0 && this.queue.length === 0;
-      if (room <= 0 || (room < chunk && !idle) || (this.claimsInFlight.size > 0 && this.dueRows === 'caught-up')) return;
+      if (room <= 0 || (room < chunk && !idle)) return;
+      // A second claim only while rows are known to be due, and not to a database that just failed.
+      if (this.claimsInFlight.size > 0 && (this.dueRows === 'caught-up' || this.mode === 'backing-off')) return;
       const limit = Math.min(room, chunk);
       this.rowsRequested += limit;
       const claim: Promise<void> = this.claim(limit).then((claimed) => {
