@@ -12,7 +12,7 @@ import { JobRunner } from './job-runner';
  * The worker loop against the in-memory store, on fake timers: every step happens at a known
  * time. Jobs run until the test finishes them (`jobs.finish(n)`); rows are numbered by their
  * dequeue order. With MaxParallelJobExecutionCount 2 and MaxJobFetchCount 4 the local queue's
- * target is 4 rows whatever the job durations, so a claim asks for 2.
+ * target is 4 rows while jobs take under 25 ms on average, so a claim asks for 2.
  */
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
@@ -135,26 +135,25 @@ describe('BackgroundJobWorker loop', () => {
   }
 
   it('claims again only when the local queue falls to half its target', async () => {
-    const { store, jobs } = await start(await setUp(20));
-    // Two claims of 2 fill the queue (4 rows); with 2 running, the queue refills to its target.
-    expect(jobs.started).toEqual([0, 1]);
-    const claimsWhenFull = store.claims.length;
-    const queued = 4;
+    // With 4 slots the target stays 4 (MaxJobFetchCount) however long the jobs run.
+    const { store, jobs } = await start(await setUp(20, { maxParallelJobExecutionCount: 4 }));
+    expect(jobs.started).toEqual([0, 1, 2, 3]);
+    const claimsWhenFull = store.claims.length; // 4 rows queued
     expect(store.claims.every((c) => c.limit === 2)).toBe(true);
 
     jobs.finish(0); // one row moves from the queue to a slot: 3 left, not yet half empty
-    await advance();
-    expect(jobs.started).toEqual([0, 1, 2]);
+    await advance(5000); // not even at the next poll
+    expect(jobs.started).toEqual([0, 1, 2, 3, 4]);
     expect(store.claims).toHaveLength(claimsWhenFull);
 
-    jobs.finish(1); // 2 left of 4: room for a claim of 2
+    jobs.finish(1); // 2 left of 4: room for a claim of 2, at once rather than at the next poll
     await advance();
-    expect(jobs.started).toEqual([0, 1, 2, 3]);
+    expect(jobs.started).toEqual([0, 1, 2, 3, 4, 5]);
     expect(store.claims).toHaveLength(claimsWhenFull + 1);
-    expect(store.claims.at(-1)).toEqual({ at: 0, limit: queued / 2 });
+    expect(store.claims.at(-1)).toEqual({ at: 5000, limit: 2 });
   });
 
-  it('has a second claim in flight while rows are known to be due, never a third', async () => {
+  it('has a second claim in flight while rows are known to be due', async () => {
     const setup = await setUp(20);
     setup.store.holdClaims = true;
     const { store } = await start(setup);
@@ -260,5 +259,24 @@ describe('BackgroundJobWorker loop', () => {
     expect((await store.find(rows[1].id))!.concurrencyStamp).not.toMatch(/^lease:/);
     expect(jobs.started).toEqual([0, 1]);
     expect(summary).toEqual({ succeeded: 1, failed: 0, abandoned: 0, released: 5, refused: 0 });
+  });
+
+  it('on stop starts none of the rows a claim brings back after stop began, and releases them with their try undone', async () => {
+    const setup = await setUp(6);
+    setup.store.holdClaims = true;
+    const { store, jobs, rows, worker } = await start(setup);
+    store.answerClaims();
+    await advance();
+    expect(store.claimsWaiting).toBe(2);
+    running = undefined;
+    const stopped = worker.stop(5000);
+    jobs.finish(0);
+    jobs.finish(1);
+    await advance();
+    store.answerClaims(); // slots are free, but the worker is stopping
+    const summary = await stopped;
+    expect(jobs.started).toEqual([0, 1]);
+    for (const queued of rows.slice(2)) expect(await store.find(queued.id)).toMatchObject({ tryCount: 0, nextTryTime: T0 });
+    expect(summary).toMatchObject({ succeeded: 2, released: 4 });
   });
 });
