@@ -51,10 +51,6 @@ export class BackgroundJobWorker {
 
   constructor(private readonly parts: WorkerParts) {}
 
-  get currentState(): WorkerState {
-    return this.state;
-  }
-
   async start(): Promise<void> {
     if (this.state !== 'created') return; // stopped before it started
     this.state = 'running';
