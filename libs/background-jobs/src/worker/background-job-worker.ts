@@ -24,7 +24,7 @@ export interface WorkerSummary {
   refused: number;
 }
 
-export type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
+type WorkerState = 'created' | 'running' | 'stopping' | 'stopped';
 
 export interface WorkerParts {
   queue: LocalQueue;

@@ -5,7 +5,7 @@ import { LocalQueue } from './local-queue';
 import { OutcomeRecorder } from './outcome-recorder';
 
 /** 'starting-jobs': takes rows from the local queue while a slot is free; 'draining': starts none, lets running ones end. */
-export type ExecutorState = 'starting-jobs' | 'draining';
+type ExecutorState = 'starting-jobs' | 'draining';
 
 /**
  * Runs jobs from the local queue, up to MaxParallelJobExecutionCount at once; each outcome goes to

@@ -1,5 +1,4 @@
 import { LoggerService } from '@nestjs/common';
-import { BackgroundJobWorkerOptions } from '../background-jobs.options';
 import { ClaimedJob } from '../store/background-job-record';
 import { newConcurrencyStamp } from '../store/stamps';
 import { nextTryTime } from './backoff';
@@ -9,7 +8,8 @@ import { describeError, withLastError } from './last-error';
 import { LeaseKeeper } from './lease-keeper';
 import { ResultWriter } from './result-writer';
 
-type RetryOptions = Pick<BackgroundJobWorkerOptions, 'defaultFirstWaitDuration' | 'defaultWaitFactor' | 'defaultTimeout'>;
+/** ABP's retry settings, as nextTryTime takes them. */
+type RetryOptions = Parameters<typeof nextTryTime>[1];
 
 export interface OutcomeCounts {
   succeeded: number;

@@ -8,7 +8,7 @@ import { LocalQueue } from './local-queue';
 import { WakeableSleep } from './wakeable-sleep';
 
 /** At most this many claims at once: one being worked on by the database while this process runs the last batch. */
-export const MAX_CLAIMS_IN_FLIGHT = 2;
+const MAX_CLAIMS_IN_FLIGHT = 2;
 
 /**
  * - 'created': not started.
@@ -16,13 +16,13 @@ export const MAX_CLAIMS_IN_FLIGHT = 2;
  * - 'backing-off': the last claim failed; no claim before `retryAt` (DatabaseHealth's backoff).
  * - 'stopped': claims nothing more; the loop ends once the claims in flight are back.
  */
-export type ClaimLoopMode = 'created' | 'polling' | 'backing-off' | 'stopped';
+type ClaimLoopMode = 'created' | 'polling' | 'backing-off' | 'stopped';
 
 /**
  * 'more-due': the last claim came back full, failed, or a wake-up said rows were enqueued, so
  * more rows are probably due now; 'caught-up': the last claim took every due row there was.
  */
-export type DueRows = 'more-due' | 'caught-up';
+type DueRows = 'more-due' | 'caught-up';
 
 type ClaimOptions = Pick<BackgroundJobWorkerOptions, 'applicationName' | 'jobPollPeriod' | 'jobLeaseDuration'>;
 
@@ -48,7 +48,7 @@ export class QueueFiller {
     private readonly sleep: WakeableSleep,
     private readonly options: ClaimOptions,
     private readonly jobNames: string[],
-    /** Called after each claim that brought rows: start them. */
+    /** Called after each claim that came back: start its rows. */
     private readonly onClaimed: () => void,
   ) {}
 

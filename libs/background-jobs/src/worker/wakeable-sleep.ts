@@ -1,10 +1,11 @@
+/** 'interrupt-pending': an interrupt came while the loop was awake; the next sleep ends at once. */
+type SleepState = 'awake' | 'sleeping' | 'interrupt-pending';
+
 /**
  * The claim loop's wait between rounds. It ends when its time is up or at `interrupt()`; an
  * interrupt that comes while the loop is busy (not sleeping) ends the next sleep at once, so a
  * wake-up during a claim is never lost.
  */
-export type SleepState = 'awake' | 'sleeping' | 'interrupt-pending';
-
 export class WakeableSleep {
   private state: SleepState = 'awake';
   private endSleep?: () => void;
