@@ -27,7 +27,7 @@ describe('DatabaseHealth', () => {
     health.failed(outage);
     health.succeeded(sentBefore);
     expect(lines.some((l) => l.includes('The database is back'))).toBe(false);
-    health.succeeded();
+    health.succeeded(Date.now() + 1); // sent after the outage began: it is over
     expect(lines.filter((l) => l.includes('The database is back'))).toHaveLength(1);
   });
 
