@@ -2,6 +2,7 @@ import type { DatabaseProvider } from '@app/background-jobs/connection/database-
 import { createPostgresDatabase, createSqliteDatabase, TestDatabase } from './databases';
 import { createMssqlDatabase, MSSQL_CONNECTION_STRING } from './mssql-database';
 import { createMysqlDatabase } from './mysql-database';
+import { createMemoryDatabase } from './open-store';
 
 /**
  * The databases every store-level suite runs against, unchanged. A backend whose server is
@@ -25,4 +26,16 @@ export const backends: Backend[] = [
     skipReason: 'set MSSQL_CONNECTION_STRING (e.g. "Server=localhost,1433;User Id=sa;Password=...;TrustServerCertificate=True") to run against SQL Server',
     create: createMssqlDatabase,
   },
+];
+
+/** A backend of the store contract: the SQL databases above, and the in-memory store (no SQL behind it). */
+export interface StoreBackend extends Omit<Backend, 'name'> {
+  name: DatabaseProvider | 'memory';
+  /** False: tests of tables or connections (legacy DDL, an unreachable server) do not apply. */
+  sql: boolean;
+}
+
+export const storeBackends: StoreBackend[] = [
+  ...backends.map((backend) => ({ ...backend, sql: true })),
+  { name: 'memory', sql: false, available: true, create: createMemoryDatabase },
 ];

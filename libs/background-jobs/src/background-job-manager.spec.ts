@@ -82,7 +82,7 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
       const registry = app.get(BackgroundJobRegistry);
       expect(registry.jobNames.sort()).toEqual(['PlainArgs', 'Reports.Send']);
       expect(registry.getByName('Reports.Send')).toMatchObject({ argsType: SendReportArgs, jobTypeName: 'SendReportJob' });
-      expect(registry.getByName('PlainArgs')).toMatchObject({ argsType: PlainArgs, jobTypeName: 'PlainJob', timeout: 1500 });
+      expect(registry.getByName('PlainArgs')).toMatchObject({ argsType: PlainArgs, jobTypeName: 'PlainJob', timeoutMs: 1500 });
     });
 
     it('resolves singletons once and transient jobs anew', async () => {

@@ -30,7 +30,7 @@ export class BackgroundJobExplorer implements OnModuleInit {
         jobName: getJobName(metadata.argsType),
         argsType: metadata.argsType,
         jobTypeName: metatype.name,
-        timeout: metadata.timeout,
+        timeoutMs: metadata.timeoutMs,
         resolve: this.resolverFor(wrapper, metatype),
         // Singletons are built before onModuleInit runs.
         instance: isSingleton(wrapper) ? (wrapper.instance as AsyncBackgroundJob<unknown>) : undefined,

@@ -8,7 +8,7 @@ export interface RegisteredBackgroundJob {
   argsType: ArgsType;
   jobTypeName: string;
   /** Milliseconds; undefined: the worker's default. */
-  timeout?: number;
+  timeoutMs?: number;
   /** Resolves the job instance (a new one for transient or request-scoped providers). */
   resolve(): Promise<AsyncBackgroundJob<unknown>>;
   /** The one instance of a singleton job, when there is one: used without resolving. */

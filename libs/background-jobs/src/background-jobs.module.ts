@@ -3,20 +3,22 @@ import { DiscoveryModule } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { BackgroundJobsConfigurableModule, BACKGROUND_JOBS_MODULE_OPTIONS, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } from './background-jobs.module-definition';
-import { BackgroundJobsModuleOptions, resolveOptions } from './background-jobs.options';
+import { BackgroundJobsModuleOptions, BackgroundJobStoreKind, resolveOptions } from './background-jobs.options';
 import { BACKGROUND_JOBS_OPTIONS } from './background-jobs.tokens';
 import { BackgroundJobExplorer } from './background-job.explorer';
 import { BackgroundJobRegistry } from './background-job.registry';
 import { BackgroundJobManager, IBackgroundJobManager } from './background-job-manager';
 import { BACKGROUND_JOB_STORE } from './store/background-job-store';
 import { createBackgroundJobStore } from './store/store.factory';
+import { MemoryBackgroundJobStore } from './store/memory/memory-background-job-store';
 import { SchemaMigrator } from './schema/schema-migrator';
 import { WorkerOrchestrator } from './worker/worker.orchestrator';
 import { WorkerWakeup } from './worker/worker-wakeup';
 
 /**
- * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app);
- * provides IBackgroundJobManager, and with isJobExecutionEnabled runs the worker.
+ * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app),
+ * unless `store: 'memory'`; provides IBackgroundJobManager, and with isJobExecutionEnabled runs
+ * the worker.
  */
 @Module({
   imports: [DiscoveryModule],
@@ -38,19 +40,26 @@ import { WorkerWakeup } from './worker/worker-wakeup';
 })
 export class BackgroundJobsModule extends BackgroundJobsConfigurableModule {
   static forRoot(options: typeof OPTIONS_TYPE) {
-    return withStore(super.forRoot(options), options.dataSourceName);
+    return withStore(super.forRoot(options), options);
   }
 
-  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE & { dataSourceName?: string }) {
-    return withStore(super.forRootAsync(options), options.dataSourceName);
+  /** `store` and `dataSourceName` are given here, not by the factory: they choose providers. */
+  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE & Pick<BackgroundJobsModuleOptions, 'store' | 'dataSourceName'>) {
+    return withStore(super.forRootAsync(options), options);
   }
 }
 
-function withStore<T extends { providers?: unknown[] }>(definition: T, dataSourceName?: string): T {
-  const storeProvider = {
-    provide: BACKGROUND_JOB_STORE,
-    useFactory: (dataSource: DataSource) => createBackgroundJobStore(dataSource),
-    inject: [getDataSourceToken(dataSourceName)],
-  };
+function withStore<T extends { providers?: unknown[] }>(
+  definition: T,
+  { store = 'typeorm', dataSourceName }: { store?: BackgroundJobStoreKind; dataSourceName?: string },
+): T {
+  const storeProvider =
+    store === 'memory'
+      ? { provide: BACKGROUND_JOB_STORE, useFactory: () => new MemoryBackgroundJobStore() }
+      : {
+          provide: BACKGROUND_JOB_STORE,
+          useFactory: (dataSource: DataSource) => createBackgroundJobStore(dataSource),
+          inject: [getDataSourceToken(dataSourceName)],
+        };
   return { ...definition, providers: [...(definition.providers ?? []), storeProvider] };
 }

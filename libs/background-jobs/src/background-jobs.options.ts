@@ -27,6 +27,8 @@ export interface BackgroundJobWorkerOptions {
   jobNames: string[];
 }
 
+export type BackgroundJobStoreKind = 'typeorm' | 'memory';
+
 export interface BackgroundJobsModuleOptions {
   /** ABP's `IsJobExecutionEnabled`: false enqueues only (the web app), true also runs the worker. */
   isJobExecutionEnabled?: boolean;
@@ -34,6 +36,12 @@ export interface BackgroundJobsModuleOptions {
   autoMigrate?: boolean;
   /** Name of the TypeORM DataSource to use (the default one when absent). */
   dataSourceName?: string;
+  /**
+   * Where jobs are kept: 'typeorm' (default) in the AbpBackgroundJobs table of the TypeORM
+   * DataSource; 'memory' in process memory, with no database or TypeORM (for tests of jobs and
+   * enqueue calls; inject BACKGROUND_JOB_STORE to see the rows).
+   */
+  store?: BackgroundJobStoreKind;
   worker?: Partial<BackgroundJobWorkerOptions>;
 }
 

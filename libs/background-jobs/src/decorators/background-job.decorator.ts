@@ -4,11 +4,15 @@ import { ArgsType } from './background-job-name.decorator';
 
 export interface BackgroundJobOptions {
   /** Milliseconds this job may run before it is aborted and counted as a failed try (0: no limit). */
+  timeoutMs?: number;
+  /** @deprecated Use `timeoutMs` (the same value, in milliseconds). */
   timeout?: number;
 }
 
-export interface BackgroundJobMetadata extends BackgroundJobOptions {
+export interface BackgroundJobMetadata {
   argsType: ArgsType;
+  /** Undefined: the worker's JobExecutionTimeout. */
+  timeoutMs?: number;
 }
 
 /**
@@ -16,5 +20,5 @@ export interface BackgroundJobMetadata extends BackgroundJobOptions {
  * `AsyncBackgroundJob<TArgs>` for its TArgs. The class must also be a provider of a module.
  */
 export function BackgroundJob(argsType: ArgsType, options: BackgroundJobOptions = {}): ClassDecorator {
-  return SetMetadata<string, BackgroundJobMetadata>(BACKGROUND_JOB_METADATA, { argsType, ...options });
+  return SetMetadata<string, BackgroundJobMetadata>(BACKGROUND_JOB_METADATA, { argsType, timeoutMs: options.timeoutMs ?? options.timeout });
 }

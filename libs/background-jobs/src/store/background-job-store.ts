@@ -75,7 +75,8 @@ export interface WorkNotifier {
  * a worker whose lease was taken over can neither delete nor overwrite the new owner's claim.
  */
 export interface BackgroundJobStore {
-  readonly dialect: DatabaseProvider;
+  /** The database behind the store; 'memory' for the in-process store. */
+  readonly dialect: DatabaseProvider | 'memory';
   /** Creates the table and index, or adopts ABP's (adding missing newer columns). Serialised across processes. */
   migrate(): Promise<void>;
   /** Writes new jobs (the manager's path); all or none. */

@@ -15,10 +15,6 @@ export class DatabaseHealth {
     private readonly isOutage: (error: unknown) => boolean,
   ) {}
 
-  get isUp(): boolean {
-    return this.downSince === undefined;
-  }
-
   /** `outage`: the caller knows the connection is gone (the LISTEN connection closed). */
   failed(error: unknown, outage = this.isOutage(error)): void {
     this.failures++;

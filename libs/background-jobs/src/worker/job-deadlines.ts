@@ -1,8 +1,8 @@
 /**
  * Job timeouts. Short ones get a timer each; long ones (the default JobExecutionTimeout is an
- * hour) are checked by one shared sweep every second instead: a timer created and cleared per
- * job was a measurable cost at tens of thousands of jobs a second, and an hour's timeout does not
- * need millisecond precision.
+ * hour) are checked by one shared sweep every second instead: creating and clearing a timer per
+ * job costs CPU on the path every job takes, and an hour's timeout does not need millisecond
+ * precision.
  */
 export const SWEPT_TIMEOUT_MS = 60_000;
 const SWEEP_EVERY_MS = 1000;

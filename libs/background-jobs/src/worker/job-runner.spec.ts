@@ -29,18 +29,16 @@ const job = (jobArgs = '{"value":21}', jobName = 'Probe'): ClaimedJob => ({
   completionTime: null, extraProperties: '{}', concurrencyStamp: 'lease:x', leaseToken: 'lease:x', previousLeaseExpired: false,
 });
 
-function runnerFor(body: Body, options: { timeout?: number; singleton?: boolean; defaultTimeoutMs?: number } = {}): JobRunner {
+function runnerFor(body: Body, options: { timeoutMs?: number; singleton?: boolean; defaultTimeoutMs?: number } = {}): JobRunner {
   const registry = new BackgroundJobRegistry();
   const instance = new ProbeJob(body);
   registry.register({
-    jobName: 'Probe', argsType: ProbeArgs, jobTypeName: 'ProbeJob', timeout: options.timeout,
+    jobName: 'Probe', argsType: ProbeArgs, jobTypeName: 'ProbeJob', timeoutMs: options.timeoutMs,
     resolve: async () => instance,
     instance: options.singleton === false ? undefined : instance,
   });
   return new JobRunner(registry, options.defaultTimeoutMs ?? 3_600_000);
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('JobRunner', () => {
   it('runs the job with args of its args class and its context, singleton or resolved', async () => {
@@ -71,29 +69,47 @@ describe('JobRunner', () => {
   });
 
   it('aborts a job past its own timeout through its signal, and fails the try', async () => {
-    let aborted: unknown;
-    const runner = runnerFor((_args, context) => new Promise((_resolve, reject) => {
-      context.signal.addEventListener('abort', () => reject((aborted = context.signal.reason)));
-    }), { timeout: 50 });
-    const started = Date.now();
-    const outcome = await runner.run(job(), new JobAbort());
-    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
-    expect(outcome).toEqual({ kind: 'failed', error: aborted });
-    expect(aborted).toBeInstanceOf(JobTimeoutError);
+    jest.useFakeTimers();
+    try {
+      let aborted: unknown;
+      const runner = runnerFor((_args, context) => new Promise((_resolve, reject) => {
+        context.signal.addEventListener('abort', () => reject((aborted = context.signal.reason)));
+      }), { timeoutMs: 50 });
+      let outcome: JobOutcome | undefined;
+      void runner.run(job(), new JobAbort()).then((o) => (outcome = o));
+      await jest.advanceTimersByTimeAsync(49);
+      expect(outcome).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(1);
+      expect(outcome).toEqual({ kind: 'failed', error: aborted });
+      expect(aborted).toBeInstanceOf(JobTimeoutError);
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('frees the slot at the timeout even when the job ignores its signal', async () => {
-    const runner = runnerFor(() => sleep(2000), { timeout: 50 });
-    const outcome = await Promise.race([runner.run(job(), new JobAbort()), sleep(1000).then(() => 'still running')]);
-    expect(outcome).toMatchObject({ kind: 'failed', error: expect.any(JobTimeoutError) });
+    jest.useFakeTimers();
+    try {
+      const runner = runnerFor(() => new Promise(() => undefined), { timeoutMs: 50 });
+      let outcome: JobOutcome | undefined;
+      void runner.run(job(), new JobAbort()).then((o) => (outcome = o));
+      await jest.advanceTimersByTimeAsync(50);
+      expect(outcome).toMatchObject({ kind: 'failed', error: expect.any(JobTimeoutError) });
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('reports a shutdown abort as interrupted, even if the job then returns normally', async () => {
     const abort = new JobAbort();
+    let listening!: () => void;
+    const started = new Promise<void>((resolve) => (listening = resolve));
     const run = runnerFor(async (_args, context) => {
-      await new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      const aborted = new Promise((resolve) => context.signal.addEventListener('abort', resolve));
+      listening();
+      await aborted;
     }).run(job(), abort);
-    await sleep(10);
+    await started;
     abort.abort(new WorkerShutdownError());
     expect(await run).toMatchObject({ kind: 'interrupted', error: expect.any(WorkerShutdownError) });
   });
@@ -101,7 +117,7 @@ describe('JobRunner', () => {
   it('checks long timeouts with a sweep, not a timer per job, and still aborts them', async () => {
     jest.useFakeTimers();
     try {
-      const runner = runnerFor(() => new Promise(() => undefined), { timeout: SWEPT_TIMEOUT_MS });
+      const runner = runnerFor(() => new Promise(() => undefined), { timeoutMs: SWEPT_TIMEOUT_MS });
       let outcome: JobOutcome | undefined;
       void runner.run(job(), new JobAbort()).then((o) => (outcome = o));
       expect(jest.getTimerCount()).toBe(1); // the sweep
@@ -121,8 +137,8 @@ describe('JobRunner', () => {
   it('leaves no timer behind once a job finishes', async () => {
     jest.useFakeTimers();
     try {
-      await runnerFor(async () => undefined, { timeout: 50 }).run(job(), new JobAbort());
-      await runnerFor(async () => undefined, { timeout: SWEPT_TIMEOUT_MS }).run(job(), new JobAbort());
+      await runnerFor(async () => undefined, { timeoutMs: 50 }).run(job(), new JobAbort());
+      await runnerFor(async () => undefined, { timeoutMs: SWEPT_TIMEOUT_MS }).run(job(), new JobAbort());
       await jest.advanceTimersByTimeAsync(1000);
       expect(jest.getTimerCount()).toBe(0);
     } finally {

@@ -32,8 +32,8 @@ const SUCCEEDED: JobOutcome = { kind: 'succeeded' };
 /**
  * Runs one claimed job: builds its args and instance, runs it with an AbortSignal, and settles
  * when the job does or when the signal fires (a job that ignores its signal no longer holds a
- * slot). One promise per run besides the job's own: at 30,000 short jobs a second every extra
- * promise and microtask hop shows in the worker's CPU.
+ * slot). One promise per run besides the job's own: with many short jobs every extra promise and
+ * microtask hop shows in the worker's CPU.
  */
 export class JobRunner {
   private readonly deadlines = new JobDeadlines();
@@ -66,7 +66,7 @@ export class JobRunner {
     args: object,
     abort: JobAbort,
   ): Promise<JobOutcome> {
-    const timeoutMs = registered.timeout ?? this.defaultTimeoutMs;
+    const timeoutMs = registered.timeoutMs ?? this.defaultTimeoutMs;
     const context: BackgroundJobContext = {
       jobId: job.id,
       jobName: job.jobName,

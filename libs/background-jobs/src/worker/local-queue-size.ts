@@ -1,11 +1,10 @@
 /**
  * How many claimed-but-not-started jobs a worker keeps: enough to cover about 50 ms of work (a
  * claim's round trip under load), from a moving average of job durations. Short jobs get large
- * claims, up to ABP's MaxJobFetchCount (default 1000) and never more than 1000 (few round trips:
- * at 35,000 jobs/s a queue of 500 left the worker waiting on claims, 1000 did not); longer ones
- * about one per slot, so a worker never hoards rows that other workers could be running (a worker
- * holding a second of 50 ms jobs left its peers idle and the backlog took longer). Rows a crashed
- * worker held but had not started wait for their lease to end; they do not run twice.
+ * claims, up to ABP's MaxJobFetchCount (default 1000) and never more than 1000, so the worker
+ * does not wait on claim round trips; longer ones about one per slot, so a worker never hoards
+ * rows that its peers could be running. Rows a crashed worker held but had not started wait for
+ * their lease to end; they do not run twice.
  */
 const COVERED_MS = 50;
 const MAX_LOCAL_QUEUE = 1000;

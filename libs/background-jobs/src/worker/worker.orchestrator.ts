@@ -3,7 +3,7 @@ import { BackgroundJobRegistry } from '../background-job.registry';
 import { BACKGROUND_JOBS_OPTIONS } from '../background-jobs.tokens';
 import { ResolvedBackgroundJobsOptions } from '../background-jobs.options';
 import { BACKGROUND_JOB_STORE, BackgroundJobStore } from '../store/background-job-store';
-import { BackgroundJobWorker } from './background-job-worker';
+import { BackgroundJobWorker, createBackgroundJobWorker } from './background-job-worker';
 import { JobRunner } from './job-runner';
 import { WorkerWakeup } from './worker-wakeup';
 
@@ -23,18 +23,15 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     private readonly wakeup: WorkerWakeup,
   ) {}
 
-  get runningWorker(): BackgroundJobWorker | undefined {
-    return this.worker;
-  }
-
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.isJobExecutionEnabled) return;
     const jobNames = this.jobNamesToRun();
-    const worker = new BackgroundJobWorker(
+    const worker = createBackgroundJobWorker(
       this.store,
       new JobRunner(this.registry, this.options.worker.jobExecutionTimeout * 1000),
       this.options.worker,
       jobNames,
+      this.logger,
     );
     this.worker = worker;
     this.wakeup.listen(() => worker.wake());

@@ -1,0 +1,206 @@
+import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, sortInDequeueOrder } from '../background-job-record';
+import {
+  BackgroundJobStore,
+  ClaimRequest,
+  EnqueueBatch,
+  FailedJobUpdate,
+  JobNameCount,
+  MAX_DUE_JOB_NAMES,
+  ReleaseRequest,
+  recordsOf,
+} from '../background-job-store';
+
+/** What every call of a MemoryBackgroundJobStore rejects with while `simulateOutage()` is on. */
+export class MemoryStoreUnavailableError extends Error {
+  constructor() {
+    super('The in-memory job store is unavailable (simulateOutage is on)');
+    this.name = 'MemoryStoreUnavailableError';
+  }
+}
+
+/**
+ * The store in process memory, with the semantics of the SQL dialects: claims in ABP's dequeue
+ * order (Priority DESC, TryCount ASC, NextTryTime ASC) for one ApplicationName and the given job
+ * names; writes that present a lease token change a row only while its ConcurrencyStamp still
+ * equals it; inserts are all or none and refuse an id that exists. Every call runs to the end
+ * before another starts, as one transaction would. For tests of jobs and enqueue calls without a
+ * database (`BackgroundJobsModule.forRoot({ store: 'memory' })`); rows live as long as the store.
+ */
+export class MemoryBackgroundJobStore implements BackgroundJobStore {
+  readonly dialect = 'memory' as const;
+  /** By lower-case id; ids are matched in any letter case, as the SQL dialects do. */
+  private readonly rows = new Map<string, BackgroundJobRecord>();
+  private outage = false;
+
+  /** While on, every call rejects with MemoryStoreUnavailableError (isUnavailable: true), as a database that went away. */
+  simulateOutage(on = true): void {
+    this.outage = on;
+  }
+
+  /** Every row, in dequeue order (copies). */
+  async list(): Promise<BackgroundJobRecord[]> {
+    this.assertAvailable();
+    return sortInDequeueOrder([...this.rows.values()].map(copy));
+  }
+
+  async migrate(): Promise<void> {
+    this.assertAvailable();
+  }
+
+  async enqueue(batch: EnqueueBatch): Promise<void> {
+    await this.insert(recordsOf(batch));
+  }
+
+  async insert(rows: BackgroundJobRecord[]): Promise<void> {
+    this.assertAvailable();
+    const ids = new Set<string>();
+    for (const row of rows) {
+      const id = row.id.toLowerCase();
+      if (this.rows.has(id) || ids.has(id)) throw new Error(`A job with the id ${row.id} exists already`);
+      ids.add(id);
+    }
+    for (const row of rows) this.rows.set(row.id.toLowerCase(), { ...copy(row), id: row.id.toLowerCase() });
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    this.assertAvailable();
+    const now = request.now.getTime();
+    const names = new Set(request.jobNames);
+    const due: BackgroundJobRecord[] = [];
+    for (const row of this.rows.values()) {
+      if (
+        row.applicationName === request.applicationName &&
+        row.completionTime === null &&
+        !row.isAbandoned &&
+        row.nextTryTime.getTime() <= now &&
+        names.has(row.jobName)
+      ) {
+        due.push(row);
+      }
+    }
+    return sortInDequeueOrder(due)
+      .slice(0, Math.max(request.limit, 0))
+      .map((row) => {
+        const previousLeaseExpired = isLeaseStamp(row.concurrencyStamp);
+        if (row.tryCount < MAX_TRY_COUNT) row.tryCount++;
+        row.lastTryTime = new Date(now);
+        row.nextTryTime = new Date(request.leaseUntil.getTime());
+        row.concurrencyStamp = request.leaseToken;
+        return { ...copy(row), leaseToken: request.leaseToken, previousLeaseExpired };
+      });
+  }
+
+  async complete(leaseToken: string, ids: string[]): Promise<number> {
+    this.assertAvailable();
+    let deleted = 0;
+    for (const id of ids) {
+      if (this.held(id, leaseToken) && this.rows.delete(id.toLowerCase())) deleted++;
+    }
+    return deleted;
+  }
+
+  async fail(updates: FailedJobUpdate[]): Promise<number> {
+    this.assertAvailable();
+    let written = 0;
+    for (const update of updates) {
+      const row = this.held(update.id, update.leaseToken);
+      if (!row) continue;
+      if (update.nextTryTime) row.nextTryTime = new Date(update.nextTryTime.getTime());
+      row.isAbandoned = update.nextTryTime === null;
+      row.extraProperties = update.extraProperties;
+      row.concurrencyStamp = update.newStamp;
+      written++;
+    }
+    return written;
+  }
+
+  async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
+    this.assertAvailable();
+    let extended = 0;
+    for (const id of ids) {
+      const row = this.held(id, leaseToken);
+      if (!row) continue;
+      row.nextTryTime = new Date(until.getTime());
+      extended++;
+    }
+    return extended;
+  }
+
+  async release(request: ReleaseRequest): Promise<number> {
+    this.assertAvailable();
+    let released = 0;
+    for (const id of request.ids) {
+      const row = this.held(id, request.leaseToken);
+      if (!row) continue;
+      row.nextTryTime = new Date(request.now.getTime());
+      row.concurrencyStamp = request.newStamp;
+      if (request.undoTry) row.tryCount = Math.max(row.tryCount - 1, 0);
+      released++;
+    }
+    return released;
+  }
+
+  async find(id: string): Promise<BackgroundJobRecord | undefined> {
+    this.assertAvailable();
+    const row = this.rows.get(id.toLowerCase());
+    return row && copy(row);
+  }
+
+  async count(applicationName?: string | null): Promise<number> {
+    this.assertAvailable();
+    if (applicationName === undefined) return this.rows.size;
+    let n = 0;
+    for (const row of this.rows.values()) if (row.applicationName === applicationName) n++;
+    return n;
+  }
+
+  async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
+    this.assertAvailable();
+    const counts = new Map<string, number>();
+    for (const row of this.rows.values()) {
+      if (row.applicationName !== applicationName || row.completionTime !== null || row.isAbandoned) continue;
+      if (row.nextTryTime.getTime() > now.getTime()) continue;
+      counts.set(row.jobName, (counts.get(row.jobName) ?? 0) + 1);
+    }
+    return [...counts]
+      .map(([jobName, count]) => ({ jobName, count }))
+      .sort((a, b) => b.count - a.count || Buffer.compare(Buffer.from(a.jobName), Buffer.from(b.jobName)))
+      .slice(0, MAX_DUE_JOB_NAMES);
+  }
+
+  async ping(): Promise<void> {
+    this.assertAvailable();
+  }
+
+  isUnavailable(error: unknown): boolean {
+    return error instanceof MemoryStoreUnavailableError;
+  }
+
+  private held(id: string, leaseToken: string): BackgroundJobRecord | undefined {
+    const row = this.rows.get(id.toLowerCase());
+    return row?.concurrencyStamp === leaseToken ? row : undefined;
+  }
+
+  private assertAvailable(): void {
+    if (this.outage) throw new MemoryStoreUnavailableError();
+  }
+}
+
+/** Rows go in and out as copies, so a caller's later change to its object never reaches the store. */
+function copy(row: BackgroundJobRecord): BackgroundJobRecord {
+  return {
+    id: row.id,
+    applicationName: row.applicationName,
+    jobName: row.jobName,
+    jobArgs: row.jobArgs,
+    tryCount: row.tryCount,
+    creationTime: new Date(row.creationTime.getTime()),
+    nextTryTime: new Date(row.nextTryTime.getTime()),
+    lastTryTime: row.lastTryTime && new Date(row.lastTryTime.getTime()),
+    isAbandoned: row.isAbandoned,
+    priority: row.priority,
+    completionTime: row.completionTime && new Date(row.completionTime.getTime()),
+    extraProperties: row.extraProperties,
+    concurrencyStamp: row.concurrencyStamp,
+  };
+}

@@ -1,0 +1,282 @@
+import { randomUUID } from 'node:crypto';
+import { AsyncBackgroundJob } from '../async-background-job';
+import { BackgroundJobRegistry } from '../background-job.registry';
+import { BackgroundJobWorkerOptions, resolveOptions } from '../background-jobs.options';
+import { BackgroundJobRecord } from '../store/background-job-record';
+import { ClaimRequest } from '../store/background-job-store';
+import { MemoryBackgroundJobStore } from '../store/memory/memory-background-job-store';
+import { BackgroundJobWorker, createBackgroundJobWorker, WorkerSummary } from './background-job-worker';
+import { JobRunner } from './job-runner';
+
+/**
+ * The worker loop against the in-memory store, on fake timers: every step happens at a known
+ * time. Jobs run until the test finishes them (`jobs.finish(n)`); rows are numbered by their
+ * dequeue order. With MaxParallelJobExecutionCount 2 and MaxJobFetchCount 4 the local queue's
+ * target is 4 rows while jobs take under 25 ms on average, so a claim asks for 2.
+ */
+const T0 = new Date('2030-01-01T00:00:00.000Z');
+
+class ProbeArgs {
+  n = 0;
+}
+
+/** Jobs that run until the test finishes them. */
+class Jobs extends AsyncBackgroundJob<ProbeArgs> {
+  readonly started: number[] = [];
+  private readonly finishers = new Map<number, () => void>();
+
+  execute(args: ProbeArgs): Promise<void> {
+    this.started.push(args.n);
+    return new Promise((resolve) => this.finishers.set(args.n, resolve));
+  }
+
+  finish(n: number): void {
+    const finish = this.finishers.get(n);
+    if (!finish) throw new Error(`job ${n} is not running`);
+    finish();
+  }
+}
+
+/** The in-memory store, with its claims recorded and, while `holdClaims` is on, held until `answerClaims()`. */
+class ObservedStore extends MemoryBackgroundJobStore {
+  readonly claims: Array<{ at: number; limit: number }> = [];
+  readonly completions: string[][] = [];
+  holdClaims = false;
+  private readonly heldClaims: Array<() => void> = [];
+
+  get claimsWaiting(): number {
+    return this.heldClaims.length;
+  }
+
+  claim(request: ClaimRequest) {
+    this.claims.push({ at: Date.now() - T0.getTime(), limit: request.limit });
+    if (!this.holdClaims) return super.claim(request);
+    return new Promise<Awaited<ReturnType<MemoryBackgroundJobStore['claim']>>>((resolve, reject) =>
+      this.heldClaims.push(() => super.claim(request).then(resolve, reject)),
+    );
+  }
+
+  answerClaims(): void {
+    for (const answer of this.heldClaims.splice(0)) answer();
+  }
+
+  complete(leaseToken: string, ids: string[]) {
+    this.completions.push(ids);
+    return super.complete(leaseToken, ids);
+  }
+}
+
+function row(n: number): BackgroundJobRecord {
+  return {
+    id: randomUUID(), applicationName: null, jobName: 'Probe', jobArgs: JSON.stringify({ n }), tryCount: 0, creationTime: T0,
+    nextTryTime: new Date(T0.getTime() - 1000 + n), lastTryTime: null, isAbandoned: false, priority: 15, completionTime: null,
+    extraProperties: '{}', concurrencyStamp: randomUUID().replace(/-/g, ''),
+  };
+}
+
+interface Setup {
+  store: ObservedStore;
+  jobs: Jobs;
+  worker: BackgroundJobWorker;
+  rows: BackgroundJobRecord[];
+  lines: string[];
+}
+
+async function setUp(rowCount: number, worker: Partial<BackgroundJobWorkerOptions> = {}): Promise<Setup> {
+  const store = new ObservedStore();
+  const rows = Array.from({ length: rowCount }, (_, n) => row(n));
+  await store.insert(rows);
+  const jobs = new Jobs();
+  const registry = new BackgroundJobRegistry();
+  registry.register({ jobName: 'Probe', argsType: ProbeArgs, jobTypeName: 'Jobs', resolve: async () => jobs, instance: jobs });
+  const options = resolveOptions({ worker: { maxParallelJobExecutionCount: 2, maxJobFetchCount: 4, jobPollPeriod: 5000, ...worker } }).worker;
+  const lines: string[] = [];
+  const logger = {
+    log: (m: string) => void lines.push(`log ${m}`),
+    warn: (m: string) => void lines.push(`warn ${m}`),
+    error: (m: string) => void lines.push(`error ${m}`),
+  };
+  const created = createBackgroundJobWorker(store, new JobRunner(registry, options.jobExecutionTimeout * 1000), options, ['Probe'], logger);
+  return { store, jobs, worker: created, rows, lines };
+}
+
+/** Lets every promise and timer due in the next `ms` run. */
+const advance = (ms = 0) => jest.advanceTimersByTimeAsync(ms);
+
+async function stop(worker: BackgroundJobWorker, timeoutMs = 0): Promise<WorkerSummary> {
+  const stopped = worker.stop(timeoutMs);
+  await advance(timeoutMs + 5000);
+  return stopped;
+}
+
+describe('BackgroundJobWorker loop', () => {
+  /** The setup whose worker afterEach stops (a test that stops its worker itself clears it). */
+  let running: Setup | undefined;
+
+  beforeEach(() => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'], now: T0 });
+  });
+
+  afterEach(async () => {
+    if (running) {
+      running.store.holdClaims = false;
+      running.store.answerClaims();
+      await stop(running.worker);
+    }
+    running = undefined;
+    jest.useRealTimers();
+  });
+
+  async function start(setup: Setup): Promise<Setup> {
+    running = setup;
+    await setup.worker.start();
+    await advance();
+    return setup;
+  }
+
+  it('claims again only when the local queue falls to half its target', async () => {
+    // With 4 slots the target stays 4 (MaxJobFetchCount) however long the jobs run.
+    const { store, jobs } = await start(await setUp(20, { maxParallelJobExecutionCount: 4 }));
+    expect(jobs.started).toEqual([0, 1, 2, 3]);
+    const claimsWhenFull = store.claims.length; // 4 rows queued
+    expect(store.claims.every((c) => c.limit === 2)).toBe(true);
+
+    jobs.finish(0); // one row moves from the queue to a slot: 3 left, not yet half empty
+    await advance(5000); // not even at the next poll
+    expect(jobs.started).toEqual([0, 1, 2, 3, 4]);
+    expect(store.claims).toHaveLength(claimsWhenFull);
+
+    jobs.finish(1); // 2 left of 4: room for a claim of 2, at once rather than at the next poll
+    await advance();
+    expect(jobs.started).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(store.claims).toHaveLength(claimsWhenFull + 1);
+    expect(store.claims.at(-1)).toEqual({ at: 5000, limit: 2 });
+  });
+
+  it('has a second claim in flight while rows are known to be due', async () => {
+    const setup = await setUp(20);
+    setup.store.holdClaims = true;
+    const { store } = await start(setup);
+    // Nothing is known to be due beyond the first claim yet: one claim at a time.
+    expect(store.claimsWaiting).toBe(1);
+
+    store.answerClaims(); // it comes back full: more rows are due
+    await advance();
+    expect(store.claimsWaiting).toBe(2);
+
+    store.answerClaims();
+    await advance();
+    expect(store.claimsWaiting).toBe(0); // the queue is at its target
+    expect(store.claims).toHaveLength(3);
+  });
+
+  it('claims one at a time once a claim came back short (no more rows known to be due)', async () => {
+    const setup = await setUp(3);
+    setup.store.holdClaims = true;
+    const { store, jobs } = await start(setup);
+    store.answerClaims(); // 2 of 2: full
+    await advance();
+    expect(store.claimsWaiting).toBe(2);
+    store.answerClaims(); // 1 of 2 and 0 of 2: short
+    await advance();
+    jobs.finish(0);
+    jobs.finish(1);
+    await advance(5000); // the next poll
+    expect(jobs.started).toEqual([0, 1, 2]);
+    expect(store.claimsWaiting).toBe(1);
+  });
+
+  it('renews the leases of running jobs every third of the lease', async () => {
+    const { store, rows } = await start(await setUp(1, { jobLeaseDuration: 30 }));
+    const leasedUntil = async () => (await store.find(rows[0].id))!.nextTryTime.getTime() - T0.getTime();
+    expect(await leasedUntil()).toBe(30_000);
+    await advance(9_999);
+    expect(await leasedUntil()).toBe(30_000);
+    await advance(1);
+    expect(await leasedUntil()).toBe(40_000);
+    await advance(10_000);
+    expect(await leasedUntil()).toBe(50_000);
+  });
+
+  it('counts and logs a result the store refuses (the lease passed to another worker) and does not write it again', async () => {
+    const { store, jobs, rows, lines, worker } = await start(await setUp(1, { jobLeaseDuration: 30 }));
+    const mine = (await store.find(rows[0].id))!.concurrencyStamp;
+    // Another worker takes the row over: this worker's token no longer matches.
+    await store.release({ leaseToken: mine, ids: [rows[0].id], now: new Date(), newStamp: 'x'.repeat(32), undoTry: false });
+    const [theirs] = await store.claim({ applicationName: null, jobNames: ['Probe'], limit: 1, now: new Date(), leaseUntil: new Date(Date.now() + 600_000), leaseToken: 'lease:theirs' });
+    expect(theirs.id).toBe(rows[0].id);
+
+    jobs.finish(0);
+    await advance(60_000); // result retries (if any) and lease renewals have long run by now
+    expect(store.completions).toEqual([[rows[0].id]]);
+    expect(lines.filter((l) => l.includes('1 job result(s) not written: their lease had passed to another worker'))).toHaveLength(1);
+    expect((await store.find(rows[0].id))?.concurrencyStamp).toBe('lease:theirs');
+    running = undefined;
+    expect(await stop(worker)).toMatchObject({ succeeded: 1, refused: 1 });
+  });
+
+  it('backs off while the store is unavailable (250 ms doubling), logs the outage once, and runs jobs once it is back', async () => {
+    const setup = await setUp(1);
+    setup.store.simulateOutage();
+    const { store, jobs, lines } = await start(setup);
+    await advance(3000);
+    expect(store.claims.map((c) => c.at)).toEqual([0, 250, 750, 1750]);
+    expect(jobs.started).toEqual([]);
+
+    store.simulateOutage(false);
+    await advance(749);
+    expect(store.claims).toHaveLength(4);
+    await advance(1); // 1750 + 2000
+    expect(store.claims.map((c) => c.at)).toEqual([0, 250, 750, 1750, 3750]);
+    expect(jobs.started).toEqual([0]);
+    jobs.finish(0);
+    await advance();
+    expect(await store.count()).toBe(0);
+    expect(lines.filter((l) => l.includes('Lost the database'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('The database is back'))).toHaveLength(1);
+  });
+
+  it('on stop completes the jobs that finish in time, aborts and releases the rest at the deadline, and releases queued rows with their try undone', async () => {
+    const { store, jobs, rows, worker } = await start(await setUp(6));
+    expect(jobs.started).toEqual([0, 1]);
+    running = undefined;
+    const stopped = worker.stop(5000);
+    await advance();
+    // Rows that never started are given back at once, due now, their try undone.
+    for (const queued of rows.slice(2)) {
+      expect(await store.find(queued.id)).toMatchObject({ tryCount: 0, nextTryTime: T0 });
+    }
+    await advance(1000);
+    jobs.finish(0);
+    await advance(3999);
+    expect(await store.find(rows[0].id)).toBeUndefined(); // finished in time: completed
+    expect(await store.find(rows[1].id)).toMatchObject({ tryCount: 1 }); // still running and held
+    expect((await store.find(rows[1].id))!.concurrencyStamp).toMatch(/^lease:/);
+
+    await advance(1); // the deadline: job 1 is aborted and its row released, keeping its try
+    const summary = await stopped;
+    expect(await store.find(rows[1].id)).toMatchObject({ tryCount: 1, nextTryTime: new Date(T0.getTime() + 5000) });
+    expect((await store.find(rows[1].id))!.concurrencyStamp).not.toMatch(/^lease:/);
+    expect(jobs.started).toEqual([0, 1]);
+    expect(summary).toEqual({ succeeded: 1, failed: 0, abandoned: 0, released: 5, refused: 0 });
+  });
+
+  it('on stop starts none of the rows a claim brings back after stop began, and releases them with their try undone', async () => {
+    const setup = await setUp(6);
+    setup.store.holdClaims = true;
+    const { store, jobs, rows, worker } = await start(setup);
+    store.answerClaims();
+    await advance();
+    expect(store.claimsWaiting).toBe(2);
+    running = undefined;
+    const stopped = worker.stop(5000);
+    jobs.finish(0);
+    jobs.finish(1);
+    await advance();
+    store.answerClaims(); // slots are free, but the worker is stopping
+    const summary = await stopped;
+    expect(jobs.started).toEqual([0, 1]);
+    for (const queued of rows.slice(2)) expect(await store.find(queued.id)).toMatchObject({ tryCount: 0, nextTryTime: T0 });
+    expect(summary).toMatchObject({ succeeded: 2, released: 4 });
+  });
+});

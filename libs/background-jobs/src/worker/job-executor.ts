@@ -1,0 +1,68 @@
+import { LoggerService } from '@nestjs/common';
+import { JobAbort } from './job-abort';
+import { JobOutcome, JobRunner, WorkerShutdownError } from './job-runner';
+import { LocalQueue } from './local-queue';
+import { OutcomeRecorder } from './outcome-recorder';
+
+/** 'starting-jobs': takes rows from the local queue while a slot is free; 'draining': starts none, lets running ones end. */
+type ExecutorState = 'starting-jobs' | 'draining';
+
+/**
+ * Runs jobs from the local queue, up to MaxParallelJobExecutionCount at once; each outcome goes to
+ * the OutcomeRecorder and frees its slot for the next row. One promise per run (the runner's),
+ * no timer per job: this is the path every job takes.
+ */
+export class JobExecutor {
+  private state: ExecutorState = 'starting-jobs';
+  private readonly running = new Map<string, { abort: JobAbort; done: Promise<void> }>();
+
+  constructor(
+    private readonly runner: JobRunner,
+    private readonly queue: LocalQueue,
+    private readonly outcomes: OutcomeRecorder,
+    private readonly maxParallel: number,
+    /** Called after each round of starting jobs: the queue may now want a refill. */
+    private readonly afterJobsStarted: () => void,
+    private readonly logger: LoggerService,
+  ) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  startQueuedJobs(): void {
+    while (this.state === 'starting-jobs' && this.running.size < this.maxParallel) {
+      const job = this.queue.next();
+      if (!job) break;
+      if (job.previousLeaseExpired && this.outcomes.abandonIfLostTryWasLast(job)) continue;
+      const abort = new JobAbort();
+      const started = performance.now();
+      const finish = (outcome: JobOutcome) => {
+        this.queue.recordJobDuration(performance.now() - started);
+        this.running.delete(job.id);
+        this.outcomes.record(job, outcome);
+        this.startQueuedJobs();
+      };
+      const done = this.runner.run(job, abort).then(finish, (error: unknown) => finish({ kind: 'failed', error }));
+      this.running.set(job.id, { abort, done });
+    }
+    this.afterJobsStarted();
+  }
+
+  stopStartingJobs(): void {
+    this.state = 'draining';
+  }
+
+  /** Waits up to `timeoutMs` for the running jobs, then aborts the rest (they end as interrupted). */
+  async finishRunning(timeoutMs: number): Promise<void> {
+    const finished = Promise.all([...this.running.values()].map((r) => r.done));
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+    const first = await Promise.race([finished, deadline]);
+    clearTimeout(timer);
+    if (first !== 'timeout') return;
+    this.logger.warn(`${this.running.size} job(s) still running after ${timeoutMs} ms; aborting them`);
+    for (const run of this.running.values()) run.abort.abort(new WorkerShutdownError());
+    await finished;
+  }
+}
