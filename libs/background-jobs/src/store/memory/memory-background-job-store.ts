@@ -56,7 +56,7 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
     const ids = new Set<string>();
     for (const row of rows) {
       const id = row.id.toLowerCase();
-      if (this.rows.has(id) || ids.has(id)) throw new Error(`A job with the id ${row.id} exists already`);
+      if (this.rows.has(id) || ids.has(id)) throw new Error(`Duplicate job id ${row.id}: a job with this id exists already`);
       ids.add(id);
     }
     for (const row of rows) this.rows.set(row.id.toLowerCase(), { ...copy(row), id: row.id.toLowerCase() });
