@@ -4,7 +4,7 @@ import { BackgroundJobRegistry } from '../background-job.registry';
 import { BackgroundJobWorkerOptions, resolveOptions } from '../background-jobs.options';
 import { BackgroundJobRecord } from '../store/background-job-record';
 import { ClaimRequest } from '../store/background-job-store';
-import { MemoryBackgroundJobStore } from '../store/memory/memory-background-job-store';
+import { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from '../store/memory/memory-background-job-store';
 import { BackgroundJobWorker, createBackgroundJobWorker, WorkerSummary } from './background-job-worker';
 import { JobRunner } from './job-runner';
 
@@ -60,9 +60,25 @@ class ObservedStore extends MemoryBackgroundJobStore {
     for (const answer of this.heldClaims.splice(0)) answer();
   }
 
-  complete(leaseToken: string, ids: string[]) {
+  /** Deletes of completed jobs that go through but whose answer is lost (the connection drops). */
+  loseCompleteAnswers = 0;
+  /** While on, a DELETE of completed jobs goes through at once and answers only at `answerCompletes()`. */
+  holdCompleteAnswers = false;
+  private readonly heldCompleteAnswers: Array<() => void> = [];
+
+  async complete(leaseToken: string, ids: string[]) {
     this.completions.push(ids);
-    return super.complete(leaseToken, ids);
+    const deleted = await super.complete(leaseToken, ids);
+    if (this.loseCompleteAnswers > 0) {
+      this.loseCompleteAnswers--;
+      throw new MemoryStoreUnavailableError();
+    }
+    if (this.holdCompleteAnswers) await new Promise<void>((resolve) => this.heldCompleteAnswers.push(resolve));
+    return deleted;
+  }
+
+  answerCompletes(): void {
+    for (const answer of this.heldCompleteAnswers.splice(0)) answer();
   }
 }
 
@@ -209,10 +225,43 @@ describe('BackgroundJobWorker loop', () => {
     jobs.finish(0);
     await advance(60_000); // result retries (if any) and lease renewals have long run by now
     expect(store.completions).toEqual([[rows[0].id]]);
-    expect(lines.filter((l) => l.includes('1 job result(s) not written: their lease had passed to another worker'))).toHaveLength(1);
+    expect(lines.filter((l) => l.includes('not written'))).toEqual([
+      `warn 1 job result(s) not written: their lease had passed to another worker (${rows[0].id})`,
+    ]);
     expect((await store.find(rows[0].id))?.concurrencyStamp).toBe('lease:theirs');
     running = undefined;
     expect(await stop(worker)).toMatchObject({ succeeded: 1, refused: 1 });
+  });
+
+  it('says nothing of a retried DELETE that finds its row gone because the attempt whose answer was lost deleted it', async () => {
+    const { store, jobs, lines, worker } = await start(await setUp(1, { jobLeaseDuration: 30 }));
+    store.loseCompleteAnswers = 1;
+    jobs.finish(0);
+    await advance(5_000); // the retry after 200 ms, and its look-up
+    expect(store.completions).toHaveLength(2);
+    expect(await store.count()).toBe(0);
+    expect(lines.filter((l) => l.includes('not written'))).toEqual([]);
+    running = undefined;
+    expect(await stop(worker)).toMatchObject({ succeeded: 1, refused: 0 });
+  });
+
+  it('says nothing of a lease renewal that races the job\'s own DELETE, and warns when another worker took a running job over', async () => {
+    const { store, jobs, rows, lines } = await start(await setUp(2, { jobLeaseDuration: 30 }));
+    store.holdCompleteAnswers = true;
+    jobs.finish(0); // deleted at once; the worker learns it only when the answer comes
+    await advance(10_000); // the renewal runs in between and finds row 0 gone
+    store.answerCompletes();
+    await advance();
+    expect(lines.filter((l) => l.includes('could not be renewed'))).toEqual([]);
+
+    // Row 1 (still running) is taken over: the next renewal says so, naming it.
+    const mine = (await store.find(rows[1].id))!.concurrencyStamp;
+    await store.release({ leaseToken: mine, ids: [rows[1].id], now: new Date(), newStamp: 'x'.repeat(32), undoTry: false });
+    await store.claim({ applicationName: null, jobNames: ['Probe'], limit: 1, now: new Date(), leaseUntil: new Date(Date.now() + 600_000), leaseToken: 'lease:theirs' });
+    await advance(10_000);
+    expect(lines.filter((l) => l.includes('could not be renewed'))).toEqual([
+      `warn 1 lease(s) could not be renewed: another worker holds those jobs now (${rows[1].id})`,
+    ]);
   });
 
   it('backs off while the store is unavailable (250 ms doubling), logs the outage once, and runs jobs once it is back', async () => {

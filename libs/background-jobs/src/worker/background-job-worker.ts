@@ -20,7 +20,7 @@ export interface WorkerSummary {
   failed: number;
   abandoned: number;
   released: number;
-  /** Results the database refused because the lease had passed to another worker. */
+  /** Results not written because another worker held the row by then, or it was gone. */
   refused: number;
 }
 
@@ -103,13 +103,13 @@ export function createBackgroundJobWorker(
   const leases = new LeaseKeeper(store, options.jobLeaseDuration, health, logger);
   const results = new ResultWriter(
     store,
-    (ids, refused, startedAt) => {
-      outcomes.resultsWritten(ids, refused, startedAt);
+    (written) => {
+      outcomes.resultsWritten(written);
       filler.claimIfBelowThreshold();
     },
     (error) => health.failed(error),
   );
-  const outcomes = new OutcomeRecorder(results, leases, health, options, logger);
+  const outcomes = new OutcomeRecorder(store, results, leases, health, options, logger);
   const executor = new JobExecutor(
     runner,
     queue,

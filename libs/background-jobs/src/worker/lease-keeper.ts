@@ -4,6 +4,7 @@ import { ClaimedJob } from '../store/background-job-record';
 import { newConcurrencyStamp } from '../store/stamps';
 import { DatabaseHealth } from './database-health';
 import { describeError } from './last-error';
+import { lookUpRows } from './row-holders';
 
 /**
  * The rows this worker holds (claimed, and their result not yet written): renews their leases
@@ -12,6 +13,8 @@ import { describeError } from './last-error';
  */
 export class LeaseKeeper {
   private readonly held = new Map<string, ClaimedJob>();
+  /** Per lease token: until when the database holds its rows for this worker, as last written. */
+  private readonly leaseEnds = new Map<string, number>();
   private renewTimer?: NodeJS.Timeout;
   /** The renewal under way: a database that hangs instead of refusing must not pile renewals up in the pool. */
   private renewal?: Promise<void>;
@@ -29,8 +32,17 @@ export class LeaseKeeper {
     return this.releasedCount;
   }
 
-  hold(jobs: ClaimedJob[]): void {
-    for (const job of jobs) this.held.set(job.id, job);
+  /** Rows of a claim whose lease runs until `leaseUntil`. */
+  hold(jobs: ClaimedJob[], leaseUntil: Date): void {
+    for (const job of jobs) {
+      this.held.set(job.id, job);
+      this.leaseEnds.set(job.leaseToken, leaseUntil.getTime());
+    }
+  }
+
+  /** True while no other worker can have claimed this token's rows: its lease had not ended at `at`. */
+  heldUntilAtLeast(leaseToken: string, at: number): boolean {
+    return at < (this.leaseEnds.get(leaseToken) ?? 0);
   }
 
   /** The rows' results are written: they are no longer this worker's. */
@@ -71,17 +83,33 @@ export class LeaseKeeper {
 
   private async renewHeld(): Promise<void> {
     const byToken = idsByLeaseToken(this.held.values());
+    for (const token of this.leaseEnds.keys()) if (!byToken.has(token)) this.leaseEnds.delete(token);
     const startedAt = Date.now();
     const until = new Date(startedAt + this.leaseSeconds * 1000);
     try {
       for (const [token, ids] of byToken) {
         const renewed = await this.store.extendLeases(token, ids, until);
-        if (renewed < ids.length) this.logger.warn(`${ids.length - renewed} lease(s) could not be renewed: another worker holds those jobs now`);
+        this.leaseEnds.set(token, until.getTime());
+        if (renewed < ids.length) await this.explainUnrenewed(token, ids);
       }
       this.health.succeeded(startedAt);
     } catch (error) {
       this.health.failed(error);
     }
+  }
+
+  /**
+   * A renewal changed fewer rows than it named. Most often a result of this worker got there
+   * first (the job's DELETE or failure update raced the renewal); only rows under another
+   * claim's lease token were taken over, and only those are warned about and let go.
+   */
+  private async explainUnrenewed(token: string, ids: string[]): Promise<void> {
+    const stillHeld = ids.filter((id) => this.held.has(id));
+    const standing = await lookUpRows(this.store, stillHeld, () => token);
+    const takenOver = [...standing].filter(([, row]) => row.kind === 'other-worker').map(([id]) => id);
+    if (takenOver.length === 0) return;
+    this.logger.warn(`${takenOver.length} lease(s) could not be renewed: another worker holds those jobs now (${takenOver.join(', ')})`);
+    this.forget(takenOver);
   }
 }
 

@@ -1,12 +1,14 @@
 import { LoggerService } from '@nestjs/common';
 import { ClaimedJob } from '../store/background-job-record';
+import { BackgroundJobStore } from '../store/background-job-store';
 import { newConcurrencyStamp } from '../store/stamps';
 import { nextTryTime } from './backoff';
 import { DatabaseHealth } from './database-health';
 import { JobOutcome } from './job-runner';
 import { describeError, withLastError } from './last-error';
 import { LeaseKeeper } from './lease-keeper';
-import { ResultWriter } from './result-writer';
+import { ResultWriter, WrittenResults } from './result-writer';
+import { lookUpRows, RowStanding } from './row-holders';
 
 /** ABP's retry settings, as nextTryTime takes them. */
 type RetryOptions = Parameters<typeof nextTryTime>[1];
@@ -15,7 +17,7 @@ export interface OutcomeCounts {
   succeeded: number;
   failed: number;
   abandoned: number;
-  /** Results the database refused because the lease had passed to another worker. */
+  /** Results not written because another worker held the row by then, or it was gone. */
   refused: number;
 }
 
@@ -30,6 +32,7 @@ export class OutcomeRecorder {
   private interrupted: ClaimedJob[] = [];
 
   constructor(
+    private readonly store: BackgroundJobStore,
     private readonly results: ResultWriter,
     private readonly leases: LeaseKeeper,
     private readonly health: DatabaseHealth,
@@ -84,14 +87,60 @@ export class OutcomeRecorder {
     return true;
   }
 
-  /** The ResultWriter wrote these rows' results; `refused` of them had passed to another worker. */
-  resultsWritten(ids: string[], refused: number, startedAt: number): void {
-    this.leases.forget(ids);
-    if (refused > 0) {
-      this.counts.refused += refused;
-      this.logger.warn(`${refused} job result(s) not written: their lease had passed to another worker`);
+  /** The ResultWriter wrote these rows' results; the rows are no longer this worker's. */
+  resultsWritten(written: WrittenResults): void {
+    this.leases.forget(written.ids);
+    this.health.succeeded(written.startedAt);
+    if (written.refused > 0) void this.explainRefused(written);
+  }
+
+  /**
+   * A result write changed fewer rows than it named. Each row is looked up before anything is
+   * said: after a retried write, a row already deleted or already carrying the new stamp was
+   * written by the attempt whose answer was lost, which is no news; only a row another worker
+   * holds, or one deleted while this worker's lease could have ended, is warned about.
+   */
+  private async explainRefused(written: WrittenResults): Promise<void> {
+    const tokens = new Map(written.failures?.map((f) => [f.id, f]));
+    const tokenOf = (id: string) => written.completed?.leaseToken ?? tokens.get(id)?.leaseToken ?? '';
+    let standing: Map<string, RowStanding>;
+    try {
+      standing = await lookUpRows(this.store, written.ids, tokenOf);
+    } catch (error) {
+      this.counts.refused += written.refused;
+      this.logger.warn(`${written.refused} job result(s) not written, and the rows could not be read to say why: ${describeError(error)}`);
+      return;
     }
-    this.health.succeeded(startedAt);
+    const takenOver: string[] = [];
+    const gone: string[] = [];
+    const changed: string[] = [];
+    for (const [id, row] of standing) {
+      if (row.kind === 'other-worker') takenOver.push(id);
+      else if (row.kind === 'gone' && !this.deletedByOwnEarlierAttempt(written, tokenOf(id))) gone.push(id);
+      else if (row.kind === 'released' && row.stamp !== tokens.get(id)?.newStamp) changed.push(id);
+    }
+    const unchecked = Math.max(written.refused - standing.size, 0);
+    this.counts.refused += takenOver.length + gone.length + changed.length + unchecked;
+    if (takenOver.length > 0) {
+      this.logger.warn(`${takenOver.length} job result(s) not written: their lease had passed to another worker (${takenOver.join(', ')})`);
+    }
+    if (gone.length > 0) {
+      this.logger.warn(
+        `${gone.length} job result(s) not written: the row was deleted first, by a person or by another worker after this worker's lease ended (${gone.join(', ')})`,
+      );
+    }
+    if (changed.length > 0) {
+      this.logger.warn(`${changed.length} job result(s) not written: the row was changed first by someone else, e.g. requeued (${changed.join(', ')})`);
+    }
+    if (unchecked > 0) this.logger.warn(`${unchecked} more job result(s) not written (not looked up)`);
+  }
+
+  /**
+   * A retried DELETE finds the row gone. While this worker's lease had not ended, no other worker
+   * could claim the row, so the attempt whose answer was lost deleted it.
+   */
+  private deletedByOwnEarlierAttempt(written: WrittenResults, leaseToken: string): boolean {
+    return written.retried && written.completed !== undefined && this.leases.heldUntilAtLeast(leaseToken, written.startedAt);
   }
 
   /** Empties the list of rows whose jobs shutdown aborted. */

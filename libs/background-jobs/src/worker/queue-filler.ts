@@ -119,6 +119,7 @@ export class QueueFiller {
   /** One claim; the number of rows it brought, or undefined when the database failed. */
   private async claim(limit: number): Promise<number | undefined> {
     const now = new Date();
+    const leaseUntil = new Date(now.getTime() + this.options.jobLeaseDuration * 1000);
     let claimed: ClaimedJob[];
     try {
       claimed = await this.store.claim({
@@ -126,7 +127,7 @@ export class QueueFiller {
         jobNames: this.jobNames,
         limit,
         now,
-        leaseUntil: new Date(now.getTime() + this.options.jobLeaseDuration * 1000),
+        leaseUntil,
         leaseToken: newLeaseToken(),
       });
       this.health.succeeded(now.getTime());
@@ -134,7 +135,7 @@ export class QueueFiller {
       this.health.failed(error);
       return undefined;
     }
-    this.leases.hold(claimed);
+    this.leases.hold(claimed, leaseUntil);
     this.queue.add(claimed);
     this.onClaimed();
     return claimed.length;

@@ -1,5 +1,19 @@
 import { BackgroundJobStore, FailedJobUpdate } from '../store/background-job-store';
 
+/** One write's answer: how many of its rows the database did not change, and what was asked. */
+export interface WrittenResults {
+  ids: string[];
+  /** Rows the write presented a lease token for and did not change. */
+  refused: number;
+  /** When the write was sent (an outage is over only for writes sent after it began). */
+  startedAt: number;
+  /** An earlier attempt at this write failed in the client, so it may have gone through all the same. */
+  retried: boolean;
+  /** A DELETE of succeeded jobs under this lease token; or the failure updates. */
+  completed?: { leaseToken: string };
+  failures?: FailedJobUpdate[];
+}
+
 /**
  * Gathers the outcomes of finished jobs and writes them in as few statements as possible: one
  * DELETE per lease token for successes, one UPDATE batch for failures. Writes that fail (the
@@ -12,11 +26,12 @@ export class ResultWriter {
   private scheduled = false;
   private retryTimer?: NodeJS.Timeout;
   private retryDelay = 200;
+  /** Ids whose write failed once and waits to be sent again. */
+  private readonly retriedIds = new Set<string>();
 
   constructor(
     private readonly store: BackgroundJobStore,
-    /** `startedAt`: when the write was sent (an outage is over only for writes sent after it began). */
-    private readonly onWritten: (ids: string[], refused: number, startedAt: number) => void,
+    private readonly onWritten: (written: WrittenResults) => void,
     private readonly onError: (error: unknown) => void,
   ) {}
 
@@ -59,6 +74,14 @@ export class ResultWriter {
     });
   }
 
+  /** Whether any of these ids had a failed attempt before; forgets them. */
+  private wasRetried(ids: string[]): boolean {
+    if (this.retriedIds.size === 0) return false;
+    let retried = false;
+    for (const id of ids) if (this.retriedIds.delete(id)) retried = true;
+    return retried;
+  }
+
   private async writeOnce(): Promise<void> {
     const startedAt = Date.now();
     const completions = this.completions;
@@ -69,17 +92,22 @@ export class ResultWriter {
       for (const [token, ids] of completions) {
         const written = await this.store.complete(token, ids);
         completions.delete(token);
-        this.onWritten(ids, ids.length - written, startedAt);
+        this.onWritten({ ids, refused: ids.length - written, startedAt, retried: this.wasRetried(ids), completed: { leaseToken: token } });
       }
       if (failures.length > 0) {
         const written = await this.store.fail(failures);
-        const ids = failures.splice(0).map((f) => f.id);
-        this.onWritten(ids, ids.length - written, startedAt);
+        const sent = failures.splice(0);
+        const ids = sent.map((f) => f.id);
+        this.onWritten({ ids, refused: ids.length - written, startedAt, retried: this.wasRetried(ids), failures: sent });
       }
       this.retryDelay = 200;
       if (this.pending > 0) this.schedule();
     } catch (error) {
-      for (const [token, ids] of completions) this.completions.set(token, [...ids, ...(this.completions.get(token) ?? [])]);
+      for (const [token, ids] of completions) {
+        for (const id of ids) this.retriedIds.add(id);
+        this.completions.set(token, [...ids, ...(this.completions.get(token) ?? [])]);
+      }
+      for (const failure of failures) this.retriedIds.add(failure.id);
       this.failures.unshift(...failures);
       this.onError(error);
       this.retryTimer = setTimeout(() => {
