@@ -14,3 +14,4 @@ export * from './store/background-job-record';
 export { createBackgroundJobStore } from './store/store.factory';
 export { WorkerOrchestrator } from './worker/worker.orchestrator';
 export { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
+export * from './store/enqueue-keys';
