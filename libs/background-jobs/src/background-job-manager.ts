@@ -18,9 +18,9 @@ export interface EnqueueOptions {
    * The job's id (a UUID), for an enqueue that may be repeated: when this id was already enqueued
    * with the same job (same name and args), the enqueue writes nothing and returns the id, so a
    * retry after an answer that was lost cannot queue the job twice, even once the first has run
-   * and its row is gone: the id is kept in AbpBackgroundJobEnqueueKeys for 7 days
-   * (ENQUEUE_KEY_RETENTION_MS). A repeat after that is queued again. The id enqueued with another
-   * job is refused with JobIdTakenError. Such an enqueue writes its key in the same transaction.
+   * and its row is gone: the id is kept in AbpBackgroundJobEnqueueKeys, written with the row (all
+   * or none), for 7 days (ENQUEUE_KEY_RETENTION_MS). A repeat after that is queued again. An id
+   * already enqueued with another job is refused with JobIdTakenError.
    */
   id?: string;
 }
@@ -43,10 +43,10 @@ export interface IBackgroundJobManager {
   enqueueMany(jobs: JobToEnqueue[]): Promise<string[]>;
 }
 
-/** An enqueue with a chosen id that a row holding another job already has; nothing was written. */
+/** An enqueue with a chosen id that was already enqueued with another job; nothing was written. */
 export class JobIdTakenError extends Error {
   constructor(readonly id: string) {
-    super(`A background job with the id ${id} already exists and holds another job`);
+    super(`The background job id ${id} was already enqueued with another job`);
     this.name = 'JobIdTakenError';
   }
 }

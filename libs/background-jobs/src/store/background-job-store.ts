@@ -83,7 +83,10 @@ export interface WorkNotifier {
  */
 export interface BackgroundJobStore {
   readonly dialect: DatabaseProvider;
-  /** Creates the table and index, or adopts ABP's (adding missing newer columns). Serialised across processes. */
+  /**
+   * Creates the table and index, or adopts ABP's (adding missing newer columns), and the enqueue
+   * keys table beside it. Serialised across processes.
+   */
   migrate(): Promise<void>;
   /** Writes new jobs (the manager's path); all or none. */
   enqueue(batch: EnqueueBatch): Promise<void>;
