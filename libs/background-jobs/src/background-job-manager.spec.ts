@@ -13,6 +13,8 @@ import { BackgroundJob } from './decorators/background-job.decorator';
 import { BackgroundJobName } from './decorators/background-job-name.decorator';
 import { DuplicateBackgroundJobError, JobArgsTooLargeError, UndefinedBackgroundJobError } from './errors';
 import { BACKGROUND_JOB_STORE, BackgroundJobStore } from './store/background-job-store';
+import { deleteExpiredEnqueueKeys, ENQUEUE_KEY_RETENTION_MS } from './store/enqueue-keys';
+import { newConcurrencyStamp } from './store/stamps';
 
 @BackgroundJobName('Reports.Send')
 class SendReportArgs {
@@ -249,6 +251,80 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
         expect(await store.count()).toBe(count + 2);
         expect((await store.find(ids[1]))!.jobArgs).toContain('"new"');
         expect((await store.find(ids[2]))!.jobArgs).toContain('also new');
+      });
+
+      /** Runs the job the way a worker does: claims its row, then deletes it as done. */
+      async function runJob(id: string): Promise<void> {
+        const leaseToken = `lease:${newConcurrencyStamp()}`;
+        const now = new Date(Date.now() + 1000);
+        const claimed = await store.claim({ applicationName: 'unit-app', jobNames: ['Reports.Send'], limit: 100, now, leaseUntil: new Date(now.getTime() + 60_000), leaseToken });
+        expect(claimed.map((job) => job.id)).toContain(id);
+        await store.complete(leaseToken, claimed.map((job) => job.id));
+        expect(await store.find(id)).toBeUndefined();
+      }
+
+      it('writes nothing for a repeat that comes after the job has run and its row is gone', async () => {
+        const id = '7b1e2c3d-4f5a-4b6c-8d7e-9f0a1b2c3d4e';
+        expect(await manager.enqueue(new SendReportArgs('ran', 1), { id })).toBe(id);
+        await runJob(id);
+        const count = await store.count();
+        expect(await manager.enqueue(new SendReportArgs('ran', 1), { id })).toBe(id);
+        expect(await manager.enqueueMany([{ args: new SendReportArgs('ran', 1), id: id.toUpperCase() }])).toEqual([id]);
+        expect(await store.count()).toBe(count);
+        expect(await store.find(id)).toBeUndefined();
+      });
+
+      it('refuses an id whose job has run when the repeat holds another job, and writes nothing', async () => {
+        const id = '8c2f3d4e-5a6b-4c7d-9e8f-0a1b2c3d4e5f';
+        await manager.enqueue(new SendReportArgs('ran first', 1), { id });
+        await runJob(id);
+        const count = await store.count();
+        await expect(manager.enqueue(new SendReportArgs('ran second', 1), { id })).rejects.toThrow(JobIdTakenError);
+        await expect(manager.enqueueByName('PlainArgs', { reportTitle: 'ran first', recipientCount: 1 }, { id })).rejects.toThrow(JobIdTakenError);
+        expect(await store.count()).toBe(count);
+      });
+
+      it('writes the rest of a batch whose other job has run already, with its key', async () => {
+        const ran = await manager.enqueue(new SendReportArgs('ran in batch', 1), { id: '9d3a4e5f-6b7c-4d8e-8f9a-1b2c3d4e5f60' });
+        await runJob(ran);
+        const fresh = 'ae4b5f60-7c8d-4e9f-8a0b-2c3d4e5f6071';
+        const ids = await manager.enqueueMany([
+          { args: new SendReportArgs('ran in batch', 1), id: ran },
+          { args: new SendReportArgs('new in batch', 2), id: fresh },
+        ]);
+        expect(ids).toEqual([ran, fresh]);
+        expect(await store.find(ran)).toBeUndefined();
+        expect((await store.find(fresh))!.jobArgs).toContain('new in batch');
+        expect(await store.findEnqueueKeys([fresh])).toHaveLength(1);
+      });
+
+      it('writes no key for jobs without a chosen id', async () => {
+        const [id] = await manager.enqueueMany([{ args: new SendReportArgs('no id', 1) }]);
+        expect(await store.findEnqueueKeys([id])).toEqual([]);
+      });
+
+      it('recognises a waiting job whose row has no key (queued before the keys table, or kept longer than its key)', async () => {
+        const id = 'bf5c6071-8d9e-4fa0-9b1c-3d4e5f607182';
+        await manager.enqueue(new SendReportArgs('keyless', 1), { id });
+        await store.deleteEnqueueKeysBefore(new Date(Date.now() + ENQUEUE_KEY_RETENTION_MS), 1000);
+        expect(await store.findEnqueueKeys([id])).toEqual([]);
+        const count = await store.count();
+        expect(await manager.enqueue(new SendReportArgs('keyless', 1), { id })).toBe(id);
+        await expect(manager.enqueue(new SendReportArgs('other', 1), { id })).rejects.toThrow(JobIdTakenError);
+        expect(await store.count()).toBe(count);
+      });
+
+      it('queues a repeat again once its key is older than the retention and has been deleted', async () => {
+        const id = 'c06d7182-9eaf-4b01-8c2d-4e5f60718293';
+        await manager.enqueue(new SendReportArgs('expired', 1), { id });
+        await runJob(id);
+        expect(await deleteExpiredEnqueueKeys(store, new Date(Date.now() + ENQUEUE_KEY_RETENTION_MS - 60_000))).toBe(0);
+        expect(await manager.enqueue(new SendReportArgs('expired', 1), { id })).toBe(id);
+        expect(await store.find(id)).toBeUndefined();
+        expect(await deleteExpiredEnqueueKeys(store, new Date(Date.now() + ENQUEUE_KEY_RETENTION_MS + 60_000))).toBeGreaterThan(0);
+        expect(await store.findEnqueueKeys([id])).toEqual([]);
+        expect(await manager.enqueue(new SendReportArgs('expired', 1), { id })).toBe(id);
+        expect((await store.find(id))!.jobArgs).toContain('expired');
       });
 
       it('refuses an id that is not a UUID', async () => {

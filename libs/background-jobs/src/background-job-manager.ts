@@ -6,6 +6,7 @@ import { ResolvedBackgroundJobsOptions } from './background-jobs.options';
 import { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
 import { JobArgsTooLargeError, StoreUnavailableError } from './errors';
 import { BACKGROUND_JOB_STORE, BackgroundJobStore, EnqueueBatch } from './store/background-job-store';
+import { enqueueFingerprint } from './store/enqueue-keys';
 import { newConcurrencyStamp, newSequentialGuid } from './store/stamps';
 import { WorkerWakeup } from './worker/worker-wakeup';
 
@@ -14,10 +15,12 @@ export interface EnqueueOptions {
   /** Milliseconds before the job becomes due. */
   delay?: number;
   /**
-   * The job's id (a UUID), for an enqueue that may be repeated: when a row with this id already
-   * holds the same job, the enqueue writes nothing and returns the id, so a retry after an answer
-   * that was lost cannot queue the job twice. A job that has already run is deleted and cannot be
-   * recognised: choose ids that are not reused once their job may have run.
+   * The job's id (a UUID), for an enqueue that may be repeated: when this id was already enqueued
+   * with the same job (same name and args), the enqueue writes nothing and returns the id, so a
+   * retry after an answer that was lost cannot queue the job twice, even once the first has run
+   * and its row is gone: the id is kept in AbpBackgroundJobEnqueueKeys, written with the row (all
+   * or none), for 7 days (ENQUEUE_KEY_RETENTION_MS). A repeat after that is queued again. An id
+   * already enqueued with another job is refused with JobIdTakenError.
    */
   id?: string;
 }
@@ -40,10 +43,10 @@ export interface IBackgroundJobManager {
   enqueueMany(jobs: JobToEnqueue[]): Promise<string[]>;
 }
 
-/** An enqueue with a chosen id that a row holding another job already has; nothing was written. */
+/** An enqueue with a chosen id that was already enqueued with another job; nothing was written. */
 export class JobIdTakenError extends Error {
   constructor(readonly id: string) {
-    super(`A background job with the id ${id} already exists and holds another job`);
+    super(`The background job id ${id} was already enqueued with another job`);
     this.name = 'JobIdTakenError';
   }
 }
@@ -73,20 +76,25 @@ export class BackgroundJobManager implements IBackgroundJobManager {
   async enqueueMany(jobs: JobToEnqueue[]): Promise<string[]> {
     if (jobs.length === 0) return [];
     const now = new Date();
+    const newJobs = jobs.map((job) => this.toNewJob(job, now));
+    const keys = newJobs
+      .filter((_, index) => jobs[index].id !== undefined)
+      .map((job) => ({ id: job.id, fingerprint: enqueueFingerprint(job.jobName, job.jobArgs) }));
     const batch: EnqueueBatch = {
       applicationName: this.options.worker.applicationName,
       creationTime: now,
-      jobs: jobs.map((job) => this.toNewJob(job, now)),
+      jobs: newJobs,
+      ...(keys.length > 0 ? { keys } : {}),
     };
-    const ids = batch.jobs.map((job) => job.id);
+    const ids = newJobs.map((job) => job.id);
     try {
       await this.write(batch);
     } catch (error) {
-      if (error instanceof StoreUnavailableError) throw error;
-      // Perhaps a repeat of an enqueue whose answer was lost: write only what is not there yet.
-      const remaining = await this.withoutQueuedAlready(batch, jobs);
-      if (remaining.length === batch.jobs.length) throw error;
-      if (remaining.length > 0) await this.write({ ...batch, jobs: remaining });
+      if (error instanceof StoreUnavailableError || keys.length === 0) throw error;
+      // Perhaps a repeat of an enqueue whose answer was lost: write only what was not enqueued yet.
+      const remaining = await this.withoutEnqueuedAlready(batch);
+      if (remaining.jobs.length === batch.jobs.length) throw error;
+      if (remaining.jobs.length > 0) await this.write(remaining);
     }
     return ids;
   }
@@ -101,26 +109,40 @@ export class BackgroundJobManager implements IBackgroundJobManager {
   }
 
   /**
-   * After a refused insert: the jobs of the batch not already in the table under the id their
-   * caller chose. A row with that id holding another job is an error, not a repeat.
+   * After a refused insert: the batch without the jobs whose chosen id was enqueued already with
+   * the same job. An id enqueued with another job is an error, not a repeat. The id's key tells,
+   * even after the job has run; a job row without a key (written before the keys table, or
+   * waiting longer than the keys are kept) tells by its own name and args.
    */
-  private async withoutQueuedAlready(batch: EnqueueBatch, jobs: JobToEnqueue[]): Promise<EnqueueBatch['jobs']> {
+  private async withoutEnqueuedAlready(batch: EnqueueBatch): Promise<EnqueueBatch> {
+    const chosen = new Map((batch.keys ?? []).map((key) => [key.id, key.fingerprint]));
+    const found = new Map((await this.read(() => this.store.findEnqueueKeys([...chosen.keys()]))).map((key) => [key.id, key.fingerprint]));
     const remaining: EnqueueBatch['jobs'] = [];
-    for (const [index, job] of batch.jobs.entries()) {
-      if (jobs[index].id === undefined) {
+    for (const job of batch.jobs) {
+      const fingerprint = chosen.get(job.id);
+      if (fingerprint === undefined) {
         remaining.push(job);
         continue;
       }
-      let row;
-      try {
-        row = await this.store.find(job.id);
-      } catch (error) {
-        throw this.store.isUnavailable(error) ? new StoreUnavailableError(error) : error;
-      }
-      if (row === undefined) remaining.push(job);
-      else if (row.jobName !== job.jobName || row.jobArgs !== job.jobArgs) throw new JobIdTakenError(job.id);
+      const existing = found.get(job.id) ?? (await this.fingerprintOfRow(job.id));
+      if (existing === undefined) remaining.push(job);
+      else if (existing !== fingerprint) throw new JobIdTakenError(job.id);
     }
-    return remaining;
+    const remainingIds = new Set(remaining.map((job) => job.id));
+    return { ...batch, jobs: remaining, keys: batch.keys?.filter((key) => remainingIds.has(key.id)) };
+  }
+
+  private async fingerprintOfRow(id: string): Promise<string | undefined> {
+    const row = await this.read(() => this.store.find(id));
+    return row && enqueueFingerprint(row.jobName, row.jobArgs);
+  }
+
+  private async read<T>(query: () => Promise<T>): Promise<T> {
+    try {
+      return await query();
+    } catch (error) {
+      throw this.store.isUnavailable(error) ? new StoreUnavailableError(error) : error;
+    }
   }
 
   private toNewJob(job: JobToEnqueue, now: Date): EnqueueBatch['jobs'][number] {

@@ -15,3 +15,4 @@ export { createBackgroundJobStore } from './store/store.factory';
 export { WorkerOrchestrator } from './worker/worker.orchestrator';
 export { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
 export { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from './store/memory/memory-background-job-store';
+export * from './store/enqueue-keys';

@@ -6,6 +6,22 @@ export interface EnqueueBatch {
   applicationName: string | null;
   creationTime: Date;
   jobs: Array<{ id: string; jobName: string; jobArgs: string; priority: number; nextTryTime: Date; concurrencyStamp: string }>;
+  /**
+   * The keys of the jobs whose caller chose their id: written with the rows, all or none, at
+   * `creationTime`. Absent or empty, the enqueue writes the rows alone.
+   */
+  keys?: EnqueueKey[];
+}
+
+/**
+ * What a caller-chosen job id was used for, kept in a table of its own after the job's row is
+ * gone (see enqueue-keys.ts), so a repeat of the enqueue is recognised once the job has run.
+ */
+export interface EnqueueKey {
+  /** The job's id, in lower case. */
+  id: string;
+  /** enqueueFingerprint() of the job's name and args. */
+  fingerprint: string;
 }
 
 /** The rows an enqueue writes: TryCount 0, not abandoned, no last try or completion, ExtraProperties '{}'. */
@@ -77,7 +93,10 @@ export interface WorkNotifier {
 export interface BackgroundJobStore {
   /** The database behind the store; 'memory' for the in-process store. */
   readonly dialect: DatabaseProvider | 'memory';
-  /** Creates the table and index, or adopts ABP's (adding missing newer columns). Serialised across processes. */
+  /**
+   * Creates the table and index, or adopts ABP's (adding missing newer columns), and the enqueue
+   * keys table beside it. Serialised across processes.
+   */
   migrate(): Promise<void>;
   /** Writes new jobs (the manager's path); all or none. */
   enqueue(batch: EnqueueBatch): Promise<void>;
@@ -109,6 +128,10 @@ export interface BackgroundJobStore {
   readonly notifier?: WorkNotifier;
   /** True when the error means the database could not be reached (worth a retry), not a bad statement. */
   isUnavailable(error: unknown): boolean;
+  /** The enqueue keys of those of these ids that have one, ids in lower case, in no particular order. */
+  findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]>;
+  /** Deletes at most `limit` enqueue keys created before `time`, oldest first; returns how many it deleted. */
+  deleteEnqueueKeysBefore(time: Date, limit: number): Promise<number>;
 }
 
 export const BACKGROUND_JOB_STORE = Symbol('BackgroundJobStore');

@@ -1,37 +1,22 @@
 import { LoggerService } from '@nestjs/common';
 import { BackgroundJobStore, JobNameCount } from '../store/background-job-store';
 
-/** How often the worker looks again: ABP leaves foreign rows alone, so once an hour is news enough. */
-export const FOREIGN_NAMES_REPORT_PERIOD_MS = 60 * 60 * 1000;
 /** Names spelled out in one log line; the rest are counted. */
 const NAMES_SHOWN = 10;
 
 /**
  * Rows whose job name no job of this app knows (an old job, a typo such as a trailing space)
  * wait forever: a worker claims only names it runs and, as ABP, leaves the others alone. This
- * makes them visible: at start and then once an hour the worker logs how many due rows have
- * such names, e.g. `3 due rows have job names no worker here runs: "MyReportJobArgs " (2), "Old" (1)`.
+ * makes them visible: at start and then once an hour (WorkerHousekeeping) the worker logs how
+ * many due rows have such names, e.g. `3 due rows have job names no worker here runs: "MyReportJobArgs " (2), "Old" (1)`.
  */
 export class ForeignJobNamesReport {
-  private timer?: NodeJS.Timeout;
-
   constructor(
     private readonly store: BackgroundJobStore,
     private readonly applicationName: string | null,
     private readonly knownNames: ReadonlySet<string>,
     private readonly logger: LoggerService,
-    private readonly periodMs = FOREIGN_NAMES_REPORT_PERIOD_MS,
   ) {}
-
-  start(): void {
-    void this.reportOnce();
-    this.timer = setInterval(() => void this.reportOnce(), this.periodMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
 
   /** Logs the due rows of unknown names, if any; a database that does not answer is the outage log's business. */
   async reportOnce(): Promise<void> {

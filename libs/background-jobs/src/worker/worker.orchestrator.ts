@@ -5,6 +5,7 @@ import { ResolvedBackgroundJobsOptions } from '../background-jobs.options';
 import { BACKGROUND_JOB_STORE, BackgroundJobStore } from '../store/background-job-store';
 import { BackgroundJobWorker, createBackgroundJobWorker } from './background-job-worker';
 import { ForeignJobNamesReport } from './foreign-job-names';
+import { WorkerHousekeeping } from './worker-housekeeping';
 import { JobRunner } from './job-runner';
 import { WorkerWakeup } from './worker-wakeup';
 
@@ -16,7 +17,7 @@ import { WorkerWakeup } from './worker-wakeup';
 export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('BackgroundJobWorker');
   private worker?: BackgroundJobWorker;
-  private foreignNames?: ForeignJobNamesReport;
+  private housekeeping?: WorkerHousekeeping;
 
   constructor(
     @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
@@ -48,15 +49,16 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     // lines buffered until then) is in place before the first job runs: a job that kills its worker
     // at start must not take the buffered start-up lines with it.
     setImmediate(() => void worker.start().catch((error: unknown) => this.logger.error(`The worker could not start: ${String(error)}`)));
-    this.foreignNames = new ForeignJobNamesReport(this.store, applicationName, new Set(this.registry.jobNames), this.logger);
-    this.foreignNames.start();
+    const foreignNames = new ForeignJobNamesReport(this.store, applicationName, new Set(this.registry.jobNames), this.logger);
+    this.housekeeping = new WorkerHousekeeping(this.store, foreignNames, this.logger);
+    this.housekeeping.start();
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;
-    this.foreignNames?.stop();
+    await this.housekeeping?.stop();
     this.wakeup.listen(undefined);
     this.logger.log(`Stopping${signal ? ` on ${signal}` : ''}: no new jobs; waiting up to ${this.options.worker.shutdownTimeout}s for running ones`);
     const s = await worker.stop(this.options.worker.shutdownTimeout * 1000);

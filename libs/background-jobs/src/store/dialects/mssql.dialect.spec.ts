@@ -103,7 +103,7 @@ describe('MssqlBackgroundJobStore: the statements it sends', () => {
   });
 
   describe('migrate', () => {
-    it("creates ABP's table and indexes in one batch, serialised by a transaction-owned applock", async () => {
+    it("creates ABP's table and indexes, and the enqueue keys table beside it, in one batch, serialised by a transaction-owned applock", async () => {
       await store.migrate();
       expect(sql.calls).toHaveLength(1);
       const [{ sql: batch, params }] = sql.calls;
@@ -143,6 +143,15 @@ IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_Appli
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_Dequeue', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_Dequeue] ON [AbpBackgroundJobs]
   ([ApplicationName], [CompletionTime], [IsAbandoned], [Priority] DESC, [TryCount], [NextTryTime]) INCLUDE ([JobName], [ConcurrencyStamp])');
+IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
+  CREATE TABLE [AbpBackgroundJobEnqueueKeys] (
+    [Id] uniqueidentifier NOT NULL,
+    [Fingerprint] nvarchar(64) NOT NULL,
+    [CreationTime] datetime2 NOT NULL,
+    CONSTRAINT [PK_AbpBackgroundJobEnqueueKeys] PRIMARY KEY ([Id])
+  );
+IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
+  EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
 COMMIT TRANSACTION;`),
       );
     });
@@ -182,6 +191,78 @@ COMMIT TRANSACTION;`),
         [INSERT, true, 1000], [INSERT, true, 1000], [INSERT, true, 500],
       ]);
       expect(sql.transactions).toEqual(['committed']);
+    });
+  });
+
+  describe('enqueue', () => {
+    const INSERT_KEYS =
+      'INSERT INTO [AbpBackgroundJobEnqueueKeys] WITH (ROWLOCK) ([Id], [Fingerprint], [CreationTime]) ' +
+      "SELECT [Id], [Fingerprint], @creationTime FROM OPENJSON(@keys) WITH ([Id] uniqueidentifier '$.id', [Fingerprint] nvarchar(64) '$.fingerprint');";
+    const FP = 'ab'.repeat(32);
+    const batch = (keyed: boolean, count = 1) => ({
+      applicationName: null,
+      creationTime: T0,
+      jobs: Array.from({ length: count }, (_, i) => ({
+        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, jobName: 'MyReportJobArgs', jobArgs: '{"content":"x"}', priority: 15,
+        nextTryTime: T0, concurrencyStamp: '0123456789abcdef0123456789abcdef',
+      })),
+      ...(keyed ? { keys: Array.from({ length: count }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, fingerprint: FP })) } : {}),
+    });
+
+    it('sends one INSERT and no transaction for jobs without chosen ids', async () => {
+      await store.enqueue(batch(false));
+      expect(sql.calls.map((c) => [c.sql.startsWith('INSERT INTO [AbpBackgroundJobs]'), c.inTransaction])).toEqual([[true, false]]);
+      expect(sql.transactions).toEqual([]);
+    });
+
+    it('writes the keys, then the rows, in one transaction', async () => {
+      await store.enqueue(batch(true));
+      expect(sql.calls[0]).toEqual({
+        sql: INSERT_KEYS,
+        params: [
+          { name: 'keys', type: 'nvarchar(max)', value: JSON.stringify([{ id: '00000000-0000-4000-8000-000000000000', fingerprint: FP }]) },
+          { name: 'creationTime', type: 'datetime2', value: T0 },
+        ],
+        inTransaction: true,
+      });
+      expect(sql.calls.map((c) => [c.sql.startsWith('INSERT INTO [AbpBackgroundJobs]'), c.inTransaction])).toEqual([[false, true], [true, true]]);
+      expect(sql.transactions).toEqual(['committed']);
+    });
+
+    it('rolls the keys back when the rows cannot be written', async () => {
+      sql.reply({ rowsAffected: 1 }, Object.assign(new Error('Violation of PRIMARY KEY constraint'), { number: 2627 }));
+      await expect(store.enqueue(batch(true))).rejects.toMatchObject({ number: 2627 });
+      expect(sql.transactions).toEqual(['rolled back']);
+    });
+
+    it('splits 1,500 keys and rows into statements of at most 1,000 inside the one transaction', async () => {
+      await store.enqueue(batch(true, 1500));
+      expect(sql.calls.map((c) => [c.sql === INSERT_KEYS, c.inTransaction, JSON.parse(c.params[0].value as string).length])).toEqual([
+        [true, true, 1000], [true, true, 500], [false, true, 1000], [false, true, 500],
+      ]);
+      expect(sql.transactions).toEqual(['committed']);
+    });
+  });
+
+  describe('enqueue keys', () => {
+    it('findEnqueueKeys reads keys by uniqueidentifier, 1,000 ids per statement, and gives ids in lower case', async () => {
+      const ids = Array.from({ length: 1001 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+      sql.reply({ rows: [{ Id: ID1.toUpperCase(), Fingerprint: 'f1' }] }, { rows: [{ Id: ID2.toUpperCase(), Fingerprint: 'f2' }] });
+      expect(await store.findEnqueueKeys(ids)).toEqual([{ id: ID1, fingerprint: 'f1' }, { id: ID2, fingerprint: 'f2' }]);
+      expect(sql.calls.map((c) => [c.sql, c.params[0].name, JSON.parse(c.params[0].value as string).length])).toEqual([
+        [`SELECT [Id], [Fingerprint] FROM [AbpBackgroundJobEnqueueKeys] WHERE ${IDS};`, 'ids', 1000],
+        [`SELECT [Id], [Fingerprint] FROM [AbpBackgroundJobEnqueueKeys] WHERE ${IDS};`, 'ids', 1],
+      ]);
+    });
+
+    it('deleteEnqueueKeysBefore deletes at most @limit keys older than @before and returns how many', async () => {
+      sql.reply({ rowsAffected: 3 });
+      expect(await store.deleteEnqueueKeysBefore(T0, 1000)).toBe(3);
+      expect(sql.calls).toEqual([{
+        sql: 'DELETE TOP (@limit) FROM [AbpBackgroundJobEnqueueKeys] WITH (ROWLOCK) WHERE [CreationTime] < @before;',
+        params: [{ name: 'limit', type: 'int', value: 1000 }, { name: 'before', type: 'datetime2', value: T0 }],
+        inTransaction: false,
+      }]);
     });
   });
 

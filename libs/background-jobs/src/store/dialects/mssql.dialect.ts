@@ -1,5 +1,5 @@
 import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, EnqueueKey, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { chunk, CountScope, countScope, LEASE_STAMP_LIKE, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
@@ -56,6 +56,15 @@ IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_Appli
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime] ON [AbpBackgroundJobs] ([ApplicationName], [CompletionTime], [IsAbandoned], [NextTryTime])');
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_Dequeue', 'IndexID') IS NULL
   EXEC(N'${DEQUEUE_INDEX}');
+IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
+  CREATE TABLE [AbpBackgroundJobEnqueueKeys] (
+    [Id] uniqueidentifier NOT NULL,
+    [Fingerprint] nvarchar(64) NOT NULL,
+    [CreationTime] datetime2 NOT NULL,
+    CONSTRAINT [PK_AbpBackgroundJobEnqueueKeys] PRIMARY KEY ([Id])
+  );
+IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
+  EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
 COMMIT TRANSACTION;`;
 
 const COLUMNS = `[Id], [ApplicationName], [JobName], [JobArgs], [TryCount], [CreationTime], [NextTryTime], [LastTryTime],
@@ -68,6 +77,10 @@ SELECT ${COLUMNS} FROM OPENJSON(@rows) WITH (
   [NextTryTime] datetime2 '$.nextTryTime', [LastTryTime] datetime2 '$.lastTryTime', [IsAbandoned] bit '$.isAbandoned',
   [Priority] tinyint '$.priority', [CompletionTime] datetime2 '$.completionTime', [ExtraProperties] nvarchar(max) '$.extraProperties',
   [ConcurrencyStamp] nvarchar(40) '$.concurrencyStamp')`;
+
+/** Ours, beside ABP's (see enqueue-keys.ts); MIGRATE makes the table. */
+const INSERT_ENQUEUE_KEYS = `INSERT INTO [AbpBackgroundJobEnqueueKeys] WITH (ROWLOCK) ([Id], [Fingerprint], [CreationTime])
+SELECT [Id], [Fingerprint], @creationTime FROM OPENJSON(@keys) WITH ([Id] uniqueidentifier '$.id', [Fingerprint] nvarchar(64) '$.fingerprint');`;
 
 /**
  * TOP with ORDER BY only in a SELECT, so the CTE picks the rows and the UPDATE goes through it.
@@ -117,6 +130,10 @@ SET [NextTryTime] = @now, [ConcurrencyStamp] = @newStamp,
     [TryCount] = CASE WHEN @undoTry = 1 AND [TryCount] > 0 THEN [TryCount] - 1 ELSE [TryCount] END
 WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
 
+const FIND_ENQUEUE_KEYS = `SELECT [Id], [Fingerprint] FROM [AbpBackgroundJobEnqueueKeys] WHERE ${IDS};`;
+/** At most @limit keys; the caller keeps it under lock escalation's 5,000 rows. */
+const DELETE_ENQUEUE_KEYS_BEFORE = `DELETE TOP (@limit) FROM [AbpBackgroundJobEnqueueKeys] WITH (ROWLOCK) WHERE [CreationTime] < @before;`;
+
 const FIND = 'SELECT * FROM [AbpBackgroundJobs] WHERE [Id] = @id;';
 const COUNT: Record<CountScope, string> = {
   all: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs];',
@@ -147,11 +164,21 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
-    await this.insert(recordsOf(batch));
+    if (!batch.keys?.length) {
+      await this.insert(recordsOf(batch));
+      return;
+    }
+    const created: SqlParam = { name: 'creationTime', type: 'datetime2', value: batch.creationTime };
+    const keys = chunk(batch.keys, MAX_IDS_PER_STATEMENT).map((part) => [nvarcharMax('keys', JSON.stringify(part)), created]);
+    const rows = insertParams(recordsOf(batch));
+    await this.sql.transaction(async (tx) => {
+      for (const params of keys) await tx.query(INSERT_ENQUEUE_KEYS, params);
+      for (const params of rows) await tx.query(INSERT, params);
+    });
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
-    const parts = chunk(rows, MAX_IDS_PER_STATEMENT).map((part) => [nvarcharMax('rows', JSON.stringify(part.map(toJsonRow)))]);
+    const parts = insertParams(rows);
     if (parts.length === 1) {
       await this.sql.query(INSERT, parts[0]);
       return;
@@ -264,6 +291,28 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   private perChunk(ids: string[], write: (idsJson: SqlParam) => Promise<{ rowsAffected: number }>): Promise<number> {
     return perChunk(ids, async (part) => (await write(nvarcharMax('ids', JSON.stringify(part)))).rowsAffected);
   }
+
+  async findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]> {
+    const keys: EnqueueKey[] = [];
+    for (const part of chunk(ids, MAX_IDS_PER_STATEMENT)) {
+      const { rows } = await this.sql.query(FIND_ENQUEUE_KEYS, [nvarcharMax('ids', JSON.stringify(part))]);
+      for (const r of rows) keys.push({ id: (r.Id as string).toLowerCase(), fingerprint: r.Fingerprint as string });
+    }
+    return keys;
+  }
+
+  async deleteEnqueueKeysBefore(time: Date, limit: number): Promise<number> {
+    const { rowsAffected } = await this.write(DELETE_ENQUEUE_KEYS_BEFORE, [
+      { name: 'limit', type: 'int', value: limit },
+      { name: 'before', type: 'datetime2', value: time },
+    ]);
+    return rowsAffected;
+  }
+}
+
+/** insert()'s statements' parameters: the rows as JSON, at most 1,000 per statement. */
+function insertParams(rows: BackgroundJobRecord[]): SqlParam[][] {
+  return chunk(rows, MAX_IDS_PER_STATEMENT).map((part) => [nvarcharMax('rows', JSON.stringify(part.map(toJsonRow)))]);
 }
 
 /** 1205: chosen as a deadlock victim; the statement was rolled back. */

@@ -1,8 +1,8 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, EnqueueKey, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
-import { CountScope, countScope, inTransaction, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
+import { chunk, CountScope, countScope, inTransaction, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 
 /**
@@ -51,6 +51,18 @@ const INDEXES: Record<string, string> = {
   IX_AbpBackgroundJobs_Dequeue:
     'CREATE INDEX `IX_AbpBackgroundJobs_Dequeue` ON `AbpBackgroundJobs` (`ApplicationName`, `CompletionTime`, `IsAbandoned`, `Priority` DESC, `TryCount`, `NextTryTime`)',
 };
+
+/** Ours, beside ABP's: see enqueue-keys.ts. The index comes with the table, so one statement makes both. */
+const CREATE_ENQUEUE_KEYS = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJobEnqueueKeys\` (
+  \`Id\` char(36) COLLATE ascii_general_ci NOT NULL,
+  \`Fingerprint\` char(64) COLLATE ascii_general_ci NOT NULL,
+  \`CreationTime\` datetime(6) NOT NULL,
+  CONSTRAINT \`PK_AbpBackgroundJobEnqueueKeys\` PRIMARY KEY (\`Id\`),
+  INDEX \`IX_AbpBackgroundJobEnqueueKeys_CreationTime\` (\`CreationTime\`)
+) CHARACTER SET=utf8mb4`;
+const INSERT_ENQUEUE_KEYS = 'INSERT INTO `AbpBackgroundJobEnqueueKeys` (`Id`, `Fingerprint`, `CreationTime`) VALUES ?';
+const FIND_ENQUEUE_KEYS = 'SELECT `Id`, `Fingerprint` FROM `AbpBackgroundJobEnqueueKeys` WHERE `Id` IN (?)';
+const DELETE_ENQUEUE_KEYS_BEFORE = 'DELETE FROM `AbpBackgroundJobEnqueueKeys` WHERE `CreationTime` < ? ORDER BY `CreationTime` LIMIT ?';
 
 const INSERT = `INSERT INTO \`AbpBackgroundJobs\` (\`Id\`, \`ApplicationName\`, \`JobName\`, \`JobArgs\`, \`TryCount\`, \`CreationTime\`,
   \`NextTryTime\`, \`LastTryTime\`, \`IsAbandoned\`, \`Priority\`, \`CompletionTime\`, \`ExtraProperties\`, \`ConcurrencyStamp\`) VALUES ?`;
@@ -134,6 +146,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
         for (const [column, ddl] of Object.entries(NEWER_COLUMNS)) if (!columns.has(column)) await connection.query(ddl);
         const indexes = await names(connection, EXISTING_INDEXES);
         for (const [index, ddl] of Object.entries(INDEXES)) if (!indexes.has(index)) await connection.query(ddl);
+        await connection.query(CREATE_ENQUEUE_KEYS);
       } finally {
         await connection.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
       }
@@ -141,16 +154,20 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
-    await this.insert(recordsOf(batch));
+    if (!batch.keys?.length) {
+      await this.insert(recordsOf(batch));
+      return;
+    }
+    const keys = chunk(batch.keys, MAX_IDS_PER_STATEMENT).map((part) => part.map((k) => [k.id, k.fingerprint, batch.creationTime]));
+    const rows = insertValues(recordsOf(batch));
+    await this.inTransaction(async (connection) => {
+      for (const values of keys) await connection.query(INSERT_ENQUEUE_KEYS, [values]);
+      for (const values of rows) await connection.query(INSERT, [values]);
+    });
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
-    const statements = splitForInsert(rows).map((part) =>
-      part.map((r) => [
-        r.id, r.applicationName, r.jobName, r.jobArgs, r.tryCount, r.creationTime, r.nextTryTime, r.lastTryTime,
-        r.isAbandoned, r.priority, r.completionTime, r.extraProperties, r.concurrencyStamp,
-      ]),
-    );
+    const statements = insertValues(rows);
     if (statements.length === 1) {
       await this.pool.query(INSERT, [statements[0]]);
       return;
@@ -272,6 +289,29 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   private inTransaction<T>(work: (connection: PoolConnection) => Promise<T>, readCommitted = false): Promise<T> {
     return inTransaction(() => this.pool.getConnection(), work, readCommitted ? [READ_COMMITTED] : []);
   }
+
+  async findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]> {
+    const keys: EnqueueKey[] = [];
+    for (const part of chunk(ids, MAX_IDS_PER_STATEMENT)) {
+      const [rows] = (await this.pool.query(FIND_ENQUEUE_KEYS, [part])) as [Row[], unknown];
+      for (const r of rows) keys.push({ id: (r.Id as string).toLowerCase(), fingerprint: r.Fingerprint as string });
+    }
+    return keys;
+  }
+
+  async deleteEnqueueKeysBefore(time: Date, limit: number): Promise<number> {
+    return this.affected(DELETE_ENQUEUE_KEYS_BEFORE, [time, limit]);
+  }
+}
+
+/** The VALUES of insert()'s statements, one list of rows per statement (see splitForInsert). */
+function insertValues(rows: BackgroundJobRecord[]): unknown[][][] {
+  return splitForInsert(rows).map((part) =>
+    part.map((r) => [
+      r.id, r.applicationName, r.jobName, r.jobArgs, r.tryCount, r.creationTime, r.nextTryTime, r.lastTryTime,
+      r.isAbandoned, r.priority, r.completionTime, r.extraProperties, r.concurrencyStamp,
+    ]),
+  );
 }
 
 async function names(connection: PoolConnection, sql: string): Promise<Set<string>> {

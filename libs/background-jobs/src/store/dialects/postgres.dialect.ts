@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import { Client } from 'pg';
 import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, EnqueueBatch, FailedJobUpdate, JobNameCount, MAX_DUE_JOB_NAMES, ReleaseRequest, WorkNotifier } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, EnqueueBatch, EnqueueKey, FailedJobUpdate, JobNameCount, MAX_DUE_JOB_NAMES, ReleaseRequest, WorkNotifier } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, LEASE_STAMP_LIKE } from './dialect-helpers';
@@ -52,6 +52,13 @@ const MIGRATE = [
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_Dequeue"
     ON "AbpBackgroundJobs" ("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")
     WHERE "CompletionTime" IS NULL AND "IsAbandoned" = FALSE`,
+  // Ours, beside ABP's: see enqueue-keys.ts.
+  `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobEnqueueKeys" (
+    "Id" uuid NOT NULL,
+    "Fingerprint" character varying(64) NOT NULL,
+    "CreationTime" timestamp without time zone NOT NULL,
+    CONSTRAINT "PK_AbpBackgroundJobEnqueueKeys" PRIMARY KEY ("Id"))`,
+  `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobEnqueueKeys_CreationTime" ON "AbpBackgroundJobEnqueueKeys" ("CreationTime")`,
 ];
 
 const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
@@ -87,6 +94,21 @@ const ENQUEUE = `WITH inserted AS (
       AS new_job(id, job_name, job_args, priority, next_try_time, stamp)
     RETURNING 1)
   SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
+
+/**
+ * The enqueue of jobs whose caller chose their ids: ENQUEUE, plus the insert of their keys ($12
+ * ids, $13 fingerprints, newline-joined as above) in the same statement, so both are written or
+ * neither. PostgreSQL runs a data-modifying WITH part to completion though nothing reads it.
+ */
+const ENQUEUE_KEYED = ENQUEUE.replace(/^WITH /, `WITH new_key AS (
+    INSERT INTO "AbpBackgroundJobEnqueueKeys" ("Id", "Fingerprint", "CreationTime")
+    SELECT new_key.id::uuid, new_key.fingerprint, $2::timestamp FROM ROWS FROM (${splitLines(12)}, ${splitLines(13)}) AS new_key(id, fingerprint)),
+  `);
+
+const FIND_ENQUEUE_KEYS = `SELECT "Id", "Fingerprint" FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" = ANY($1::uuid[])`;
+const DELETE_ENQUEUE_KEYS_BEFORE = `DELETE FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" IN (
+  SELECT "Id" FROM "AbpBackgroundJobEnqueueKeys" WHERE "CreationTime" < $1::timestamp ORDER BY "CreationTime" LIMIT $2
+  FOR UPDATE SKIP LOCKED)`;
 
 /**
  * ABP's order; ORDER BY names ApplicationName (one value here) so it matches the dequeue index
@@ -189,10 +211,16 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     const [names, name] = uniform((j) => j.jobName);
     const [priorities, priority] = uniform((j) => j.priority);
     const [times, time] = uniform((j) => (j.nextTryTime.getTime() === creationTime.getTime() ? created : toUtcText(j.nextTryTime)));
-    await this.run('bj_enqueue', ENQUEUE, [
+    const values = [
       batch.applicationName, created, column((j) => j.id), names, column((j) => j.jobArgs), priorities, times,
       column((j) => j.concurrencyStamp), name, priority, time,
-    ]);
+    ];
+    if (!batch.keys?.length) {
+      await this.run('bj_enqueue', ENQUEUE, values);
+      return;
+    }
+    const keys = batch.keys;
+    await this.run('bj_enqueue_keyed', ENQUEUE_KEYED, [...values, keys.map((k) => k.id).join('\n'), keys.map((k) => k.fingerprint).join('\n')]);
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
@@ -287,6 +315,16 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   /** Runs a write; returns how many rows it changed. */
   private async changed(name: string, text: string, values: unknown[]): Promise<number> {
     return (await this.pool.query({ name, text, values })).rowCount ?? 0;
+  }
+
+  async findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]> {
+    const rows = await this.run('bj_find_enqueue_keys', FIND_ENQUEUE_KEYS, [ids]);
+    return rows.map((r) => ({ id: r.Id as string, fingerprint: r.Fingerprint as string }));
+  }
+
+  /** SKIP LOCKED: two workers purging at once take different keys instead of waiting on each other. */
+  async deleteEnqueueKeysBefore(time: Date, limit: number): Promise<number> {
+    return this.changed('bj_delete_enqueue_keys', DELETE_ENQUEUE_KEYS_BEFORE, [toUtcText(time), limit]);
   }
 }
 

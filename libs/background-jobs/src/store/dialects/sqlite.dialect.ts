@@ -1,6 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
+import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, EnqueueKey, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
@@ -46,6 +46,19 @@ const DEQUEUE_COLUMNS = '("ApplicationName", "Priority" DESC, "TryCount", "NextT
 const LIVE_ROWS = 'WHERE "CompletionTime" IS NULL AND "IsAbandoned" = 0';
 const CREATE_DEQUEUE_INDEX = `CREATE INDEX IF NOT EXISTS "${DEQUEUE_INDEX}" ON "AbpBackgroundJobs" ${DEQUEUE_COLUMNS} ${LIVE_ROWS}`;
 const INDEX_DEFINITION = `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`;
+
+/** Ours, beside ABP's: see enqueue-keys.ts. Ids upper-case and times UTC text, as in AbpBackgroundJobs. */
+const CREATE_ENQUEUE_KEYS = `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobEnqueueKeys" (
+  "Id" TEXT NOT NULL CONSTRAINT "PK_AbpBackgroundJobEnqueueKeys" PRIMARY KEY,
+  "Fingerprint" TEXT NOT NULL,
+  "CreationTime" TEXT NOT NULL
+)`;
+const CREATE_ENQUEUE_KEYS_INDEX = `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobEnqueueKeys_CreationTime"
+  ON "AbpBackgroundJobEnqueueKeys" ("CreationTime")`;
+const INSERT_ENQUEUE_KEY = `INSERT INTO "AbpBackgroundJobEnqueueKeys" ("Id", "Fingerprint", "CreationTime") VALUES (?, ?, ?)`;
+const FIND_ENQUEUE_KEYS = `SELECT "Id", "Fingerprint" FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" IN (SELECT value FROM json_each(?))`;
+const DELETE_ENQUEUE_KEYS_BEFORE = `DELETE FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" IN (
+  SELECT "Id" FROM "AbpBackgroundJobEnqueueKeys" WHERE "CreationTime" < ? ORDER BY "CreationTime" LIMIT ?)`;
 
 const INSERT = `INSERT INTO "AbpBackgroundJobs" ("Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime",
   "NextTryTime", "LastTryTime", "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp")
@@ -125,27 +138,30 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
           this.db.exec(`DROP INDEX "${DEQUEUE_INDEX}"`);
         }
         this.db.exec(CREATE_DEQUEUE_INDEX);
+        this.db.exec(CREATE_ENQUEUE_KEYS);
+        this.db.exec(CREATE_ENQUEUE_KEYS_INDEX);
       })
       .immediate();
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
-    await this.insert(recordsOf(batch));
+    if (!batch.keys?.length) {
+      await this.insert(recordsOf(batch));
+      return;
+    }
+    const keys = batch.keys;
+    const insertKey = this.statement(INSERT_ENQUEUE_KEY);
+    const created = toUtcText(batch.creationTime);
+    this.db
+      .transaction(() => {
+        for (const key of keys) insertKey.run(key.id.toUpperCase(), key.fingerprint, created);
+        this.insertRows(recordsOf(batch));
+      })
+      .immediate();
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
-    const insert = this.statement(INSERT);
-    this.db
-      .transaction(() => {
-        for (const r of rows) {
-          insert.run(
-            r.id.toUpperCase(), r.applicationName, r.jobName, r.jobArgs, r.tryCount, toUtcText(r.creationTime), toUtcText(r.nextTryTime),
-            r.lastTryTime && toUtcText(r.lastTryTime), r.isAbandoned ? 1 : 0, r.priority,
-            r.completionTime && toUtcText(r.completionTime), r.extraProperties, r.concurrencyStamp,
-          );
-        }
-      })
-      .immediate();
+    this.db.transaction(() => this.insertRows(rows)).immediate();
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
@@ -240,6 +256,28 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
     let statement = this.statements.get(sql);
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;
+  }
+
+  /** Keys are written in upper case only (the table is ours), so lookups need no second case. */
+  async findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]> {
+    const rows = this.statement(FIND_ENQUEUE_KEYS).all(JSON.stringify(ids.map((id) => id.toUpperCase()))) as Row[];
+    return rows.map((r) => ({ id: (r.Id as string).toLowerCase(), fingerprint: r.Fingerprint as string }));
+  }
+
+  async deleteEnqueueKeysBefore(time: Date, limit: number): Promise<number> {
+    return this.statement(DELETE_ENQUEUE_KEYS_BEFORE).run(toUtcText(time), limit).changes;
+  }
+
+  /** The rows of insert() and of a keyed enqueue, inside the caller's transaction. */
+  private insertRows(rows: BackgroundJobRecord[]): void {
+    const insert = this.statement(INSERT);
+    for (const r of rows) {
+      insert.run(
+        r.id.toUpperCase(), r.applicationName, r.jobName, r.jobArgs, r.tryCount, toUtcText(r.creationTime), toUtcText(r.nextTryTime),
+        r.lastTryTime && toUtcText(r.lastTryTime), r.isAbandoned ? 1 : 0, r.priority,
+        r.completionTime && toUtcText(r.completionTime), r.extraProperties, r.concurrencyStamp,
+      );
+    }
   }
 }
 

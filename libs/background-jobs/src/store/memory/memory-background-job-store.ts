@@ -3,6 +3,7 @@ import {
   BackgroundJobStore,
   ClaimRequest,
   EnqueueBatch,
+  EnqueueKey,
   FailedJobUpdate,
   JobNameCount,
   MAX_DUE_JOB_NAMES,
@@ -30,6 +31,8 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'memory' as const;
   /** By lower-case id; ids are matched in any letter case, as the SQL dialects do. */
   private readonly rows = new Map<string, BackgroundJobRecord>();
+  /** Enqueue keys by lower-case id, kept after their job's row is gone. */
+  private readonly keys = new Map<string, EnqueueKey & { creationTime: number }>();
   private outage = false;
 
   /** While on, every call rejects with MemoryStoreUnavailableError (isUnavailable: true), as a database that went away. */
@@ -48,7 +51,18 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
+    this.assertAvailable();
+    const keys = batch.keys ?? [];
+    const keyIds = new Set<string>();
+    for (const key of keys) {
+      const id = key.id.toLowerCase();
+      if (this.keys.has(id) || keyIds.has(id)) throw new Error(`Duplicate enqueue key ${key.id}: it was enqueued already`);
+      keyIds.add(id);
+    }
     await this.insert(recordsOf(batch));
+    for (const key of keys) {
+      this.keys.set(key.id.toLowerCase(), { id: key.id.toLowerCase(), fingerprint: key.fingerprint, creationTime: batch.creationTime.getTime() });
+    }
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
@@ -166,6 +180,26 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
       .map(([jobName, count]) => ({ jobName, count }))
       .sort((a, b) => b.count - a.count || Buffer.compare(Buffer.from(a.jobName), Buffer.from(b.jobName)))
       .slice(0, MAX_DUE_JOB_NAMES);
+  }
+
+  async findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]> {
+    this.assertAvailable();
+    const found: EnqueueKey[] = [];
+    for (const id of new Set(ids.map((i) => i.toLowerCase()))) {
+      const key = this.keys.get(id);
+      if (key) found.push({ id: key.id, fingerprint: key.fingerprint });
+    }
+    return found;
+  }
+
+  async deleteEnqueueKeysBefore(time: Date, limit: number): Promise<number> {
+    this.assertAvailable();
+    const expired = [...this.keys.values()]
+      .filter((key) => key.creationTime < time.getTime())
+      .sort((a, b) => a.creationTime - b.creationTime)
+      .slice(0, Math.max(limit, 0));
+    for (const key of expired) this.keys.delete(key.id);
+    return expired.length;
   }
 
   async ping(): Promise<void> {
