@@ -43,7 +43,7 @@ export class GraphileSystem implements SystemUnderTest {
   }
 
   async remaining(): Promise<number> {
-    return (await this.client!.query('SELECT count(*)::int AS n FROM graphile_worker._private_jobs')).rows[0].n;
+    return (await this.client!.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker._private_jobs')).rows[0].n;
   }
 
   async clear(): Promise<void> {

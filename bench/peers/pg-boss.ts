@@ -52,7 +52,7 @@ export class PgBossSystem implements SystemUnderTest {
   }
 
   async remaining(): Promise<number> {
-    const { rows } = await this.client!.query(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state < 'completed'`, [QUEUE]);
+    const { rows } = await this.client!.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state < 'completed'`, [QUEUE]);
     return rows[0].n;
   }
 

@@ -45,7 +45,7 @@ export async function openClient(url: string): Promise<Client> {
 /** Whether some session of `database` is LISTENing (a worker's notification connection is up). */
 export async function hasListener(database: string): Promise<boolean> {
   return withAdmin(async (c) => {
-    const { rows } = await c.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN %'`, [database]);
+    const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN %'`, [database]);
     return rows[0].n > 0;
   });
 }

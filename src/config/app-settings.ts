@@ -7,7 +7,7 @@ export function databaseConnection(config: ConfigService): DatabaseConnection {
   try {
     return parseConnectionString(config.get<string>('ConnectionStrings__AbpBackgroundJobs'), config.get<string>('DatabaseProvider'));
   } catch (error) {
-    throw new Error(`Invalid settings:\n  ${(error as Error).message}`);
+    throw new Error(`Invalid settings:\n  ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
 }
 

@@ -49,6 +49,7 @@ describe.each(['pretty', 'json'] as const)('%s log lines', (format) => {
 
     const text = lines.join('\n');
     for (const line of lines) expect(line).not.toMatch(/^\s*INFO: FORGED/);
+    // eslint-disable-next-line no-control-regex -- no control character may reach the output
     expect(text).not.toMatch(/[\r\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/);
     if (format === 'json') {
       const messages = lines.map((line) => (JSON.parse(line) as { msg: string }).msg);

@@ -1,6 +1,7 @@
 import { stdSerializers, type LoggerOptions } from 'pino';
 
 // C0, DEL, C1, and the two Unicode line breaks some viewers honour.
+// eslint-disable-next-line no-control-regex -- control characters are what this escapes
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
 // The part of CONTROL that JSON.stringify writes as it is.
 const CONTROL_KEPT_BY_JSON = /[\u007f-\u009f\u2028\u2029]/g;

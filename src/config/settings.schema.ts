@@ -6,7 +6,7 @@ import { parseTrustProxy } from './trust-proxy';
  * environment and `.env` by @nestjs/config; a bad value stops the app and names the setting.
  */
 const seconds = () => Joi.number().min(0);
-export const settingsSchema = Joi.object({
+export const settingsSchema = Joi.object<Record<string, unknown>>({
   ConnectionStrings__AbpBackgroundJobs: Joi.string().allow('').default(''),
   DatabaseProvider: Joi.string().allow('').valid('', 'Sqlite', 'PostgreSql', 'SqlServer', 'MySql').insensitive().default(''),
   Database__AutoMigrate: Joi.boolean().default(true),
@@ -38,13 +38,13 @@ export const settingsSchema = Joi.object({
 
 /** `validate` for ConfigModule: one line per bad setting, naming it and its value. */
 export function validateSettings(env: Record<string, unknown>): Record<string, unknown> {
-  const { error, value } = settingsSchema.validate(env, { abortEarly: false, convert: true });
-  if (error) {
-    const lines = error.details.map((d) => {
+  const result = settingsSchema.validate(env, { abortEarly: false, convert: true });
+  if (result.error) {
+    const lines = result.error.details.map((d) => {
       const key = d.path.join('.');
       return `  ${key}=${JSON.stringify(env[key])}: ${d.message.replace(/^"[^"]+" /, '')}`;
     });
     throw new Error(`Invalid settings:\n${lines.join('\n')}`);
   }
-  return value as Record<string, unknown>;
+  return result.value;
 }

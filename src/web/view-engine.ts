@@ -22,6 +22,7 @@ export function configureViews(app: NestExpressApplication): void {
   instance.registerHelper('renderSection', (name: string, options: HelperOptions) =>
     new instance.handlebars.SafeString((options.data.root._sections?.[name] ?? []).join('\n')),
   );
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- hbs binds __express to its instance itself
   app.engine('hbs', instance.__express);
   app.setBaseViewsDir(join(__dirname, 'views'));
   app.setViewEngine('hbs');

@@ -64,7 +64,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     opened.dataSource.query(`UPDATE ${TABLE()} SET ${q(column)} = ${sqlValue} WHERE ${q('Id')} = '${storedId(id)}'`);
   /** Read raw, as the store's find may not read such rows. */
   const raw = async (where: string): Promise<Row> =>
-    (await opened.dataSource.query(`SELECT ${q('IsAbandoned')} AS a, ${q('ExtraProperties')} AS e, ${q('ConcurrencyStamp')} AS s, ${q('TryCount')} AS t FROM ${TABLE()} WHERE ${where}`))[0];
+    (await opened.dataSource.query<Row[]>(`SELECT ${q('IsAbandoned')} AS a, ${q('ExtraProperties')} AS e, ${q('ConcurrencyStamp')} AS s, ${q('TryCount')} AS t FROM ${TABLE()} WHERE ${where}`))[0];
   const rawById = (id: string) => raw(`${q('Id')} = '${storedId(id)}'`);
   const claim = (name: string, request: Partial<ClaimRequest> = {}): Promise<ClaimedJob[]> =>
     store.claim({ applicationName: null, jobNames: [name], limit: 100, now: T0, leaseUntil: at(60_000), leaseToken: `lease:${hex32()}`, ...request });
@@ -74,7 +74,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
   const expectAbandoned = async (stored: Row, id: string, reason: string | RegExp) => {
     expect(Number(stored.a)).toBe(1);
     expect(stored.s).toMatch(/^[0-9a-f]{32}$/);
-    expect(JSON.parse(stored.e as string).LastError).toMatch(reason);
+    expect((JSON.parse(stored.e as string) as { LastError?: string }).LastError).toMatch(reason);
     expect(logged.mock.calls.some(([message]) => String(message).toLowerCase().includes(id.toLowerCase()) && String(message).match(reason))).toBe(true);
   };
 
@@ -150,13 +150,13 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
       for (const [i, r] of bad.entries()) {
         const stored = await rawById(r.id);
         await expectAbandoned(stored, r.id, /CreationTime is not a time/);
-        const bag = JSON.parse(stored.e as string);
+        const bag = JSON.parse(stored.e as string) as { OriginalExtraProperties?: unknown; TenantId?: string };
         if (i % 3 === 0) expect(bag.OriginalExtraProperties).toBe('not json');
         if (i % 3 === 1) expect(bag.OriginalExtraProperties).toEqual([1]);
         if (i % 3 === 2) expect(bag.TenantId).toBe('t1');
       }
       // Nothing stays leased to nobody: every row holding the token was returned.
-      const held = await opened.dataSource.query(`SELECT ${q('Id')} AS id FROM ${TABLE()} WHERE ${q('ConcurrencyStamp')} = '${token}'`);
+      const held = await opened.dataSource.query<Row[]>(`SELECT ${q('Id')} AS id FROM ${TABLE()} WHERE ${q('ConcurrencyStamp')} = '${token}'`);
       expect(held.map((h: Row) => String(h.id).toLowerCase()).sort()).toEqual(ids(claimed));
 
       const again = await claim(name, { now: at(120_000), leaseUntil: at(180_000) });

@@ -33,9 +33,9 @@ describe('PostgreSQL claim plan', () => {
 
   const explain = async (sql: string, applicationName: string | null): Promise<Plan[]> => {
     const now = new Date().toISOString();
-    const [row] = (await opened.dataSource.query(`EXPLAIN (FORMAT JSON) ${sql}`, [
+    const [row] = await opened.dataSource.query<Array<{ 'QUERY PLAN': Array<{ Plan: Plan }> }>>(`EXPLAIN (FORMAT JSON) ${sql}`, [
       applicationName, now, ['MyReportJobArgs'], 250, now, 'lease:0123456789abcdef0123456789abcdef',
-    ])) as Array<{ 'QUERY PLAN': Array<{ Plan: Plan }> }>;
+    ]);
     return nodes(row['QUERY PLAN'][0].Plan);
   };
 
@@ -51,9 +51,9 @@ describe('PostgreSQL claim plan', () => {
       completionTime: null, extraProperties: '{}', concurrencyStamp: randomUUID().replace(/-/g, ''),
     }));
     await opened.store.insert(rows);
-    const [{ analysed }] = (await opened.dataSource.query(
+    const [{ analysed }] = await opened.dataSource.query<Array<{ analysed: boolean }>>(
       `SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL AS analysed FROM pg_stat_user_tables WHERE relname = 'AbpBackgroundJobs'`,
-    )) as Array<{ analysed: boolean }>;
+    );
     expect(analysed).toBe(false);
 
     const plan = await explain(sql, applicationName);
@@ -68,9 +68,9 @@ describe('PostgreSQL claim plan', () => {
       WHERE "CompletionTime" IS NULL AND "IsAbandoned" = FALSE`);
     await opened.store.migrate();
     await opened.store.migrate();
-    const [{ indexdef }] = (await opened.dataSource.query(
+    const [{ indexdef }] = await opened.dataSource.query<Array<{ indexdef: string }>>(
       `SELECT indexdef FROM pg_indexes WHERE indexname = 'IX_AbpBackgroundJobs_Dequeue'`,
-    )) as Array<{ indexdef: string }>;
+    );
     expect(indexdef).toContain('("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")');
     expect(indexdef).toContain('WHERE (("CompletionTime" IS NULL) AND ("IsAbandoned" = false))');
   });

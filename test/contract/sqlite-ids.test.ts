@@ -33,7 +33,7 @@ describe('SQLite ids in the case EF Core uses', () => {
   });
 
   const storedIds = async (): Promise<string[]> =>
-    ((await opened.dataSource.query('SELECT "Id" FROM "AbpBackgroundJobs" ORDER BY "Id"')) as Array<{ Id: string }>).map((r) => r.Id);
+    (await opened.dataSource.query<Array<{ Id: string }>>('SELECT "Id" FROM "AbpBackgroundJobs" ORDER BY "Id"')).map((r) => r.Id);
 
   /** A row as an older version of this store wrote it: lower-case id, written past the store. */
   const insertLowerCaseRow = async (jobName: string): Promise<string> => {

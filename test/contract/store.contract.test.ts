@@ -180,7 +180,7 @@ describe.each(storeBackends.map((b) => [label(b), b] as const))('BackgroundJobSt
       const ok = { id: randomUUID(), jobName, jobArgs: '{}', priority: 15, nextTryTime: new Date(), concurrencyStamp: hex32() };
       await store.enqueue({ applicationName: null, creationTime: new Date(), jobs: [{ ...ok, id }] });
       // Not toThrow(): better-sqlite3 makes its errors with the SqliteError of the first test file that loaded it, whose Error is another realm's.
-      await expect(store.enqueue({ applicationName: null, creationTime: new Date(), jobs: [ok, { ...ok, id }] })).rejects.toMatchObject({ message: expect.stringMatching(/unique|duplicate/i) });
+      await expect(store.enqueue({ applicationName: null, creationTime: new Date(), jobs: [ok, { ...ok, id }] })).rejects.toMatchObject({ message: expect.stringMatching(/unique|duplicate/i) as unknown });
       expect(await store.find(ok.id)).toBeUndefined();
     });
   });

@@ -33,7 +33,7 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
     expect(response.status).toBe(status);
     const alerts = alertsOf(response.html);
     expect(alerts).toHaveLength(1);
-    expect(alerts[0]).toEqual({ type: 'danger', text: expect.stringMatching(message) });
+    expect(alerts[0]).toEqual({ type: 'danger', text: expect.stringMatching(message) as unknown });
     expect(await countJobRows(db.connectionString)).toBe(0);
   }
 

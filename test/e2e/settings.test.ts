@@ -20,7 +20,7 @@ describe('settings', () => {
   ])('a bad setting stops the %s with exit code 1, naming %s and its value', async (kind, setting, value) => {
     const app = spawnApp(kind, { ConnectionStrings__AbpBackgroundJobs: db.connectionString, Logging__Format: 'json', [setting]: value });
     const { code } = await app.closedWithin(30_000);
-    expect({ code, stderr: app.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`${setting}=${JSON.stringify(value)}`) });
+    expect({ code, stderr: app.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`${setting}=${JSON.stringify(value)}`) as unknown });
     // One clear message, not a framework stack trace before it.
     expect(app.stderr).toMatch(new RegExp(`^${kind} failed to start: Invalid settings:\n`));
     expect(app.stderr).not.toMatch(/\n\s+at /);

@@ -6,7 +6,7 @@ import { report } from './support/report';
 
 jest.setTimeout(90_000);
 
-const lastError = (extraProperties: string) => String((JSON.parse(extraProperties) as { LastError?: unknown }).LastError ?? '');
+const lastError = (extraProperties: string) => (JSON.parse(extraProperties) as { LastError?: string }).LastError ?? '';
 
 /** The ISO time in a "failed on try N; next try at <time>" line. */
 const nextTryAt = (msg: string) => Date.parse(/next try at (\S+Z)/.exec(msg)![1]);
@@ -73,7 +73,7 @@ describeOnScaleBackends('jobs that fail, time out, cannot be read or crash their
     report(`retry-backoff ${ctx.name}`, { tries: tries.length, gapsMs: gaps, pickupsMs });
     // Tries at about 0, 0.3, 0.9, 2.1 s after creation; the next (4.5 s) would pass DefaultTimeout 3 s.
     expect(tries.map((t) => t.tryCount)).toEqual([1, 2, 3, 4]);
-    expect(row!.tryCount).toBe(4);
+    expect(row.tryCount).toBe(4);
     expect(nextTries).toHaveLength(3);
     [300, 600, 1200].forEach((wait, i) => {
       // The wait counts from the claim (LastTryTime), which comes before the try starts: by a few ms, by up to about
@@ -84,7 +84,7 @@ describeOnScaleBackends('jobs that fail, time out, cannot be read or crash their
       expect(pickupsMs[i]).toBeGreaterThanOrEqual(0);
       expect(pickupsMs[i]).toBeLessThan(1000);
     });
-    expect(lastError(row!.extraProperties)).toMatch(/failed on purpose/);
+    expect(lastError(row.extraProperties)).toMatch(/failed on purpose/);
     expect(await w.stop('SIGTERM')).toEqual({ code: 0, signal: null });
   });
 

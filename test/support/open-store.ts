@@ -2,7 +2,7 @@ import { DataSource } from 'typeorm';
 import { BackgroundJobStore, createBackgroundJobStore, MemoryBackgroundJobStore, parseConnectionString } from '@app/background-jobs';
 import type { TestDatabase } from './databases';
 
-type OpenedStore = { store: BackgroundJobStore; dataSource: DataSource; close(): Promise<void> };
+type OpenedStore = { store: BackgroundJobStore; dataSource: DataSource; close: () => Promise<void> };
 
 /** Opens the store the apps would open for this connection string (TypeORM DataSource + dialect). */
 export async function openStore(connectionString: string, provider?: string): Promise<OpenedStore> {

@@ -8,7 +8,7 @@ import { openStore } from './open-store';
  * for network databases, for SQLite a "file" that is a directory. Opening it must fail with the
  * driver's own error, which the store's isUnavailable() has to recognise.
  */
-export const unreachableConnectionStrings: Record<string, () => { connectionString: string; cleanup(): void }> = {
+export const unreachableConnectionStrings: Record<string, () => { connectionString: string; cleanup: () => void }> = {
   sqlite: () => {
     const dir = mkdtempSync(join(tmpdir(), 'bj-unreachable-'));
     return { connectionString: `Data Source=${dir}`, cleanup: () => rmSync(dir, { recursive: true, force: true }) };

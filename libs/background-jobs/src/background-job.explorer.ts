@@ -42,7 +42,7 @@ export class BackgroundJobExplorer implements OnModuleInit {
     if (isSingleton(wrapper)) {
       return async () => wrapper.instance as AsyncBackgroundJob<unknown>;
     }
-    return () => this.moduleRef.resolve(metatype, undefined, { strict: false }) as Promise<AsyncBackgroundJob<unknown>>;
+    return () => this.moduleRef.resolve<unknown, AsyncBackgroundJob<unknown>>(metatype, undefined, { strict: false });
   }
 }
 

@@ -37,7 +37,7 @@ export async function readJobRows(connectionString: string): Promise<JobRow[]> {
   const { dataSource, close } = await openStore(connectionString);
   try {
     const q = (name: string) => dataSource.driver.escape(name);
-    return (await dataSource.query(`SELECT ${q('JobName')}, ${q('JobArgs')} FROM ${q('AbpBackgroundJobs')}`)) as JobRow[];
+    return await dataSource.query<JobRow[]>(`SELECT ${q('JobName')}, ${q('JobArgs')} FROM ${q('AbpBackgroundJobs')}`);
   } finally {
     await close();
   }

@@ -64,7 +64,7 @@ export async function insertJobs(store: BackgroundJobStore, rows: BackgroundJobR
 /** Every row still in the table, read through the store (a handful of rows at most by then). */
 export async function remainingRows(database: ScaleDatabase): Promise<BackgroundJobRecord[]> {
   const q = (name: string) => database.dataSource.driver.escape(name);
-  const ids = (await database.dataSource.query(`SELECT ${q('Id')} FROM ${q('AbpBackgroundJobs')}`)) as Array<{ Id: string }>;
+  const ids = await database.dataSource.query<Array<{ Id: string }>>(`SELECT ${q('Id')} FROM ${q('AbpBackgroundJobs')}`);
   const rows = await Promise.all(ids.map((r) => database.store.find(r.Id)));
   return rows.filter((r): r is BackgroundJobRecord => r !== undefined);
 }

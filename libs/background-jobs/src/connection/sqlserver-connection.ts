@@ -48,7 +48,7 @@ export function sqlServerConnection(text: string): DatabaseConnection {
       requestTimeout: 30_000, // SqlClient's default command timeout
       pool: { max: Number(config.pool.max ?? 10), min: Number(config.pool.min ?? 0) },
       // useUTC: datetime2 columns hold UTC, as ABP writes them with DateTime.UtcNow (the default clock in UTC mode).
-      options: { ...config.options, useUTC: true } as never,
+      options: { ...config.options, useUTC: true },
       entities: [BackgroundJobRecordEntity],
       synchronize: false,
     },
@@ -76,6 +76,7 @@ function fromAdoNet(text: string): MssqlConfig {
   if (authentication !== undefined && !/^sql\s*password$/i.test(authentication.trim())) {
     throw new Error(`${SETTING}: Authentication=${authentication} is not supported here; use a SQL Server login: ${EXAMPLE}`);
   }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the driver is loaded only when SQL Server is the database
   const { ConnectionPool } = require('mssql') as { ConnectionPool: { parseConnectionString(text: string): MssqlConfig } };
   const config = ConnectionPool.parseConnectionString(text);
   // mssql's parser reads Encrypt as a plain boolean, so SqlClient 5's Optional would turn encryption on.

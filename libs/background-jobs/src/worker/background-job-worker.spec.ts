@@ -52,7 +52,7 @@ class ObservedStore extends MemoryBackgroundJobStore {
     this.claims.push({ at: Date.now() - T0.getTime(), limit: request.limit });
     if (!this.holdClaims) return super.claim(request);
     return new Promise<Awaited<ReturnType<MemoryBackgroundJobStore['claim']>>>((resolve, reject) =>
-      this.heldClaims.push(() => super.claim(request).then(resolve, reject)),
+      this.heldClaims.push(() => void super.claim(request).then(resolve, reject)),
     );
   }
 

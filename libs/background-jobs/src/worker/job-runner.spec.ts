@@ -65,7 +65,7 @@ describe('JobRunner', () => {
     expect((await runner.run(job('{not json'), new JobAbort())).kind).toBe('broken');
     expect((await runner.run(job('[1,2]'), new JobAbort())).kind).toBe('broken');
     const unknown = await runner.run(job('{}', 'Nobody'), new JobAbort());
-    expect(unknown).toMatchObject({ kind: 'broken', error: expect.objectContaining({ message: 'No job is registered for the job name "Nobody"' }) });
+    expect(unknown).toMatchObject({ kind: 'broken', error: expect.objectContaining({ message: 'No job is registered for the job name "Nobody"' }) as unknown });
   });
 
   it('aborts a job past its own timeout through its signal, and fails the try', async () => {
@@ -73,7 +73,7 @@ describe('JobRunner', () => {
     try {
       let aborted: unknown;
       const runner = runnerFor((_args, context) => new Promise((_resolve, reject) => {
-        context.signal.addEventListener('abort', () => reject((aborted = context.signal.reason)));
+        context.signal.addEventListener('abort', () => reject((aborted = context.signal.reason as Error)));
       }), { timeoutMs: 50 });
       let outcome: JobOutcome | undefined;
       void runner.run(job(), new JobAbort()).then((o) => (outcome = o));
@@ -94,7 +94,7 @@ describe('JobRunner', () => {
       let outcome: JobOutcome | undefined;
       void runner.run(job(), new JobAbort()).then((o) => (outcome = o));
       await jest.advanceTimersByTimeAsync(50);
-      expect(outcome).toMatchObject({ kind: 'failed', error: expect.any(JobTimeoutError) });
+      expect(outcome).toMatchObject({ kind: 'failed', error: expect.any(JobTimeoutError) as unknown });
     } finally {
       jest.useRealTimers();
     }
@@ -111,7 +111,7 @@ describe('JobRunner', () => {
     }).run(job(), abort);
     await started;
     abort.abort(new WorkerShutdownError());
-    expect(await run).toMatchObject({ kind: 'interrupted', error: expect.any(WorkerShutdownError) });
+    expect(await run).toMatchObject({ kind: 'interrupted', error: expect.any(WorkerShutdownError) as unknown });
   });
 
   it('checks long timeouts with a sweep, not a timer per job, and still aborts them', async () => {
@@ -126,7 +126,7 @@ describe('JobRunner', () => {
       await jest.advanceTimersByTimeAsync(SWEPT_TIMEOUT_MS - 1000);
       expect(outcome).toBeUndefined();
       await jest.advanceTimersByTimeAsync(1000);
-      expect(outcome).toMatchObject({ kind: 'failed', error: expect.any(JobTimeoutError) });
+      expect(outcome).toMatchObject({ kind: 'failed', error: expect.any(JobTimeoutError) as unknown });
       expect(await second).toMatchObject({ kind: 'failed' });
       expect(jest.getTimerCount()).toBe(0); // nothing left to sweep: the interval stops
     } finally {

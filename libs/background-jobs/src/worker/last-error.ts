@@ -39,8 +39,10 @@ function describe(error: unknown): string {
   // Jobs written in plain JS throw object literals too; "[object Object]" would lose what they say.
   if (error !== null && typeof error === 'object') {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- an object JSON writes as nothing falls back to its own toString
       return JSON.stringify(error) ?? String(error); // undefined from a toJSON that returns nothing
     } catch {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- as above, for one JSON cannot write at all (cyclic, a throwing toJSON)
       return String(error);
     }
   }

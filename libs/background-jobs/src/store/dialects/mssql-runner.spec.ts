@@ -1,6 +1,7 @@
-import { MssqlPoolRunner, toMssqlType } from './mssql-runner';
+import { MssqlPoolRunner, MssqlTypes, toMssqlType } from './mssql-runner';
 
-const sql = require('mssql');
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- mssql ships no type declarations to import
+const sql = require('mssql') as MssqlTypes;
 
 describe('toMssqlType', () => {
   it.each([

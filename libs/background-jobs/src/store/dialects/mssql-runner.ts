@@ -37,7 +37,7 @@ export interface MssqlPool {
   request(): MssqlRequest;
   transaction(): MssqlTransaction;
 }
-interface MssqlTypes {
+export interface MssqlTypes {
   UniqueIdentifier: unknown;
   NVarChar: (length: number) => unknown;
   MAX: number;
@@ -51,7 +51,8 @@ interface MssqlTypes {
  * and a Date as datetime, and comparing a datetime2 column with a datetime parameter converts
  * the column, which turns index seeks into scans.
  */
-export function toMssqlType(type: MssqlParamType, sql: MssqlTypes = require('mssql')): unknown {
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the driver is loaded only when SQL Server is the database
+export function toMssqlType(type: MssqlParamType, sql: MssqlTypes = require('mssql') as MssqlTypes): unknown {
   if (type === 'uniqueidentifier') return sql.UniqueIdentifier;
   if (type === 'datetime2') return sql.DateTime2(7);
   if (type === 'int') return sql.Int;
