@@ -22,10 +22,13 @@ async function main(): Promise<void> {
   const shutdown = () => {
     if (stopping) process.exit(1);
     stopping = true;
-    stop().then(() => process.exit(0), (error: unknown) => {
-      process.stderr.write(`stop failed: ${String(error)}\n`);
-      process.exit(1);
-    });
+    stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`stop failed: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);

@@ -33,7 +33,10 @@ const POLL_MS = 20;
  * Enqueue and burn-down figures are the median of their rounds: one run on 2 shared cores swings
  * by 20% or more.
  */
-export async function measureEnqueueRates(suts: SystemUnderTest[], options: MeasureOptions): Promise<Map<SystemUnderTest, number[]>> {
+export async function measureEnqueueRates(
+  suts: SystemUnderTest[],
+  options: MeasureOptions,
+): Promise<Map<SystemUnderTest, number[]>> {
   const rates = new Map(suts.map((sut) => [sut, [] as number[]]));
   for (let round = 0; round < options.rounds; round++) {
     for (let i = 0; i < suts.length; i++) {
@@ -44,12 +47,17 @@ export async function measureEnqueueRates(suts: SystemUnderTest[], options: Meas
       await sut.clear();
     }
   }
-  for (const [sut, samples] of rates) options.log(`${sut.system}: enqueue jobs/s ${samples.map(Math.round).join(', ')}`);
+  for (const [sut, samples] of rates)
+    options.log(`${sut.system}: enqueue jobs/s ${samples.map(Math.round).join(', ')}`);
   return rates;
 }
 
 /** Steps 2-4 for a prepared system whose enqueue rates were measured; disposes of it. */
-export async function measure(sut: SystemUnderTest, enqueueRates: number[], options: MeasureOptions): Promise<SystemResult[]> {
+export async function measure(
+  sut: SystemUnderTest,
+  enqueueRates: number[],
+  options: MeasureOptions,
+): Promise<SystemResult[]> {
   const { jobs, log } = options;
   const result: SystemResult = { system: sut.system, store: sut.store, jobs };
   const results = [result];
@@ -59,7 +67,12 @@ export async function measure(sut: SystemUnderTest, enqueueRates: number[], opti
     result.enqueueJobsPerSec = median(enqueueRates);
     if (sut.singleEnqueueRate) {
       const count = Math.min(1000, jobs);
-      results.push({ system: `${sut.system}: enqueue() one at a time`, store: sut.store, jobs: count, enqueueJobsPerSec: await sut.singleEnqueueRate(count) });
+      results.push({
+        system: `${sut.system}: enqueue() one at a time`,
+        store: sut.store,
+        jobs: count,
+        enqueueJobsPerSec: await sut.singleEnqueueRate(count),
+      });
     }
 
     consumer = await sut.startConsumer();
@@ -71,7 +84,12 @@ export async function measure(sut: SystemUnderTest, enqueueRates: number[], opti
       const started = clockMs();
       const cpuBefore = cpuSnapshot(consumer.pid, sut.store);
       let left = jobs;
-      await waitFor('the burn-down', async () => (left = await sut.remaining()) === 0, options.burnDownTimeoutMs, POLL_MS).catch(() => {
+      await waitFor(
+        'the burn-down',
+        async () => (left = await sut.remaining()) === 0,
+        options.burnDownTimeoutMs,
+        POLL_MS,
+      ).catch(() => {
         throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
       });
       const elapsed = clockMs() - started;
@@ -82,8 +100,10 @@ export async function measure(sut: SystemUnderTest, enqueueRates: number[], opti
       await waitFor(`${jobs} job lines`, () => jobLines.value >= jobs, 1000, 10).catch(() => {
         throw new Error(`round ${round}: ${jobLines.value} job lines seen for ${jobs} jobs`);
       });
-      log(`  burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ${jobLines.value} job lines; ` +
-        `CPU ms: consumer ${run.consumerCpuMs}, database ${run.databaseCpuMs ?? '-'}, bench ${run.benchCpuMs}`);
+      log(
+        `  burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ${jobLines.value} job lines; ` +
+          `CPU ms: consumer ${run.consumerCpuMs}, database ${run.databaseCpuMs ?? '-'}, bench ${run.benchCpuMs}`,
+      );
     }
     const middle = medianBy(burnDowns, (b) => b.burnDownMs!);
     Object.assign(result, middle);
@@ -94,14 +114,19 @@ export async function measure(sut: SystemUnderTest, enqueueRates: number[], opti
 
     const probes = options.latencySamples > 0 ? (sut.latencyProbes?.() ?? []) : [];
     for (const [index, probe] of probes.entries()) {
-      const row: SystemResult = index === 0 ? result : { system: `${sut.system}: ${probe.label}`, store: sut.store, jobs: options.latencySamples };
+      const row: SystemResult =
+        index === 0
+          ? result
+          : { system: `${sut.system}: ${probe.label}`, store: sut.store, jobs: options.latencySamples };
       if (index > 0) results.push(row);
       const latencies = await measureLatency(probe, consumer, options);
       row.latencyOf = probe.label;
       row.latencySamples = latencies.length;
       row.latencyP50Ms = percentile(latencies, 50);
       row.latencyP95Ms = percentile(latencies, 95);
-      log(`  latency (${probe.label}) p50 ${row.latencyP50Ms.toFixed(1)} ms, p95 ${row.latencyP95Ms.toFixed(1)} ms over ${latencies.length}`);
+      log(
+        `  latency (${probe.label}) p50 ${row.latencyP50Ms.toFixed(1)} ms, p95 ${row.latencyP95Ms.toFixed(1)} ms over ${latencies.length}`,
+      );
     }
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
@@ -169,10 +194,18 @@ interface CpuSnapshot {
 
 /** Where the burn-down's CPU goes: the consumer process, the database server, this process (polling, reading logs). */
 function cpuSnapshot(consumerPid: number, store: string): CpuSnapshot {
-  return { consumer: processCpuMs(consumerPid) ?? 0, database: commandCpuMs(DATABASE_COMMANDS[store] ?? []), bench: process.cpuUsage() };
+  return {
+    consumer: processCpuMs(consumerPid) ?? 0,
+    database: commandCpuMs(DATABASE_COMMANDS[store] ?? []),
+    bench: process.cpuUsage(),
+  };
 }
 
-function cpuSince(before: CpuSnapshot, consumerPid: number, store: string): Pick<SystemResult, 'consumerCpuMs' | 'databaseCpuMs' | 'benchCpuMs'> {
+function cpuSince(
+  before: CpuSnapshot,
+  consumerPid: number,
+  store: string,
+): Pick<SystemResult, 'consumerCpuMs' | 'databaseCpuMs' | 'benchCpuMs'> {
   const commands = DATABASE_COMMANDS[store] ?? [];
   const bench = process.cpuUsage(before.bench);
   return {

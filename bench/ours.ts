@@ -77,7 +77,9 @@ export class OursSystem implements SystemUnderTest {
       onCleanup(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
       this.connectionString = `Data Source=${join(dir, 'jobs.db')}`;
     }
-    const app = await NestFactory.createApplicationContext(BenchEnqueueModule.register(this.connectionString), { logger: ['error', 'warn'] });
+    const app = await NestFactory.createApplicationContext(BenchEnqueueModule.register(this.connectionString), {
+      logger: ['error', 'warn'],
+    });
     this.app = app;
     this.closeApp = onCleanup('close enqueue app', () => app.close());
     this.jobStore = app.get<BackgroundJobStore>(BACKGROUND_JOB_STORE);
@@ -85,12 +87,15 @@ export class OursSystem implements SystemUnderTest {
   }
 
   async enqueueBatch(contents: string[]): Promise<void> {
-    await this.manager.enqueueMany(contents.map((content) => ({ args: Object.assign(new MyReportJobArgs(), { content }) })));
+    await this.manager.enqueueMany(
+      contents.map((content) => ({ args: Object.assign(new MyReportJobArgs(), { content }) })),
+    );
   }
 
   async singleEnqueueRate(count: number): Promise<number> {
     const started = clockMs();
-    for (let i = 0; i < count; i++) await this.manager.enqueue(Object.assign(new MyReportJobArgs(), { content: `single-${i}` }));
+    for (let i = 0; i < count; i++)
+      await this.manager.enqueue(Object.assign(new MyReportJobArgs(), { content: `single-${i}` }));
     const rate = count / ((clockMs() - started) / 1000);
     await this.clear();
     return rate;
@@ -105,12 +110,17 @@ export class OursSystem implements SystemUnderTest {
   }
 
   async startConsumer(): Promise<NodeProcess> {
-    const worker = startBenchProcess({ name: 'our worker', script: WORKER_ENTRY, env: this.env({
-      AbpBackgroundJobWorker__MaxParallelJobExecutionCount: String(this.config.parallel),
-      ...(this.config.pollPeriodMs ? { AbpBackgroundJobWorker__JobPollPeriod: String(this.config.pollPeriodMs) } : {}),
-    }),
-    // For diagnosis only, e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
-    nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
+    const worker = startBenchProcess({
+      name: 'our worker',
+      script: WORKER_ENTRY,
+      env: this.env({
+        AbpBackgroundJobWorker__MaxParallelJobExecutionCount: String(this.config.parallel),
+        ...(this.config.pollPeriodMs
+          ? { AbpBackgroundJobWorker__JobPollPeriod: String(this.config.pollPeriodMs) }
+          : {}),
+      }),
+      // For diagnosis only, e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
+      nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     });
     await worker.waitForLog('Worker started on', 30_000);
     if (this.database) {
@@ -160,18 +170,30 @@ export class OursSystem implements SystemUnderTest {
 
   private async startWeb(): Promise<void> {
     const port = await freePort();
-    this.web = startBenchProcess({ name: 'our web app', script: WEB_ENTRY, env: this.env({ PORT: String(port), Web__Secret: randomBytes(32).toString('hex') }) });
+    this.web = startBenchProcess({
+      name: 'our web app',
+      script: WEB_ENTRY,
+      env: this.env({ PORT: String(port), Web__Secret: randomBytes(32).toString('hex') }),
+    });
     await this.web.waitForLog('Web app listening', 30_000);
     this.webBase = `http://127.0.0.1:${port}`;
     const res = await fetch(`${this.webBase}/`);
     const html = await res.text();
     const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
     if (!token) throw new Error('no CSRF token on the index page');
-    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     this.csrf = { token, cookie };
   }
 
   private env(extra: Record<string, string>): Record<string, string> {
-    return { ConnectionStrings__AbpBackgroundJobs: this.connectionString, Logging__Format: 'json', Logging__Level: 'info', ...extra };
+    return {
+      ConnectionStrings__AbpBackgroundJobs: this.connectionString,
+      Logging__Format: 'json',
+      Logging__Level: 'info',
+      ...extra,
+    };
   }
 }

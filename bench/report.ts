@@ -9,11 +9,20 @@ const BASELINE = /^graphile-worker .*localQueue/;
 export function addRatios(results: SystemResult[]): void {
   const baseline = results.find((r) => BASELINE.test(r.system) && r.burnDownJobsPerSec)?.burnDownJobsPerSec;
   if (!baseline) return;
-  for (const r of results) if (r.burnDownJobsPerSec) r.ratioToGraphileBatched = round(r.burnDownJobsPerSec / baseline, 2);
+  for (const r of results)
+    if (r.burnDownJobsPerSec) r.ratioToGraphileBatched = round(r.burnDownJobsPerSec / baseline, 2);
 }
 
 export function formatTable(results: SystemResult[]): string {
-  const header = ['system', 'store', 'burn-down jobs/s', 'enqueue jobs/s', 'latency p50 / p95', 'peak RSS 1st / all', 'vs graphile batched'];
+  const header = [
+    'system',
+    'store',
+    'burn-down jobs/s',
+    'enqueue jobs/s',
+    'latency p50 / p95',
+    'peak RSS 1st / all',
+    'vs graphile batched',
+  ];
   const rows = results.map((r) => [
     r.system,
     r.store,
@@ -24,12 +33,20 @@ export function formatTable(results: SystemResult[]): string {
     r.ratioToGraphileBatched !== undefined ? `${r.ratioToGraphileBatched.toFixed(2)}x` : '',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
   const rule = `|${widths.map((w, i) => (i >= 2 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
 }
 
-export function writeJson(file: string, jobs: number, rounds: number, results: SystemResult[], startedAt: Date, durationMs: number): void {
+export function writeJson(
+  file: string,
+  jobs: number,
+  rounds: number,
+  results: SystemResult[],
+  startedAt: Date,
+  durationMs: number,
+): void {
   mkdirSync(dirname(file), { recursive: true });
   const doc = {
     date: startedAt.toISOString(),

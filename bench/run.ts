@@ -28,10 +28,15 @@ function systems(): Array<{ key: string; make: () => SystemUnderTest; latency?: 
 async function main(): Promise<void> {
   cleanUpOnSignals();
   const jobs = Number(process.env.BENCH_JOBS ?? 20_000);
-  if (!Number.isInteger(jobs) || jobs <= 0) throw new Error(`BENCH_JOBS must be a positive whole number, got ${process.env.BENCH_JOBS}`);
-  const only = (process.env.BENCH_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  if (!Number.isInteger(jobs) || jobs <= 0)
+    throw new Error(`BENCH_JOBS must be a positive whole number, got ${process.env.BENCH_JOBS}`);
+  const only = (process.env.BENCH_ONLY ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  if (!Number.isInteger(rounds) || rounds <= 0) throw new Error(`BENCH_ROUNDS must be a positive whole number, got ${process.env.BENCH_ROUNDS}`);
+  if (!Number.isInteger(rounds) || rounds <= 0)
+    throw new Error(`BENCH_ROUNDS must be a positive whole number, got ${process.env.BENCH_ROUNDS}`);
   const latencySamples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
   const log = (message: string) => process.stderr.write(`${message}\n`);
   const startedAt = new Date();
@@ -55,12 +60,20 @@ async function main(): Promise<void> {
         prepared.push({ entry, sut });
       } catch (error) {
         log(`${sut.system}: prepare FAILED: ${String(error)}`);
-        results.push({ system: sut.system, store: sut.store, jobs, error: `prepare: ${error instanceof Error ? error.message : String(error)}` });
+        results.push({
+          system: sut.system,
+          store: sut.store,
+          jobs,
+          error: `prepare: ${error instanceof Error ? error.message : String(error)}`,
+        });
         await sut.dispose().catch(() => undefined);
       }
     }
     log(`enqueue rates, ${rounds} rounds, systems taking turns`);
-    const rates = await measureEnqueueRates(prepared.map((p) => p.sut), options(entries[0]));
+    const rates = await measureEnqueueRates(
+      prepared.map((p) => p.sut),
+      options(entries[0]),
+    );
     for (const { entry, sut } of prepared) {
       log(`${sut.system} (${sut.store}), ${jobs} jobs`);
       results.push(...(await measure(sut, rates.get(sut)!, options(entry))));
@@ -70,7 +83,9 @@ async function main(): Promise<void> {
   }
   addRatios(results);
   const table = formatTable(results);
-  process.stdout.write(`\n${jobs} jobs, each writing one JSON log line; median of ${rounds} rounds; ${process.version}\n${table}\n`);
+  process.stdout.write(
+    `\n${jobs} jobs, each writing one JSON log line; median of ${rounds} rounds; ${process.version}\n${table}\n`,
+  );
   writeJson(RESULTS_FILE, jobs, rounds, results, startedAt, Date.now() - startedAt.getTime());
   process.stdout.write(`written to ${RESULTS_FILE}\n`);
   if (results.some((r) => r.error)) process.exitCode = 1;

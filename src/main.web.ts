@@ -9,7 +9,12 @@ import { closeOnSignals, runMain } from './run-main';
 
 /** The web app: serves the page and enqueues; jobs run in the worker (`node dist/main.worker.js`). */
 runMain('web', async () => {
-  const app = await NestFactory.create<NestExpressApplication>(WebModule, { bodyParser: false, bufferLogs: true, abortOnError: false, autoFlushLogs: false });
+  const app = await NestFactory.create<NestExpressApplication>(WebModule, {
+    bodyParser: false,
+    bufferLogs: true,
+    abortOnError: false,
+    autoFlushLogs: false,
+  });
   app.useLogger(app.get(Logger));
   // Flushed by hand: on a failed start Nest would flush its stack trace too, and runMain prints the one clear line.
   app.flushLogs();

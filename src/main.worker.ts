@@ -7,7 +7,11 @@ import { closeOnSignals, runMain } from './run-main';
 
 /** The worker as a service: `node dist/main.worker.js`; SIGTERM or SIGINT stop it cleanly. */
 runMain('worker', async () => {
-  const app = await NestFactory.createApplicationContext(WorkerModule, { bufferLogs: true, abortOnError: false, autoFlushLogs: false });
+  const app = await NestFactory.createApplicationContext(WorkerModule, {
+    bufferLogs: true,
+    abortOnError: false,
+    autoFlushLogs: false,
+  });
   app.useLogger(app.get(Logger));
   // Flushed by hand: on a failed start Nest would flush its stack trace too, and runMain prints the one clear line.
   app.flushLogs();

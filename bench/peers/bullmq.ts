@@ -36,7 +36,9 @@ export class BullmqSystem implements SystemUnderTest {
   }
 
   async enqueueBatch(contents: string[]): Promise<void> {
-    await this.queue!.addBulk(contents.map((content) => ({ name: QUEUE, data: { content }, opts: { removeOnComplete: true } })));
+    await this.queue!.addBulk(
+      contents.map((content) => ({ name: QUEUE, data: { content }, opts: { removeOnComplete: true } })),
+    );
   }
 
   async remaining(): Promise<number> {
@@ -71,7 +73,9 @@ export class BullmqSystem implements SystemUnderTest {
 }
 
 /** Child side. */
-export async function consumeBullmq(config: BullmqConfig & { url: string; prefix: string }): Promise<() => Promise<void>> {
+export async function consumeBullmq(
+  config: BullmqConfig & { url: string; prefix: string },
+): Promise<() => Promise<void>> {
   const connection = new IORedis(config.url, { maxRetriesPerRequest: null });
   const worker = new Worker<{ content: string }>(QUEUE, async (job) => logJob(job.data.content), {
     connection,

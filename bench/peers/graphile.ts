@@ -43,7 +43,8 @@ export class GraphileSystem implements SystemUnderTest {
   }
 
   async remaining(): Promise<number> {
-    return (await this.client!.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker._private_jobs')).rows[0].n;
+    return (await this.client!.query<{ n: number }>('SELECT count(*)::int AS n FROM graphile_worker._private_jobs'))
+      .rows[0].n;
   }
 
   async clear(): Promise<void> {
@@ -61,7 +62,11 @@ export class GraphileSystem implements SystemUnderTest {
         label: 'add_job -> job start',
         enqueue: async (content) => {
           const sent = clockMs();
-          await this.client!.query('SELECT graphile_worker.add_job($1, json_build_object($2::text, $3::text))', [TASK, 'content', content]);
+          await this.client!.query('SELECT graphile_worker.add_job($1, json_build_object($2::text, $3::text))', [
+            TASK,
+            'content',
+            content,
+          ]);
           return sent;
         },
       },
@@ -85,7 +90,9 @@ export async function consumeGraphile(config: GraphileConfig & { url: string }):
     logger: quietLogger(),
     events,
     taskList: { [TASK]: async (payload) => logJob((payload as { content: string }).content) },
-    preset: config.batched ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } : undefined,
+    preset: config.batched
+      ? { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } }
+      : undefined,
   });
   await listening;
   return () => runner.stop();

@@ -34,7 +34,9 @@ export class PgBossSystem implements SystemUnderTest {
     boss.on('error', (error) => process.stderr.write(`[pg-boss] ${String(error)}\n`));
     await boss.start();
     this.boss = boss;
-    this.stopBoss = onCleanup('stop pg-boss producer', () => boss.stop({ graceful: false, wait: true }).catch(() => undefined));
+    this.stopBoss = onCleanup('stop pg-boss producer', () =>
+      boss.stop({ graceful: false, wait: true }).catch(() => undefined),
+    );
     await boss.createQueue(QUEUE);
     this.client = await openClient(this.database.url);
   }
@@ -52,7 +54,10 @@ export class PgBossSystem implements SystemUnderTest {
   }
 
   async remaining(): Promise<number> {
-    const { rows } = await this.client!.query<{ n: number }>(`SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state < 'completed'`, [QUEUE]);
+    const { rows } = await this.client!.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pgboss.job WHERE name = $1 AND state < 'completed'`,
+      [QUEUE],
+    );
     return rows[0].n;
   }
 
@@ -77,9 +82,13 @@ export async function consumePgBoss(config: PgBossConfig & { url: string }): Pro
   boss.on('error', (error) => process.stderr.write(`[pg-boss] ${String(error)}\n`));
   await boss.start();
   for (let i = 0; i < config.workers; i++) {
-    await boss.work<{ content: string }>(QUEUE, { batchSize: config.batchSize, pollingIntervalSeconds: config.pollingIntervalSeconds }, async (jobs) => {
-      for (const job of jobs) logJob(job.data.content);
-    });
+    await boss.work<{ content: string }>(
+      QUEUE,
+      { batchSize: config.batchSize, pollingIntervalSeconds: config.pollingIntervalSeconds },
+      async (jobs) => {
+        for (const job of jobs) logJob(job.data.content);
+      },
+    );
   }
   return () => boss.stop({ graceful: true, wait: true, timeout: 5000 });
 }

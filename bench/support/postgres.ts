@@ -16,7 +16,9 @@ export async function createDatabase(prefix: string): Promise<BenchDatabase> {
   await withAdmin((c) => c.query(`CREATE DATABASE "${name}"`));
   const url = new URL(PG_ADMIN_URL);
   url.pathname = `/${name}`;
-  const drop = onCleanup(`drop database ${name}`, () => withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined));
+  const drop = onCleanup(`drop database ${name}`, () =>
+    withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(() => undefined),
+  );
   return { name, url: url.toString(), drop };
 }
 
@@ -45,7 +47,10 @@ export async function openClient(url: string): Promise<Client> {
 /** Whether some session of `database` is LISTENing (a worker's notification connection is up). */
 export async function hasListener(database: string): Promise<boolean> {
   return withAdmin(async (c) => {
-    const { rows } = await c.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN %'`, [database]);
+    const { rows } = await c.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN %'`,
+      [database],
+    );
     return rows[0].n > 0;
   });
 }

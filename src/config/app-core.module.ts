@@ -30,7 +30,8 @@ export class AppCoreModule {
             retryAttempts: 20,
             retryDelay: 3000,
             // Wait for a database that is still starting; fail at once on anything else (a bad schema, a typo).
-            toRetry: (error: unknown) => /^(E[A-Z]+|57P0\d|08\d{3}|ELOGIN|ESOCKET)$/.test(String((error as { code?: unknown })?.code)),
+            toRetry: (error: unknown) =>
+              /^(E[A-Z]+|57P0\d|08\d{3}|ELOGIN|ESOCKET)$/.test(String((error as { code?: unknown })?.code)),
           }),
         }),
         BackgroundJobsModule.forRootAsync({

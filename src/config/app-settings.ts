@@ -5,7 +5,10 @@ import { parseTrustProxy, TrustProxy } from './trust-proxy';
 /** Typed views over the validated settings, shared by the web app and the worker. */
 export function databaseConnection(config: ConfigService): DatabaseConnection {
   try {
-    return parseConnectionString(config.get<string>('ConnectionStrings__AbpBackgroundJobs'), config.get<string>('DatabaseProvider'));
+    return parseConnectionString(
+      config.get<string>('ConnectionStrings__AbpBackgroundJobs'),
+      config.get<string>('DatabaseProvider'),
+    );
   } catch (error) {
     throw new Error(`Invalid settings:\n  ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }
@@ -24,7 +27,10 @@ export function workerOptions(config: ConfigService): BackgroundJobWorkerOptions
     jobLeaseDuration: get('JobLeaseDuration'),
     jobExecutionTimeout: get('JobExecutionTimeout'),
     shutdownTimeout: get('ShutdownTimeout'),
-    jobNames: get<string>('JobNames').split(',').map((n) => n.trim()).filter(Boolean),
+    jobNames: get<string>('JobNames')
+      .split(',')
+      .map((n) => n.trim())
+      .filter(Boolean),
   };
 }
 

@@ -13,7 +13,9 @@ function appLogger(format: 'pretty' | 'json', lines: string[]) {
   const config = new ConfigService({ Logging__Format: format, Logging__Level: 'info' });
   const params = loggerOptions(config, false).pinoHttp;
   const options = Array.isArray(params) ? params[0] : params;
-  const { transport, ...rest } = options as Record<string, unknown> & { transport?: { options: Record<string, unknown> } };
+  const { transport, ...rest } = options as Record<string, unknown> & {
+    transport?: { options: Record<string, unknown> };
+  };
   let text = '';
   const sink = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -24,7 +26,9 @@ function appLogger(format: 'pretty' | 'json', lines: string[]) {
       done();
     },
   });
-  const destination = transport ? pinoPretty({ ...transport.options, colorize: false, destination: sink, sync: true }) : sink;
+  const destination = transport
+    ? pinoPretty({ ...transport.options, colorize: false, destination: sink, sync: true })
+    : sink;
   return pino(rest as pino.LoggerOptions, destination);
 }
 
@@ -61,7 +65,9 @@ describe.each(['pretty', 'json'] as const)('%s log lines', (format) => {
         `only an error ${ESCAPED}`,
       ]);
       // Fields keep what JSON escapes itself (CR, LF, C0); the rest is escaped as in the message.
-      expect((JSON.parse(lines[2]) as { field: string }).field).toBe('x\nINFO: FORGED\r\u001b[2K\\u009b2K\\u2028end\ttab');
+      expect((JSON.parse(lines[2]) as { field: string }).field).toBe(
+        'x\nINFO: FORGED\r\u001b[2K\\u009b2K\\u2028end\ttab',
+      );
     } else {
       expect(lines[0]).toContain(`Executing MyReportJob with args: ${ESCAPED}`);
       expect(lines[1]).toContain(`posted ${ESCAPED}`);

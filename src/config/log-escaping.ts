@@ -35,7 +35,8 @@ export function logEscapingOptions(pretty: boolean): Pick<LoggerOptions, 'serial
       // pino passes the final message (also one taken from an error) through the serializer of its key.
       msg: (msg: unknown) => (typeof msg === 'string' ? escapeControlCharacters(msg) : msg),
       // pino-http hands its err serializer errors it has serialized already.
-      err: (err: unknown) => escapeError(err instanceof Error ? stdSerializers.err(err) : (err as SerializedError), escapeField),
+      err: (err: unknown) =>
+        escapeError(err instanceof Error ? stdSerializers.err(err) : (err as SerializedError), escapeField),
     },
     formatters: { log: (object) => escapeValues(object, escapeField, 0) as Record<string, unknown> },
   };

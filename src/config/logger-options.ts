@@ -14,7 +14,10 @@ export function loggerOptions(config: ConfigService, httpLogging: boolean): Para
     ...logEscapingOptions(pretty),
   };
   if (pretty) {
-    const transport = { target: 'pino-pretty', options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req' } };
+    const transport = {
+      target: 'pino-pretty',
+      options: { singleLine: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,req' },
+    };
     return { pinoHttp: { ...options, transport } };
   }
   return { pinoHttp: [options, batchedStdout()] };

@@ -8,7 +8,11 @@ import { parseTrustProxy } from './trust-proxy';
 const seconds = () => Joi.number().min(0);
 export const settingsSchema = Joi.object<Record<string, unknown>>({
   ConnectionStrings__AbpBackgroundJobs: Joi.string().allow('').default(''),
-  DatabaseProvider: Joi.string().allow('').valid('', 'Sqlite', 'PostgreSql', 'SqlServer', 'MySql').insensitive().default(''),
+  DatabaseProvider: Joi.string()
+    .allow('')
+    .valid('', 'Sqlite', 'PostgreSql', 'SqlServer', 'MySql')
+    .insensitive()
+    .default(''),
   Database__AutoMigrate: Joi.boolean().default(true),
 
   AbpBackgroundJobWorker__ApplicationName: Joi.string().max(96).allow('').default(''),

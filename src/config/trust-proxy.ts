@@ -19,7 +19,9 @@ export function parseTrustProxy(text: string): TrustProxy {
   const entries = value.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
     if (!isAddressOrSubnet(entry)) {
-      throw new Error(`"${entry}" is not true, false, a hop count, an address, a subnet or one of ${[...NAMED_RANGES].join(', ')}`);
+      throw new Error(
+        `"${entry}" is not true, false, a hop count, an address, a subnet or one of ${[...NAMED_RANGES].join(', ')}`,
+      );
     }
   }
   return entries;

@@ -15,8 +15,10 @@ export function csrfProtection(secret: string) {
   const forRequest = (req: Request) => (req.secure ? https : plain);
   return {
     browserId: (req: Request, res: Response, next: NextFunction) => forRequest(req).browserId(req, res, next),
-    doubleCsrfProtection: (req: Request, res: Response, next: NextFunction) => forRequest(req).doubleCsrfProtection(req, res, next),
-    generateCsrfToken: (req: Request, res: Response, options?: GenerateCsrfTokenOptions) => forRequest(req).generateCsrfToken(req, res, options),
+    doubleCsrfProtection: (req: Request, res: Response, next: NextFunction) =>
+      forRequest(req).doubleCsrfProtection(req, res, next),
+    generateCsrfToken: (req: Request, res: Response, options?: GenerateCsrfTokenOptions) =>
+      forRequest(req).generateCsrfToken(req, res, options),
   };
 }
 
@@ -29,8 +31,12 @@ function protectionFor(secret: string, secure: boolean) {
     getSessionIdentifier: (req) => (req.signedCookies?.[browserIdCookie] as string | undefined) ?? '',
     cookieName: `${prefix}bj.x-csrf`,
     cookieOptions,
-    getCsrfTokenFromRequest: (req) => (req.body as Record<string, string> | undefined)?._csrf ?? req.headers['x-csrf-token'],
-    errorConfig: { statusCode: 403, message: 'The form has expired or did not come from this site. Reload the page and try again.' },
+    getCsrfTokenFromRequest: (req) =>
+      (req.body as Record<string, string> | undefined)?._csrf ?? req.headers['x-csrf-token'],
+    errorConfig: {
+      statusCode: 403,
+      message: 'The form has expired or did not come from this site. Reload the page and try again.',
+    },
   });
   const browserId = (req: Request, res: Response, next: NextFunction) => {
     if (!req.signedCookies?.[browserIdCookie]) {

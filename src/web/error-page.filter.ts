@@ -24,7 +24,10 @@ export class ErrorPageFilter implements ExceptionFilter {
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
     const [status, text] = this.describe(error);
-    if (status >= 500) this.logger.error(`${req.method} ${req.url} -> ${status}: ${error instanceof Error ? error.message : String(error)}`);
+    if (status >= 500)
+      this.logger.error(
+        `${req.method} ${req.url} -> ${status}: ${error instanceof Error ? error.message : String(error)}`,
+      );
     if (res.headersSent) return;
     const body = req.body as Record<string, unknown> | undefined;
     const typed = firstValue(body?.ReportContent);
@@ -33,7 +36,16 @@ export class ErrorPageFilter implements ExceptionFilter {
       res.status(status).json({ statusCode: status, message: text });
       return;
     }
-    renderIndex(req, res, { alerts: [{ type: status >= 500 ? 'warning' : 'danger', text }], reportContent, submissionId: keptSubmissionId(body) }, status);
+    renderIndex(
+      req,
+      res,
+      {
+        alerts: [{ type: status >= 500 ? 'warning' : 'danger', text }],
+        reportContent,
+        submissionId: keptSubmissionId(body),
+      },
+      status,
+    );
   }
 
   private describe(error: unknown): [number, string] {

@@ -9,7 +9,14 @@ export interface Alert {
 
 /** A one-time message for Post/Redirect/Get, in a signed cookie read once by the next page. */
 export function setFlash(res: Response, alert: Alert): void {
-  res.cookie(FLASH_COOKIE, JSON.stringify(alert), { signed: true, httpOnly: true, sameSite: 'lax', path: '/', maxAge: 60_000, secure: res.req.secure });
+  res.cookie(FLASH_COOKIE, JSON.stringify(alert), {
+    signed: true,
+    httpOnly: true,
+    sameSite: 'lax',
+    path: '/',
+    maxAge: 60_000,
+    secure: res.req.secure,
+  });
 }
 
 export function takeFlash(req: Request, res: Response): Alert[] {

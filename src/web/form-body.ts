@@ -35,10 +35,13 @@ function refuseBrokenEscapes(_req: Request, _res: Response, body: Buffer): void 
     try {
       decodeURIComponent(pair.replace(/\+/g, ' '));
     } catch {
-      throw Object.assign(new Error('The form has a broken %-escape in it, so its text cannot be read; nothing was queued.'), {
-        status: 400,
-        type: 'form.broken.escape',
-      });
+      throw Object.assign(
+        new Error('The form has a broken %-escape in it, so its text cannot be read; nothing was queued.'),
+        {
+          status: 400,
+          type: 'form.broken.escape',
+        },
+      );
     }
   }
 }

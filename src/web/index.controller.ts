@@ -23,7 +23,10 @@ export class IndexController {
     const submissionId = submissionIdOf(body);
     const args = Object.assign(new MyReportJobArgs(), { content });
     // A repeated post of this form (after an answer that was lost or said 503) finds its first job.
-    await this.backgroundJobManager.enqueue(args, submissionId === undefined ? {} : { id: jobIdOf(submissionId, content) });
+    await this.backgroundJobManager.enqueue(
+      args,
+      submissionId === undefined ? {} : { id: jobIdOf(submissionId, content) },
+    );
     setFlash(res, { type: 'success', text: 'Job is queued!' });
     res.redirect(303, '/');
   }

@@ -19,8 +19,10 @@ export function configureViews(app: NestExpressApplication): void {
     (sections[name] ??= []).push(options.fn(this));
     return null;
   });
-  instance.registerHelper('renderSection', (name: string, options: HelperOptions) =>
-    new instance.handlebars.SafeString((options.data.root._sections?.[name] ?? []).join('\n')),
+  instance.registerHelper(
+    'renderSection',
+    (name: string, options: HelperOptions) =>
+      new instance.handlebars.SafeString((options.data.root._sections?.[name] ?? []).join('\n')),
   );
   // eslint-disable-next-line @typescript-eslint/unbound-method -- hbs binds __express to its instance itself
   app.engine('hbs', instance.__express);

@@ -16,13 +16,18 @@ export function configureWebApp(app: NestExpressApplication, config: ConfigServi
   let secret = config.get<string>('Web__Secret');
   if (!secret) {
     secret = randomBytes(32).toString('hex');
-    new Logger('Web').warn('Web__Secret is not set: using a random one, so forms from before a restart (or from another instance) are refused');
+    new Logger('Web').warn(
+      'Web__Secret is not set: using a random one, so forms from before a restart (or from another instance) are refused',
+    );
   }
   // req.secure and req.ip believe X-Forwarded-Proto/-For only from the proxies this names.
   app.set('trust proxy', trustProxy(config));
   // No inline script or style attributes are needed; upgrade-insecure-requests would break plain-http intranet installs.
   app.use(
-    helmet({ contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } }, strictTransportSecurity: false }),
+    helmet({
+      contentSecurityPolicy: { useDefaults: true, directives: { upgradeInsecureRequests: null } },
+      strictTransportSecurity: false,
+    }),
   );
   // HSTS only in an answer over HTTPS: browsers ignore it over http, and it would be untrue there.
   const hsts = helmet.strictTransportSecurity();

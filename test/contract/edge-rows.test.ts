@@ -1,6 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import { BackgroundJobRecord, BackgroundJobStore, ClaimedJob, ClaimRequest, MAX_JOB_ARGS_LENGTH } from '@app/background-jobs';
+import {
+  BackgroundJobRecord,
+  BackgroundJobStore,
+  ClaimedJob,
+  ClaimRequest,
+  MAX_JOB_ARGS_LENGTH,
+} from '@app/background-jobs';
 import { Backend, backends } from '../support/backends';
 import { TestDatabase } from '../support/databases';
 import { openStore } from '../support/open-store';
@@ -55,7 +61,8 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
   let store: BackgroundJobStore;
   let logged: jest.SpyInstance;
 
-  const q = (name: string) => (backend.name === 'mysql' ? `\`${name}\`` : backend.name === 'sqlserver' ? `[${name}]` : `"${name}"`);
+  const q = (name: string) =>
+    backend.name === 'mysql' ? `\`${name}\`` : backend.name === 'sqlserver' ? `[${name}]` : `"${name}"`;
   const TABLE = () => q('AbpBackgroundJobs');
   /** The Id as the table holds it: the SQLite store writes ids in upper case, as EF Core does. */
   const storedId = (id: string) => (backend.name === 'sqlite' && id === id.toLowerCase() ? id.toUpperCase() : id);
@@ -64,10 +71,22 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     opened.dataSource.query(`UPDATE ${TABLE()} SET ${q(column)} = ${sqlValue} WHERE ${q('Id')} = '${storedId(id)}'`);
   /** Read raw, as the store's find may not read such rows. */
   const raw = async (where: string): Promise<Row> =>
-    (await opened.dataSource.query<Row[]>(`SELECT ${q('IsAbandoned')} AS a, ${q('ExtraProperties')} AS e, ${q('ConcurrencyStamp')} AS s, ${q('TryCount')} AS t FROM ${TABLE()} WHERE ${where}`))[0];
+    (
+      await opened.dataSource.query<Row[]>(
+        `SELECT ${q('IsAbandoned')} AS a, ${q('ExtraProperties')} AS e, ${q('ConcurrencyStamp')} AS s, ${q('TryCount')} AS t FROM ${TABLE()} WHERE ${where}`,
+      )
+    )[0];
   const rawById = (id: string) => raw(`${q('Id')} = '${storedId(id)}'`);
   const claim = (name: string, request: Partial<ClaimRequest> = {}): Promise<ClaimedJob[]> =>
-    store.claim({ applicationName: null, jobNames: [name], limit: 100, now: T0, leaseUntil: at(60_000), leaseToken: `lease:${hex32()}`, ...request });
+    store.claim({
+      applicationName: null,
+      jobNames: [name],
+      limit: 100,
+      now: T0,
+      leaseUntil: at(60_000),
+      leaseToken: `lease:${hex32()}`,
+      ...request,
+    });
   const ids = (jobs: ClaimedJob[]) => jobs.map((j) => j.id).sort();
 
   /** The row is abandoned under a new plain stamp, with the reason as LastError, and a log line names it. */
@@ -75,7 +94,11 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     expect(Number(stored.a)).toBe(1);
     expect(stored.s).toMatch(/^[0-9a-f]{32}$/);
     expect((JSON.parse(stored.e as string) as { LastError?: string }).LastError).toMatch(reason);
-    expect(logged.mock.calls.some(([message]) => String(message).toLowerCase().includes(id.toLowerCase()) && String(message).match(reason))).toBe(true);
+    expect(
+      logged.mock.calls.some(
+        ([message]) => String(message).toLowerCase().includes(id.toLowerCase()) && String(message).match(reason),
+      ),
+    ).toBe(true);
   };
 
   beforeAll(async () => {
@@ -102,7 +125,11 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     const top = row(name, { applicationName: app, tryCount: 32_767, priority: 20 });
     const longest = [
       row(name, { applicationName: app, concurrencyStamp: 'c'.repeat(40), priority: 255 }),
-      row(name, { applicationName: app, jobArgs: JSON.stringify({ text: 'x'.repeat(MAX_JOB_ARGS_LENGTH - 20) }), priority: 0 }),
+      row(name, {
+        applicationName: app,
+        jobArgs: JSON.stringify({ text: 'x'.repeat(MAX_JOB_ARGS_LENGTH - 20) }),
+        priority: 0,
+      }),
     ];
     await store.insert([top, ...longest]);
 
@@ -123,7 +150,11 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
 
     expect(ids(await claim(name))).toEqual([exact.id]);
     for (const other of lookAlikes) {
-      expect(await store.find(other.id)).toMatchObject({ tryCount: 0, isAbandoned: false, concurrencyStamp: other.concurrencyStamp });
+      expect(await store.find(other.id)).toMatchObject({
+        tryCount: 0,
+        isAbandoned: false,
+        concurrencyStamp: other.concurrencyStamp,
+      });
     }
     expect(ids(await claim(`${name} `))).toEqual([lookAlikes[0].id]);
   });
@@ -156,7 +187,9 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
         if (i % 3 === 2) expect(bag.TenantId).toBe('t1');
       }
       // Nothing stays leased to nobody: every row holding the token was returned.
-      const held = await opened.dataSource.query<Row[]>(`SELECT ${q('Id')} AS id FROM ${TABLE()} WHERE ${q('ConcurrencyStamp')} = '${token}'`);
+      const held = await opened.dataSource.query<Row[]>(
+        `SELECT ${q('Id')} AS id FROM ${TABLE()} WHERE ${q('ConcurrencyStamp')} = '${token}'`,
+      );
       expect(held.map((h: Row) => String(h.id).toLowerCase()).sort()).toEqual(ids(claimed));
 
       const again = await claim(name, { now: at(120_000), leaseUntil: at(180_000) });
@@ -190,37 +223,45 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     expect(await claim(name, { now: at(120_000), leaseUntil: at(180_000) })).toHaveLength(3);
   });
 
-  (backend.name === 'sqlite' ? it : it.skip)('abandons rows whose Priority or TryCount SQLite holds as text, and claims the rest', async () => {
-    const name = jobName();
-    const good = [row(name), row(name, { priority: 1000 }), row(name, { priority: -1 })];
-    const bad = [row(name), row(name)];
-    await store.insert([...good, ...bad]);
-    await set(bad[0].id, 'Priority', `'high'`);
-    await set(bad[1].id, 'TryCount', `'many'`);
+  (backend.name === 'sqlite' ? it : it.skip)(
+    'abandons rows whose Priority or TryCount SQLite holds as text, and claims the rest',
+    async () => {
+      const name = jobName();
+      const good = [row(name), row(name, { priority: 1000 }), row(name, { priority: -1 })];
+      const bad = [row(name), row(name)];
+      await store.insert([...good, ...bad]);
+      await set(bad[0].id, 'Priority', `'high'`);
+      await set(bad[1].id, 'TryCount', `'many'`);
 
-    const claimed = await claim(name);
-    expect(ids(claimed)).toEqual(good.map((r) => r.id).sort());
-    await expectAbandoned(await rawById(bad[0].id), bad[0].id, /Priority is not a whole number: "high"/);
-    await expectAbandoned(await rawById(bad[1].id), bad[1].id, /TryCount is not a whole number: "many"/);
-    expect(ids(await claim(name, { now: at(120_000), leaseUntil: at(180_000) }))).toEqual(good.map((r) => r.id).sort());
-  });
+      const claimed = await claim(name);
+      expect(ids(claimed)).toEqual(good.map((r) => r.id).sort());
+      await expectAbandoned(await rawById(bad[0].id), bad[0].id, /Priority is not a whole number: "high"/);
+      await expectAbandoned(await rawById(bad[1].id), bad[1].id, /TryCount is not a whole number: "many"/);
+      expect(ids(await claim(name, { now: at(120_000), leaseUntil: at(180_000) }))).toEqual(
+        good.map((r) => r.id).sort(),
+      );
+    },
+  );
 
-  (backend.name === 'sqlite' ? it : it.skip)('abandons rows whose Id is a blob or in mixed case, which no later write could find, and never lets them hold a claim up', async () => {
-    const name = jobName();
-    const good = row(name);
-    const blob = row(name, { priority: 30 });
-    const mixed = row(name, { priority: 20 });
-    await store.insert([good, blob, mixed]);
-    const blobHex = randomBytes(16).toString('hex');
-    await set(blob.id, 'Id', `X'${blobHex}'`);
-    const mixedId = mixed.id.slice(0, 8).toUpperCase() + mixed.id.slice(8);
-    await set(mixed.id, 'Id', `'${mixedId}'`);
+  (backend.name === 'sqlite' ? it : it.skip)(
+    'abandons rows whose Id is a blob or in mixed case, which no later write could find, and never lets them hold a claim up',
+    async () => {
+      const name = jobName();
+      const good = row(name);
+      const blob = row(name, { priority: 30 });
+      const mixed = row(name, { priority: 20 });
+      await store.insert([good, blob, mixed]);
+      const blobHex = randomBytes(16).toString('hex');
+      await set(blob.id, 'Id', `X'${blobHex}'`);
+      const mixedId = mixed.id.slice(0, 8).toUpperCase() + mixed.id.slice(8);
+      await set(mixed.id, 'Id', `'${mixedId}'`);
 
-    // One row per claim: the bad rows come first in ABP's order.
-    const claimed: ClaimedJob[] = [];
-    for (let i = 0; i < 3; i++) claimed.push(...(await claim(name, { limit: 1 })));
-    expect(ids(claimed)).toEqual([good.id]);
-    await expectAbandoned(await raw(`${q('Id')} = X'${blobHex}'`), '16-byte blob', /Id is not text: a 16-byte blob/);
-    await expectAbandoned(await rawById(mixedId), mixedId, /Id mixes upper and lower case/);
-  });
+      // One row per claim: the bad rows come first in ABP's order.
+      const claimed: ClaimedJob[] = [];
+      for (let i = 0; i < 3; i++) claimed.push(...(await claim(name, { limit: 1 })));
+      expect(ids(claimed)).toEqual([good.id]);
+      await expectAbandoned(await raw(`${q('Id')} = X'${blobHex}'`), '16-byte blob', /Id is not text: a 16-byte blob/);
+      await expectAbandoned(await rawById(mixedId), mixedId, /Id mixes upper and lower case/);
+    },
+  );
 });

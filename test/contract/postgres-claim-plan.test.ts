@@ -33,38 +33,55 @@ describe('PostgreSQL claim plan', () => {
 
   const explain = async (sql: string, applicationName: string | null): Promise<Plan[]> => {
     const now = new Date().toISOString();
-    const [row] = await opened.dataSource.query<Array<{ 'QUERY PLAN': Array<{ Plan: Plan }> }>>(`EXPLAIN (FORMAT JSON) ${sql}`, [
-      applicationName, now, ['MyReportJobArgs'], 250, now, 'lease:0123456789abcdef0123456789abcdef',
-    ]);
+    const [row] = await opened.dataSource.query<Array<{ 'QUERY PLAN': Array<{ Plan: Plan }> }>>(
+      `EXPLAIN (FORMAT JSON) ${sql}`,
+      [applicationName, now, ['MyReportJobArgs'], 250, now, 'lease:0123456789abcdef0123456789abcdef'],
+    );
     return nodes(row['QUERY PLAN'][0].Plan);
   };
 
   it.each([
     ['a NULL application', null, POSTGRES_CLAIM.forNullApp],
     ['a named application', 'app', POSTGRES_CLAIM.forApp],
-  ])('scans the dequeue index in order, without a sort, before any ANALYZE (%s)', async (_label, applicationName, sql) => {
-    await opened.store.migrate();
-    const now = new Date(Date.now() - 1000);
-    const rows: BackgroundJobRecord[] = Array.from({ length: 20_000 }, (_, i) => ({
-      id: randomUUID(), applicationName: i % 2 === 0 ? null : 'app', jobName: 'MyReportJobArgs', jobArgs: `{"content":"${i}"}`,
-      tryCount: 0, creationTime: now, nextTryTime: now, lastTryTime: null, isAbandoned: false, priority: 15,
-      completionTime: null, extraProperties: '{}', concurrencyStamp: randomUUID().replace(/-/g, ''),
-    }));
-    await opened.store.insert(rows);
-    const [{ analysed }] = await opened.dataSource.query<Array<{ analysed: boolean }>>(
-      `SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL AS analysed FROM pg_stat_user_tables WHERE relname = 'AbpBackgroundJobs'`,
-    );
-    expect(analysed).toBe(false);
+  ])(
+    'scans the dequeue index in order, without a sort, before any ANALYZE (%s)',
+    async (_label, applicationName, sql) => {
+      await opened.store.migrate();
+      const now = new Date(Date.now() - 1000);
+      const rows: BackgroundJobRecord[] = Array.from({ length: 20_000 }, (_, i) => ({
+        id: randomUUID(),
+        applicationName: i % 2 === 0 ? null : 'app',
+        jobName: 'MyReportJobArgs',
+        jobArgs: `{"content":"${i}"}`,
+        tryCount: 0,
+        creationTime: now,
+        nextTryTime: now,
+        lastTryTime: null,
+        isAbandoned: false,
+        priority: 15,
+        completionTime: null,
+        extraProperties: '{}',
+        concurrencyStamp: randomUUID().replace(/-/g, ''),
+      }));
+      await opened.store.insert(rows);
+      const [{ analysed }] = await opened.dataSource.query<Array<{ analysed: boolean }>>(
+        `SELECT last_analyze IS NOT NULL OR last_autoanalyze IS NOT NULL AS analysed FROM pg_stat_user_tables WHERE relname = 'AbpBackgroundJobs'`,
+      );
+      expect(analysed).toBe(false);
 
-    const plan = await explain(sql, applicationName);
-    expect(plan.filter((n) => n['Node Type'] === 'Sort')).toEqual([]);
-    expect(plan.filter((n) => n['Index Name']?.startsWith('IX_')).map((n) => n['Index Name'])).toEqual(['IX_AbpBackgroundJobs_Dequeue']);
-  });
+      const plan = await explain(sql, applicationName);
+      expect(plan.filter((n) => n['Node Type'] === 'Sort')).toEqual([]);
+      expect(plan.filter((n) => n['Index Name']?.startsWith('IX_')).map((n) => n['Index Name'])).toEqual([
+        'IX_AbpBackgroundJobs_Dequeue',
+      ]);
+    },
+  );
 
   it('replaces the first version of the dequeue index, which did not lead with ApplicationName', async () => {
     await opened.store.migrate();
     await opened.dataSource.query(`DROP INDEX "IX_AbpBackgroundJobs_Dequeue"`);
-    await opened.dataSource.query(`CREATE INDEX "IX_AbpBackgroundJobs_Dequeue" ON "AbpBackgroundJobs" ("Priority" DESC, "TryCount", "NextTryTime")
+    await opened.dataSource
+      .query(`CREATE INDEX "IX_AbpBackgroundJobs_Dequeue" ON "AbpBackgroundJobs" ("Priority" DESC, "TryCount", "NextTryTime")
       WHERE "CompletionTime" IS NULL AND "IsAbandoned" = FALSE`);
     await opened.store.migrate();
     await opened.store.migrate();

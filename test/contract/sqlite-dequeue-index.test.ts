@@ -32,7 +32,11 @@ describe('SQLite dequeue index', () => {
   });
 
   const indexSql = () =>
-    (db.prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'IX_AbpBackgroundJobs_Dequeue'`).get() as { sql: string }).sql;
+    (
+      db
+        .prepare(`SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'IX_AbpBackgroundJobs_Dequeue'`)
+        .get() as { sql: string }
+    ).sql;
 
   const planOf = (sql: string, params: unknown[]): string[] =>
     (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((row) => row.detail);
@@ -46,7 +50,9 @@ describe('SQLite dequeue index', () => {
   it('replaces the index of the same name that left out ApplicationName', async () => {
     await opened.store.migrate();
     db.exec('DROP INDEX "IX_AbpBackgroundJobs_Dequeue"');
-    db.exec(`CREATE INDEX "IX_AbpBackgroundJobs_Dequeue" ON "AbpBackgroundJobs" ("Priority" DESC, "TryCount", "NextTryTime") ${LIVE_ROWS}`);
+    db.exec(
+      `CREATE INDEX "IX_AbpBackgroundJobs_Dequeue" ON "AbpBackgroundJobs" ("Priority" DESC, "TryCount", "NextTryTime") ${LIVE_ROWS}`,
+    );
     expect(indexSql()).not.toContain('"ApplicationName"');
 
     await opened.store.migrate();
@@ -62,16 +68,33 @@ describe('SQLite dequeue index', () => {
     await opened.store.migrate();
     const now = new Date(Date.now() - 1000);
     const rows: BackgroundJobRecord[] = Array.from({ length: 5000 }, (_, i) => ({
-      id: randomUUID(), applicationName: i % 2 === 0 ? null : 'app', jobName: 'MyReportJobArgs', jobArgs: `{"content":"${i}"}`,
-      tryCount: i % 3, creationTime: now, nextTryTime: now, lastTryTime: null, isAbandoned: i % 7 === 0, priority: 5 + (i % 4) * 5,
-      completionTime: null, extraProperties: '{}', concurrencyStamp: randomBytes(16).toString('hex'),
+      id: randomUUID(),
+      applicationName: i % 2 === 0 ? null : 'app',
+      jobName: 'MyReportJobArgs',
+      jobArgs: `{"content":"${i}"}`,
+      tryCount: i % 3,
+      creationTime: now,
+      nextTryTime: now,
+      lastTryTime: null,
+      isAbandoned: i % 7 === 0,
+      priority: 5 + (i % 4) * 5,
+      completionTime: null,
+      extraProperties: '{}',
+      concurrencyStamp: randomBytes(16).toString('hex'),
     }));
     await opened.store.insert(rows);
 
     const dueAt = new Date().toISOString().replace('T', ' ').replace('Z', '');
-    const params = [...(applicationName === null ? [] : [applicationName]), dueAt, JSON.stringify(['MyReportJobArgs']), 250];
+    const params = [
+      ...(applicationName === null ? [] : [applicationName]),
+      dueAt,
+      JSON.stringify(['MyReportJobArgs']),
+      250,
+    ];
     const plan = planOf(sql, params);
-    expect(plan.find((step) => step.startsWith('SEARCH AbpBackgroundJobs'))).toMatch(/USING INDEX IX_AbpBackgroundJobs_Dequeue \(ApplicationName=\?/);
+    expect(plan.find((step) => step.startsWith('SEARCH AbpBackgroundJobs'))).toMatch(
+      /USING INDEX IX_AbpBackgroundJobs_Dequeue \(ApplicationName=\?/,
+    );
     expect(plan.filter((step) => step.includes('TEMP B-TREE FOR ORDER BY'))).toEqual([]);
   });
 });

@@ -33,7 +33,9 @@ describe('SQLite ids in the case EF Core uses', () => {
   });
 
   const storedIds = async (): Promise<string[]> =>
-    (await opened.dataSource.query<Array<{ Id: string }>>('SELECT "Id" FROM "AbpBackgroundJobs" ORDER BY "Id"')).map((r) => r.Id);
+    (await opened.dataSource.query<Array<{ Id: string }>>('SELECT "Id" FROM "AbpBackgroundJobs" ORDER BY "Id"')).map(
+      (r) => r.Id,
+    );
 
   /** A row as an older version of this store wrote it: lower-case id, written past the store. */
   const insertLowerCaseRow = async (jobName: string): Promise<string> => {
@@ -63,8 +65,19 @@ describe('SQLite ids in the case EF Core uses', () => {
     const id = randomUUID();
     await store.insert([
       {
-        id, applicationName: null, jobName: 'IdCaseJobArgs', jobArgs: '{}', tryCount: 0, creationTime: T0, nextTryTime: T0,
-        lastTryTime: null, isAbandoned: false, priority: 15, completionTime: null, extraProperties: '{}', concurrencyStamp: hex32(),
+        id,
+        applicationName: null,
+        jobName: 'IdCaseJobArgs',
+        jobArgs: '{}',
+        tryCount: 0,
+        creationTime: T0,
+        nextTryTime: T0,
+        lastTryTime: null,
+        isAbandoned: false,
+        priority: 15,
+        completionTime: null,
+        extraProperties: '{}',
+        concurrencyStamp: hex32(),
       },
     ]);
     expect(await storedIds()).toEqual([id.toUpperCase()]);
@@ -76,7 +89,12 @@ describe('SQLite ids in the case EF Core uses', () => {
 
     const token = leaseToken();
     const claimed = await store.claim({
-      applicationName: null, jobNames: ['LowerCaseJobArgs'], limit: 10, now: T0, leaseUntil: at(60_000), leaseToken: token,
+      applicationName: null,
+      jobNames: ['LowerCaseJobArgs'],
+      limit: 10,
+      now: T0,
+      leaseUntil: at(60_000),
+      leaseToken: token,
     });
     expect(claimed.map((job) => job.id)).toEqual([id]);
     expect((await store.find(id))?.concurrencyStamp).toBe(token);
@@ -86,19 +104,35 @@ describe('SQLite ids in the case EF Core uses', () => {
   });
 
   it('extends, releases and fails rows whose ids are stored in lower case', async () => {
-    const [kept, released] = [await insertLowerCaseRow('LowerCaseJobArgs'), await insertLowerCaseRow('LowerCaseJobArgs')];
+    const [kept, released] = [
+      await insertLowerCaseRow('LowerCaseJobArgs'),
+      await insertLowerCaseRow('LowerCaseJobArgs'),
+    ];
     const token = leaseToken();
     const claim = (leaseToken: string) =>
-      store.claim({ applicationName: null, jobNames: ['LowerCaseJobArgs'], limit: 10, now: T0, leaseUntil: at(60_000), leaseToken });
+      store.claim({
+        applicationName: null,
+        jobNames: ['LowerCaseJobArgs'],
+        limit: 10,
+        now: T0,
+        leaseUntil: at(60_000),
+        leaseToken,
+      });
     expect((await claim(token)).map((job) => job.id).sort()).toEqual([kept, released].sort());
 
     expect(await store.extendLeases(token, [kept, released], at(120_000))).toBe(2);
     expect((await store.find(kept))?.nextTryTime).toEqual(at(120_000));
 
-    expect(await store.release({ leaseToken: token, ids: [released], now: T0, newStamp: hex32(), undoTry: true })).toBe(1);
+    expect(await store.release({ leaseToken: token, ids: [released], now: T0, newStamp: hex32(), undoTry: true })).toBe(
+      1,
+    );
     expect((await store.find(released))?.tryCount).toBe(0);
 
-    expect(await store.fail([{ id: kept, leaseToken: token, nextTryTime: null, extraProperties: '{"x":1}', newStamp: hex32() }])).toBe(1);
+    expect(
+      await store.fail([
+        { id: kept, leaseToken: token, nextTryTime: null, extraProperties: '{"x":1}', newStamp: hex32() },
+      ]),
+    ).toBe(1);
     expect(await store.find(kept)).toMatchObject({ isAbandoned: true, extraProperties: '{"x":1}' });
     expect(await storedIds()).toEqual([kept, released].sort());
   });

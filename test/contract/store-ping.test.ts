@@ -23,7 +23,14 @@ const label = (b: Backend) => (b.available ? b.name : `${b.name} (skipped: ${b.s
 function endpoint(connectionString: string): { host: string; port: number; via(port: number): string } {
   if (/^[a-z]+:\/\//i.test(connectionString)) {
     const url = new URL(connectionString);
-    const defaults: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'mysql:': 3306, 'mariadb:': 3306, 'mssql:': 1433, 'sqlserver:': 1433 };
+    const defaults: Record<string, number> = {
+      'postgres:': 5432,
+      'postgresql:': 5432,
+      'mysql:': 3306,
+      'mariadb:': 3306,
+      'mssql:': 1433,
+      'sqlserver:': 1433,
+    };
     return {
       host: url.hostname,
       port: url.port ? Number(url.port) : defaults[url.protocol],
@@ -35,7 +42,8 @@ function endpoint(connectionString: string): { host: string; port: number; via(p
   return {
     host: server[1],
     port: server[2] ? Number(server[2]) : 1433,
-    via: (port) => connectionString.replace(server[0], `${server[0].startsWith(';') ? ';' : ''}Server=127.0.0.1,${port}`),
+    via: (port) =>
+      connectionString.replace(server[0], `${server[0].startsWith(';') ? ';' : ''}Server=127.0.0.1,${port}`),
   };
 }
 

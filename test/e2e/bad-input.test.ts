@@ -29,7 +29,11 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
     await db?.drop();
   });
 
-  async function expectRefused(response: { status: number; html: string }, status: number, message: RegExp): Promise<void> {
+  async function expectRefused(
+    response: { status: number; html: string },
+    status: number,
+    message: RegExp,
+  ): Promise<void> {
     expect(response.status).toBe(status);
     const alerts = alertsOf(response.html);
     expect(alerts).toHaveLength(1);
@@ -55,7 +59,10 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   it('refuses a body over the 12mb limit with 413', async () => {
     const browser = new BrowserSession(web.baseUrl);
     const csrf = await browser.openForm();
-    const response = await browser.postBody('/', `_csrf=${encodeURIComponent(csrf)}&ReportContent=${'a'.repeat(13 * 1024 * 1024)}`);
+    const response = await browser.postBody(
+      '/',
+      `_csrf=${encodeURIComponent(csrf)}&ReportContent=${'a'.repeat(13 * 1024 * 1024)}`,
+    );
     await expectRefused(response, 413, /too long/);
   });
 
@@ -95,7 +102,10 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   it('refuses a form of more than 1,000 fields with 413, saying so', async () => {
     const browser = new BrowserSession(web.baseUrl);
     const fields = Array.from({ length: 1000 }, (_, i) => `extra${i}=x`).join('&');
-    const response = await browser.postBody('/', `_csrf=${encodeURIComponent(await browser.openForm())}&ReportContent=many&${fields}`);
+    const response = await browser.postBody(
+      '/',
+      `_csrf=${encodeURIComponent(await browser.openForm())}&ReportContent=many&${fields}`,
+    );
     await expectRefused(response, 413, /too many fields/);
   });
 
@@ -104,8 +114,17 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
     const form = new FormData();
     form.set('_csrf', await browser.openForm());
     form.set('ReportContent', 'sent as multipart');
-    const response = await fetch(`${web.baseUrl}/`, { method: 'POST', body: form, headers: { accept: 'text/html' }, redirect: 'manual' });
-    await expectRefused({ status: response.status, html: await response.text() }, 415, /must be sent as application\/x-www-form-urlencoded/);
+    const response = await fetch(`${web.baseUrl}/`, {
+      method: 'POST',
+      body: form,
+      headers: { accept: 'text/html' },
+      redirect: 'manual',
+    });
+    await expectRefused(
+      { status: response.status, html: await response.text() },
+      415,
+      /must be sent as application\/x-www-form-urlencoded/,
+    );
   });
 
   it.each([
@@ -113,7 +132,10 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
     ['an escape that is not UTF-8', 'caf%C3'],
   ])('refuses %s with 400 instead of storing the text undecoded', async (_case, encoded) => {
     const browser = new BrowserSession(web.baseUrl);
-    const response = await browser.postBody('/', `_csrf=${encodeURIComponent(await browser.openForm())}&ReportContent=${encoded}`);
+    const response = await browser.postBody(
+      '/',
+      `_csrf=${encodeURIComponent(await browser.openForm())}&ReportContent=${encoded}`,
+    );
     await expectRefused(response, 400, /broken %-escape/);
   });
 
@@ -156,7 +178,9 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
     const csrf = encodeURIComponent(await browser.openForm());
     const response = await browser.postBody('/', `_csrf=${csrf}&ReportContent=first+value&ReportContent=second+value`);
     expect(response.status).toBe(303);
-    const contents = (await readJobRows(db.connectionString)).map((row) => (JSON.parse(row.JobArgs) as { content: string }).content);
+    const contents = (await readJobRows(db.connectionString)).map(
+      (row) => (JSON.parse(row.JobArgs) as { content: string }).content,
+    );
     expect(contents).toContain('first value');
     expect(contents.some((c) => c.includes('second value'))).toBe(false);
   });

@@ -47,12 +47,18 @@ if (skipReason) {
     page.on('console', (message) => message.type() === 'error' && problems.push(`console: ${message.text()}`));
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
     page.on('requestfailed', (request) => problems.push(`request failed: ${request.url()}`));
-    page.on('response', (response) => response.status() >= 400 && problems.push(`${response.status()}: ${response.url()}`));
+    page.on(
+      'response',
+      (response) => response.status() >= 400 && problems.push(`${response.status()}: ${response.url()}`),
+    );
 
     await page.goto(web.baseUrl);
     const content = `hello ${randomBytes(6).toString('hex')}`;
     await page.fill('#ReportContent', content);
-    await Promise.all([page.waitForURL(`${web.baseUrl}/`, { waitUntil: 'load' }), page.click('button:has-text("Add")')]);
+    await Promise.all([
+      page.waitForURL(`${web.baseUrl}/`, { waitUntil: 'load' }),
+      page.click('button:has-text("Add")'),
+    ]);
 
     await page.locator('.alert-success').waitFor();
     expect((await page.locator('.alert').allInnerTexts()).map((t) => t.trim())).toEqual(['Job is queued!']);
@@ -62,7 +68,9 @@ if (skipReason) {
     // Bootstrap is served by the app itself and really applied (its primary button colour).
     expect(requests).toContain(`${web.baseUrl}/lib/bootstrap/css/bootstrap.min.css`);
     expect(requests).toContain(`${web.baseUrl}/lib/bootstrap/js/bootstrap.bundle.min.js`);
-    expect(await page.evaluate("getComputedStyle(document.querySelector('button.btn-primary')).backgroundColor")).toBe('rgb(13, 110, 253)');
+    expect(await page.evaluate("getComputedStyle(document.querySelector('button.btn-primary')).backgroundColor")).toBe(
+      'rgb(13, 110, 253)',
+    );
     // Bootstrap's JS runs too: the alert's close button dismisses it.
     await page.click('.alert .btn-close');
     await page.locator('.alert').waitFor({ state: 'detached' });

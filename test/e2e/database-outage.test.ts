@@ -51,7 +51,9 @@ describe.each(cases)('web app during a %s outage', (name, backend) => {
     expect(await down.json()).toMatchObject({ status: 'unavailable', database: name });
     const refused = await browser.postForm('/', { _csrf: csrf, ReportContent: 'during the outage' });
     expect(refused.status).toBe(503);
-    expect(alertsOf(refused.html)).toEqual([{ type: 'warning', text: expect.stringMatching(/may or may not have been queued/) as unknown }]);
+    expect(alertsOf(refused.html)).toEqual([
+      { type: 'warning', text: expect.stringMatching(/may or may not have been queued/) as unknown },
+    ]);
     expect(reportContentOf(refused.html)).toBe('during the outage');
     expect(await countJobRows(db.connectionString)).toBe(0);
 
@@ -61,7 +63,10 @@ describe.each(cases)('web app during a %s outage', (name, backend) => {
 
     await proxy.restore();
     await waitFor('/health to answer 200 again', async () => (await health()) === 200, 30_000);
-    const accepted = await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: 'after the outage' });
+    const accepted = await browser.postForm('/', {
+      _csrf: await browser.openForm(),
+      ReportContent: 'after the outage',
+    });
     expect(accepted.status).toBe(303);
     expect(await countJobRows(db.connectionString)).toBe(1);
     expect(await web.app.stop()).toEqual({ code: 0, signal: null });

@@ -10,8 +10,19 @@ jest.setTimeout(60_000);
 function row(jobName: string, overrides: Partial<BackgroundJobRecord> = {}): BackgroundJobRecord {
   const now = new Date(Date.now() - 1000);
   return {
-    id: randomUUID(), applicationName: null, jobName, jobArgs: '{"content":"x"}', tryCount: 0, creationTime: now, nextTryTime: now,
-    lastTryTime: null, isAbandoned: false, priority: 15, completionTime: null, extraProperties: '{}', concurrencyStamp: randomUUID().replace(/-/g, ''),
+    id: randomUUID(),
+    applicationName: null,
+    jobName,
+    jobArgs: '{"content":"x"}',
+    tryCount: 0,
+    creationTime: now,
+    nextTryTime: now,
+    lastTryTime: null,
+    isAbandoned: false,
+    priority: 15,
+    completionTime: null,
+    extraProperties: '{}',
+    concurrencyStamp: randomUUID().replace(/-/g, ''),
     ...overrides,
   };
 }
@@ -48,7 +59,9 @@ describe.each(e2eCases)('a worker on %s with rows of unknown job names', (_label
     const worker = await startWorker({ connectionString: db.connectionString });
     const line = await worker.waitForLog(/job names no worker here runs/, 15_000).catch((error: Error) => error);
     const exit = await worker.stop();
-    expect(line).toMatchObject({ msg: '3 due rows have job names no worker here runs: "MyReportJobArgs " (2), "Old" (1)' });
+    expect(line).toMatchObject({
+      msg: '3 due rows have job names no worker here runs: "MyReportJobArgs " (2), "Old" (1)',
+    });
     expect(exit).toEqual({ code: 0, signal: null });
     const { store, close } = await openStore(db.connectionString);
     try {

@@ -17,13 +17,26 @@ async function request(baseUrl: string, path: string, headers: Record<string, st
     method: body === undefined ? 'GET' : 'POST',
     body,
     redirect: 'manual',
-    headers: { accept: 'text/html', ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }), ...headers },
+    headers: {
+      accept: 'text/html',
+      ...(body === undefined ? {} : { 'content-type': 'application/x-www-form-urlencoded' }),
+      ...headers,
+    },
   });
-  return { status: response.status, setCookies: response.headers.getSetCookie(), hsts: response.headers.get('strict-transport-security'), html: await response.text() };
+  return {
+    status: response.status,
+    setCookies: response.headers.getSetCookie(),
+    hsts: response.headers.get('strict-transport-security'),
+    html: await response.text(),
+  };
 }
 
 const nameOf = (setCookie: string) => setCookie.slice(0, setCookie.indexOf('='));
-const attributesOf = (setCookie: string) => setCookie.split(';').slice(1).map((a) => a.trim().toLowerCase());
+const attributesOf = (setCookie: string) =>
+  setCookie
+    .split(';')
+    .slice(1)
+    .map((a) => a.trim().toLowerCase());
 const cookieHeader = (setCookies: string[]) => setCookies.map((c) => c.split(';')[0]).join('; ');
 
 /** GETs the form and posts it back in the same way: the cookies of both answers. */
@@ -78,12 +91,16 @@ describe('cookies and HSTS over HTTPS', () => {
     const { page, posted } = await roundTrip(app().baseUrl, headers);
     expect(page.setCookies.map(nameOf).sort()).toEqual(['bj.bid', 'bj.x-csrf']);
     expect(posted.status).toBe(303);
-    for (const cookie of [...page.setCookies, ...posted.setCookies]) expect(attributesOf(cookie)).not.toContain('secure');
+    for (const cookie of [...page.setCookies, ...posted.setCookies])
+      expect(attributesOf(cookie)).not.toContain('secure');
     expect(page.hsts).toBeNull();
     expect(posted.hsts).toBeNull();
   });
 
   it('both apps exit 0 on SIGTERM after all of the above', async () => {
-    expect(await Promise.all([behindProxy.app.stop(), direct.app.stop()])).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
+    expect(await Promise.all([behindProxy.app.stop(), direct.app.stop()])).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
   });
 });

@@ -26,10 +26,14 @@ describe('pretty logs of a job whose args hold a line break', () => {
       AbpBackgroundJobWorker__JobPollPeriod: '200',
     });
     // Pretty lines are not JSON, so wait on the raw output rather than waitForLog.
-    await waitFor('the worker to start', () => {
-      worker.assertRunning();
-      return worker.rawStdout.some((line) => line.includes('Worker started'));
-    }, 30_000);
+    await waitFor(
+      'the worker to start',
+      () => {
+        worker.assertRunning();
+        return worker.rawStdout.some((line) => line.includes('Worker started'));
+      },
+      30_000,
+    );
   });
 
   afterAll(async () => {
@@ -39,7 +43,10 @@ describe('pretty logs of a job whose args hold a line break', () => {
 
   it('prints the job as one line, the line break escaped', async () => {
     const browser = new BrowserSession(web.baseUrl);
-    const posted = await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: `real\r\n${FORGED_LINE}` });
+    const posted = await browser.postForm('/', {
+      _csrf: await browser.openForm(),
+      ReportContent: `real\r\n${FORGED_LINE}`,
+    });
     expect(posted.status).toBe(303);
     const executed = await waitFor('the worker to run the job', () =>
       worker.rawStdout.find((line) => line.includes('Executing MyReportJob with args: real')),
@@ -49,6 +56,9 @@ describe('pretty logs of a job whose args hold a line break', () => {
   });
 
   it('both apps exit 0 on SIGTERM after all of the above', async () => {
-    expect(await Promise.all([web.app.stop(), worker.stop()])).toEqual([{ code: 0, signal: null }, { code: 0, signal: null }]);
+    expect(await Promise.all([web.app.stop(), worker.stop()])).toEqual([
+      { code: 0, signal: null },
+      { code: 0, signal: null },
+    ]);
   });
 });

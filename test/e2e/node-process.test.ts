@@ -3,7 +3,8 @@ import { NodeProcess } from '../support/node-process';
 
 /** The child-process wrapper every e2e and scale test (and the bench) reads its apps through. */
 describe('NodeProcess', () => {
-  const node = (code: string, env: Record<string, string> = {}) => new NodeProcess({ name: 'child', script: '-e', args: [code], env });
+  const node = (code: string, env: Record<string, string> = {}) =>
+    new NodeProcess({ name: 'child', script: '-e', args: [code], env });
 
   it('counts a process as closed only once its stdout has ended, not when it exits', async () => {
     // A process it starts shares its stdout and writes a line after it has exited: 'exit' comes before that line, 'close' after.
@@ -29,9 +30,12 @@ describe('NodeProcess', () => {
   it("passes none of the apps' settings from this process's environment, only those it is given", async () => {
     process.env.AbpBackgroundJobWorker__JobPollPeriod = '1';
     try {
-      const child = node(`console.log(JSON.stringify({ msg: 'env', poll: process.env.AbpBackgroundJobWorker__JobPollPeriod, given: process.env.Web__Secret }))`, {
-        Web__Secret: 'given',
-      });
+      const child = node(
+        `console.log(JSON.stringify({ msg: 'env', poll: process.env.AbpBackgroundJobWorker__JobPollPeriod, given: process.env.Web__Secret }))`,
+        {
+          Web__Secret: 'given',
+        },
+      );
       const line = await child.waitForLog('env');
       expect({ poll: line.poll, given: line.given }).toEqual({ poll: undefined, given: 'given' });
       await child.closed;
@@ -43,7 +47,9 @@ describe('NodeProcess', () => {
   it('fails a wait for a line at once when the process closes without writing it', async () => {
     const child = node(`console.error('gave up'); process.exit(1)`);
     const started = Date.now();
-    await expect(child.waitForLog('never written', 30_000)).rejects.toThrow(/child closed \(exit code 1\) before logging never written[\s\S]*gave up/);
+    await expect(child.waitForLog('never written', 30_000)).rejects.toThrow(
+      /child closed \(exit code 1\) before logging never written[\s\S]*gave up/,
+    );
     expect(Date.now() - started).toBeLessThan(20_000);
   });
 

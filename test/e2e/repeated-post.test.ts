@@ -23,7 +23,9 @@ async function openForm(browser: BrowserSession): Promise<{ _csrf: string; _subm
 }
 
 async function contents(connectionString: string): Promise<string[]> {
-  return (await readJobRows(connectionString)).map((row) => (JSON.parse(row.JobArgs) as { content: string }).content).sort();
+  return (await readJobRows(connectionString))
+    .map((row) => (JSON.parse(row.JobArgs) as { content: string }).content)
+    .sort();
 }
 
 /**
@@ -69,7 +71,9 @@ describe.each(e2eCases)('a repeated form post on %s', (_label, backend) => {
     const form = await openForm(browser);
     expect((await browser.postForm('/', { ...form, ReportContent: 'first text' })).status).toBe(303);
     expect((await browser.postForm('/', { ...form, ReportContent: 'changed text' })).status).toBe(303);
-    expect((await browser.postForm('/', { ...(await openForm(browser)), ReportContent: 'first text' })).status).toBe(303);
+    expect((await browser.postForm('/', { ...(await openForm(browser)), ReportContent: 'first text' })).status).toBe(
+      303,
+    );
     const rows = await contents(db.connectionString);
     expect(rows.filter((c) => c === 'first text')).toHaveLength(2);
     expect(rows.filter((c) => c === 'changed text')).toHaveLength(1);
@@ -78,7 +82,11 @@ describe.each(e2eCases)('a repeated form post on %s', (_label, backend) => {
   it('refuses a submission id it did not hand out, with 400, and queues nothing', async () => {
     const browser = new BrowserSession(web.baseUrl);
     const before = (await contents(db.connectionString)).length;
-    const response = await browser.postForm('/', { ...(await openForm(browser)), _submission: 'x'.repeat(40), ReportContent: 'tampered' });
+    const response = await browser.postForm('/', {
+      ...(await openForm(browser)),
+      _submission: 'x'.repeat(40),
+      ReportContent: 'tampered',
+    });
     expect(response.status).toBe(400);
     expect(alertsOf(response.html)).toEqual([{ type: 'danger', text: expect.stringMatching(/reload the page/) }]);
     expect(await contents(db.connectionString)).toHaveLength(before);
@@ -124,7 +132,9 @@ describe.each(e2eCases)('a form sent again after its job has run on %s', (_label
     expect(await countJobRows(db.connectionString)).toBe(0);
 
     // A new form queued after the repeat runs after anything the repeat could have queued.
-    expect((await browser.postForm('/', { ...(await openForm(browser)), ReportContent: 'queued after the repeat' })).status).toBe(303);
+    expect(
+      (await browser.postForm('/', { ...(await openForm(browser)), ReportContent: 'queued after the repeat' })).status,
+    ).toBe(303);
     await worker.waitForLog('Executing MyReportJob with args: queued after the repeat');
     await waitFor('the table to be empty', async () => (await countJobRows(db.connectionString)) === 0);
     expect(worker.messages().filter((msg) => msg === executed)).toHaveLength(1);
@@ -173,14 +183,20 @@ describe.each(lostReplyCases)('an enqueue whose answer is lost on %s', (name, ba
     const refused = await browser.postForm('/', form);
     await lost;
     expect(refused.status).toBe(503);
-    expect(alertsOf(refused.html)).toEqual([{ type: 'warning', text: expect.stringMatching(/may or may not have been queued.*again is safe/) }]);
+    expect(alertsOf(refused.html)).toEqual([
+      { type: 'warning', text: expect.stringMatching(/may or may not have been queued.*again is safe/) },
+    ]);
     // The same form comes back, to be sent again as it is.
     expect(reportContentOf(refused.html)).toBe('answer lost');
     expect(submissionIdOf(refused.html)).toBe(form._submission);
     // The database had committed the row before the answer was lost.
     expect(await contents(db.connectionString)).toEqual(['answer lost']);
 
-    const again = await browser.postForm('/', { _csrf: csrfTokenOf(refused.html), _submission: submissionIdOf(refused.html), ReportContent: 'answer lost' });
+    const again = await browser.postForm('/', {
+      _csrf: csrfTokenOf(refused.html),
+      _submission: submissionIdOf(refused.html),
+      ReportContent: 'answer lost',
+    });
     expect(again.status).toBe(303);
     expect(alertsOf((await browser.get('/')).html)).toEqual([{ type: 'success', text: 'Job is queued!' }]);
     expect(await contents(db.connectionString)).toEqual(['answer lost']);

@@ -18,9 +18,16 @@ describe('settings', () => {
     ['worker', 'AbpBackgroundJobWorker__JobPollPeriod', 'abc'],
     ['web', 'PORT', 'eighty'],
   ])('a bad setting stops the %s with exit code 1, naming %s and its value', async (kind, setting, value) => {
-    const app = spawnApp(kind, { ConnectionStrings__AbpBackgroundJobs: db.connectionString, Logging__Format: 'json', [setting]: value });
+    const app = spawnApp(kind, {
+      ConnectionStrings__AbpBackgroundJobs: db.connectionString,
+      Logging__Format: 'json',
+      [setting]: value,
+    });
     const { code } = await app.closedWithin(30_000);
-    expect({ code, stderr: app.stderr }).toEqual({ code: 1, stderr: expect.stringContaining(`${setting}=${JSON.stringify(value)}`) as unknown });
+    expect({ code, stderr: app.stderr }).toEqual({
+      code: 1,
+      stderr: expect.stringContaining(`${setting}=${JSON.stringify(value)}`) as unknown,
+    });
     // One clear message, not a framework stack trace before it.
     expect(app.stderr).toMatch(new RegExp(`^${kind} failed to start: Invalid settings:\n`));
     expect(app.stderr).not.toMatch(/\n\s+at /);
@@ -34,7 +41,9 @@ describe('settings', () => {
     try {
       expect(existsSync(file)).toBe(true);
       const browser = new BrowserSession(web.baseUrl);
-      expect((await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: 'default database' })).status).toBe(303);
+      expect(
+        (await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: 'default database' })).status,
+      ).toBe(303);
       expect(await countJobRows(`Data Source=${file}`)).toBe(1);
 
       worker = await startWorker({ connectionString: undefined, cwd });

@@ -12,7 +12,10 @@ const WORKERS = 4;
 describeOnScaleBackends('several worker processes burn down one table', (ctx) => {
   it(`runs each of ${JOBS} jobs exactly once across ${WORKERS} workers and empties the table`, async () => {
     const { store } = ctx;
-    const ids = await insertJobs(store, Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { n: i })));
+    const ids = await insertJobs(
+      store,
+      Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { n: i })),
+    );
     const started = Date.now();
     const workers = await ctx.startWorkers(WORKERS, {
       MaxParallelJobExecutionCount: 8,
@@ -28,7 +31,13 @@ describeOnScaleBackends('several worker processes burn down one table', (ctx) =>
     const duplicates = [...counts.values()].filter((n) => n > 1).length;
     const perWorker = workers.map((w) => w.linesMatching((l) => l.msg === 'fixture-started').length);
     const refused = workers.flatMap((w) => w.linesMatching((l) => /not written: their lease had passed/.test(l.msg)));
-    report(`burn-down ${ctx.name}`, { jobs: JOBS, workers: WORKERS, seconds: (elapsed / 1000).toFixed(1), perWorker, duplicates });
+    report(`burn-down ${ctx.name}`, {
+      jobs: JOBS,
+      workers: WORKERS,
+      seconds: (elapsed / 1000).toFixed(1),
+      perWorker,
+      duplicates,
+    });
 
     expect(exits).toEqual(workers.map(() => ({ code: 0, signal: null })));
     expect(ids.filter((id) => counts.get(id) !== 1)).toEqual([]);

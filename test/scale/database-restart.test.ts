@@ -15,7 +15,10 @@ const PG_CLUSTER = process.env.PG_CLUSTER_VERSION ?? '15';
  * command holds it), so no other helper's test sees the outage.
  */
 function postgresCluster(action: 'restart' | 'stop' | 'start'): void {
-  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', PG_CLUSTER, 'main', action], { stdio: 'pipe', timeout: 60_000 });
+  execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', PG_CLUSTER, 'main', action], {
+    stdio: 'pipe',
+    timeout: 60_000,
+  });
 }
 
 function postgresIsUp(): boolean {
@@ -36,8 +39,15 @@ describeOnScaleBackends(
 
     it('logs the outage once each way, recovers, and runs every job', async () => {
       const { store } = ctx;
-      const ids = await insertJobs(store, Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { ms: 20, n: i })));
-      const workers = await ctx.startWorkers(2, { MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
+      const ids = await insertJobs(
+        store,
+        Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { ms: 20, n: i })),
+      );
+      const workers = await ctx.startWorkers(2, {
+        MaxParallelJobExecutionCount: 4,
+        JobLeaseDuration: 2,
+        JobPollPeriod: 200,
+      });
       const started = () => executionsById(workers).size;
       await waitFor('the run to be under way', () => started() >= 100, 30_000, 10);
 
@@ -55,7 +65,16 @@ describeOnScaleBackends(
       const lost = workers.map((w) => w.linesMatching((l) => l.msg.startsWith('Lost the database')).length);
       const back = workers.map((w) => w.linesMatching((l) => l.msg.startsWith('The database is back')).length);
       const duplicates = [...counts.values()].filter((n) => n > 1).length;
-      report(`database-restart ${ctx.name}`, { jobs: JOBS, workers: 2, startedBeforeRestart: before, restartMs, recoveredMs, lost, back, duplicates });
+      report(`database-restart ${ctx.name}`, {
+        jobs: JOBS,
+        workers: 2,
+        startedBeforeRestart: before,
+        restartMs,
+        recoveredMs,
+        lost,
+        back,
+        duplicates,
+      });
 
       expect(exits).toEqual(workers.map(() => ({ code: 0, signal: null })));
       expect(lost).toEqual([1, 1]);
@@ -66,9 +85,22 @@ describeOnScaleBackends(
 
     it('exits 0 on SIGTERM while the server is down, and its rows run elsewhere once it is back', async () => {
       const { store } = ctx;
-      const ids = await insertJobs(store, Array.from({ length: 8 }, (_, i) => jobRow('FixtureSleep', { ms: 1500, n: i })));
-      const first = await ctx.startWorker({ MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200, ShutdownTimeout: 1 });
-      await waitFor('four jobs to start', () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4, 10_000, 10);
+      const ids = await insertJobs(
+        store,
+        Array.from({ length: 8 }, (_, i) => jobRow('FixtureSleep', { ms: 1500, n: i })),
+      );
+      const first = await ctx.startWorker({
+        MaxParallelJobExecutionCount: 4,
+        JobLeaseDuration: 2,
+        JobPollPeriod: 200,
+        ShutdownTimeout: 1,
+      });
+      await waitFor(
+        'four jobs to start',
+        () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4,
+        10_000,
+        10,
+      );
 
       postgresCluster('stop');
       const termAt = Date.now();
@@ -82,11 +114,19 @@ describeOnScaleBackends(
         postgresCluster('start');
       }
 
-      const second = await ctx.startWorker({ MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
+      const second = await ctx.startWorker({
+        MaxParallelJobExecutionCount: 4,
+        JobLeaseDuration: 2,
+        JobPollPeriod: 200,
+      });
       await waitFor('the table to empty', async () => (await store.count()) === 0, 30_000, 200);
       expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
       const counts = executionsById(ctx.workers);
-      report(`sigterm-while-down ${ctx.name}`, { shutdownMs, exit, stopped: first.linesMatching((l) => l.msg.startsWith('Worker stopped'))[0]?.msg });
+      report(`sigterm-while-down ${ctx.name}`, {
+        shutdownMs,
+        exit,
+        stopped: first.linesMatching((l) => l.msg.startsWith('Worker stopped'))[0]?.msg,
+      });
 
       expect(exit).toEqual({ code: 0, signal: null });
       // ShutdownTimeout, then a bounded retry of the writes the database could not take.
@@ -96,4 +136,3 @@ describeOnScaleBackends(
   },
   { only: ['postgres'] },
 );
-

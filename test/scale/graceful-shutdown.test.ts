@@ -28,7 +28,12 @@ describeOnScaleBackends('SIGTERM while jobs run', (ctx) => {
       JobPollPeriod: 200,
       ShutdownTimeout: 1,
     });
-    await waitFor('four jobs to start', () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4, 10_000, 10);
+    await waitFor(
+      'four jobs to start',
+      () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4,
+      10_000,
+      10,
+    );
 
     const termAt = Date.now();
     const exit = await first.stop('SIGTERM');
@@ -51,12 +56,20 @@ describeOnScaleBackends('SIGTERM while jobs run', (ctx) => {
     for (const r of long) expect(byId.get(r.id)!.tryCount).toBe(1);
     for (const r of queued) expect(byId.get(r.id)!.tryCount).toBe(0);
     const stopped = first.linesMatching((l) => l.msg.startsWith('Worker stopped'))[0]?.msg;
-    report(`graceful-shutdown ${ctx.name}`, { shutdownMs, closeMs, finished: finished.size, released: rows.length, stopped });
+    report(`graceful-shutdown ${ctx.name}`, {
+      shutdownMs,
+      closeMs,
+      finished: finished.size,
+      released: rows.length,
+      stopped,
+    });
 
     const second = await ctx.startWorker({ MaxParallelJobExecutionCount: 4, JobLeaseDuration: 2, JobPollPeriod: 200 });
     await waitFor('the table to empty', async () => (await store.count()) === 0, 30_000, 100);
     expect(await second.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    const done = new Set(ctx.workers.flatMap((w) => w.linesMatching((l) => l.msg === 'fixture-finished')).map((l) => l.jobId));
+    const done = new Set(
+      ctx.workers.flatMap((w) => w.linesMatching((l) => l.msg === 'fixture-finished')).map((l) => l.jobId),
+    );
     expect(ids.filter((id) => !done.has(id))).toEqual([]);
     expect(executionsById([second]).size).toBe(10);
   });
@@ -66,7 +79,12 @@ describeOnScaleBackends('SIGTERM while jobs run', (ctx) => {
     const stubborn = jobRow('FixtureStubborn', { ms: 8000 });
     await insertJobs(store, [stubborn]);
     const worker = await ctx.startWorker({ JobLeaseDuration: 2, JobPollPeriod: 200, ShutdownTimeout: 1 });
-    await waitFor('the stubborn job to start', () => worker.linesMatching((l) => l.msg === 'fixture-started').length >= 1, 10_000, 10);
+    await waitFor(
+      'the stubborn job to start',
+      () => worker.linesMatching((l) => l.msg === 'fixture-started').length >= 1,
+      10_000,
+      10,
+    );
 
     const termAt = Date.now();
     expect(await worker.stop('SIGTERM')).toEqual({ code: 0, signal: null });

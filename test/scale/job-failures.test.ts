@@ -12,7 +12,8 @@ const lastError = (extraProperties: string) => (JSON.parse(extraProperties) as {
 const nextTryAt = (msg: string) => Date.parse(/next try at (\S+Z)/.exec(msg)![1]);
 
 describeOnScaleBackends('jobs that fail, time out, cannot be read or crash their worker', (ctx) => {
-  const worker = (settings: WorkerSettings) => ctx.startWorker({ JobLeaseDuration: 2, JobPollPeriod: 100, MaxParallelJobExecutionCount: 4, ...settings });
+  const worker = (settings: WorkerSettings) =>
+    ctx.startWorker({ JobLeaseDuration: 2, JobPollPeriod: 100, MaxParallelJobExecutionCount: 4, ...settings });
 
   it('a job past its timeout is aborted and retried by ABP backoff; unreadable args are abandoned at once', async () => {
     const { store } = ctx;
@@ -64,11 +65,18 @@ describeOnScaleBackends('jobs that fail, time out, cannot be read or crash their
     const failing = jobRow('FixtureFail', { reason: 'always' });
     await insertJobs(store, [failing]);
 
-    const row = await waitFor('the job to be abandoned', async () => ((await store.find(failing.id))?.isAbandoned ? store.find(failing.id) : undefined), 20_000, 50);
+    const row = await waitFor(
+      'the job to be abandoned',
+      async () => ((await store.find(failing.id))?.isAbandoned ? store.find(failing.id) : undefined),
+      20_000,
+      50,
+    );
     const tries = w.linesMatching((l) => l.msg === 'fixture-started' && l.jobId === failing.id);
     const gaps = tries.slice(1).map((t, i) => t.time! - tries[i].time!);
     // The time each failed try set for the next one, as the worker logged it.
-    const nextTries = w.linesMatching((l) => l.msg.startsWith(`Job ${failing.id} `) && l.msg.includes('; next try at ')).map((l) => nextTryAt(l.msg));
+    const nextTries = w
+      .linesMatching((l) => l.msg.startsWith(`Job ${failing.id} `) && l.msg.includes('; next try at '))
+      .map((l) => nextTryAt(l.msg));
     const pickupsMs = tries.slice(1).map((t, i) => t.time! - nextTries[i]);
     report(`retry-backoff ${ctx.name}`, { tries: tries.length, gapsMs: gaps, pickupsMs });
     // Tries at about 0, 0.3, 0.9, 2.1 s after creation; the next (4.5 s) would pass DefaultTimeout 3 s.
@@ -101,7 +109,9 @@ describeOnScaleBackends('jobs that fail, time out, cannot be read or crash their
       if (crashes === 0) await insertJobs(store, [crash]);
       const outcome = await Promise.race([
         w.closed.then(() => 'crashed' as const),
-        waitFor('the crash loop to end', async () => (await store.find(crash.id))?.isAbandoned, 15_000, 50).then(() => 'abandoned' as const),
+        waitFor('the crash loop to end', async () => (await store.find(crash.id))?.isAbandoned, 15_000, 50).then(
+          () => 'abandoned' as const,
+        ),
       ]);
       if (outcome === 'abandoned') {
         expect(await w.stop('SIGTERM')).toEqual({ code: 0, signal: null });
@@ -112,7 +122,11 @@ describeOnScaleBackends('jobs that fail, time out, cannot be read or crash their
       expect(crashes).toBeLessThan(6);
     }
     const row = (await store.find(crash.id))!;
-    report(`crash-loop ${ctx.name}`, { crashes, tryCount: row.tryCount, seconds: ((Date.now() - started) / 1000).toFixed(1) });
+    report(`crash-loop ${ctx.name}`, {
+      crashes,
+      tryCount: row.tryCount,
+      seconds: ((Date.now() - started) / 1000).toFixed(1),
+    });
     expect(crashes).toBeGreaterThanOrEqual(1);
     expect(row.isAbandoned).toBe(true);
     expect(lastError(row.extraProperties)).toMatch(/was lost: its worker stopped/);

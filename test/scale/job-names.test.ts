@@ -16,27 +16,46 @@ describeOnScaleBackends('workers claim only their own job names', (ctx) => {
       const before = [foreign, ...sleeps].find((r) => r.id === id)!;
       const now = (await store.find(id))!;
       return (
-        now.tryCount === 0 && now.concurrencyStamp === before.concurrencyStamp && now.nextTryTime.getTime() === before.nextTryTime.getTime() && !now.isAbandoned
+        now.tryCount === 0 &&
+        now.concurrencyStamp === before.concurrencyStamp &&
+        now.nextTryTime.getTime() === before.nextTryTime.getTime() &&
+        !now.isAbandoned
       );
     };
 
-    const dedicated = await ctx.startWorker({ JobNames: 'FixtureOther', MaxParallelJobExecutionCount: 4, JobPollPeriod: 100 });
-    const othersGone = async () => (await Promise.all(others.map((r) => store.find(r.id)))).every((r) => r === undefined);
+    const dedicated = await ctx.startWorker({
+      JobNames: 'FixtureOther',
+      MaxParallelJobExecutionCount: 4,
+      JobPollPeriod: 100,
+    });
+    const othersGone = async () =>
+      (await Promise.all(others.map((r) => store.find(r.id)))).every((r) => r === undefined);
     await waitFor('the FixtureOther rows to be done', othersGone, 20_000, 50);
     // Rows it may not run, enqueued later than it finished its own: proves it kept polling past them.
     const marker = jobRow('FixtureOther', { marker: true }, { nextTryTime: new Date(Date.now() + 500) });
     await insertJobs(store, [marker]);
-    await waitFor('the delayed FixtureOther row to be done', async () => (await store.find(marker.id)) === undefined, 10_000, 50);
+    await waitFor(
+      'the delayed FixtureOther row to be done',
+      async () => (await store.find(marker.id)) === undefined,
+      10_000,
+      50,
+    );
     expect(dedicated.hasLine((l) => l.msg === 'fixture-started' && l.jobName !== 'FixtureOther')).toBe(false);
     for (const r of sleeps) expect(await untouched(r.id)).toBe(true);
     expect(dedicated.hasLine((l) => l.msg.includes('jobs=[FixtureOther]'))).toBe(true);
 
     const general = await ctx.startWorker({ MaxParallelJobExecutionCount: 4, JobPollPeriod: 100 });
-    const sleepsGone = async () => (await Promise.all(sleeps.map((r) => store.find(r.id)))).every((r) => r === undefined);
+    const sleepsGone = async () =>
+      (await Promise.all(sleeps.map((r) => store.find(r.id)))).every((r) => r === undefined);
     await waitFor('the FixtureSleep rows to be done', sleepsGone, 20_000, 50);
     const later = jobRow('FixtureSleep', { marker: true }, { nextTryTime: new Date(Date.now() + 1000) });
     await insertJobs(store, [later]);
-    await waitFor('the delayed FixtureSleep row to be done', async () => (await store.find(later.id)) === undefined, 10_000, 50);
+    await waitFor(
+      'the delayed FixtureSleep row to be done',
+      async () => (await store.find(later.id)) === undefined,
+      10_000,
+      50,
+    );
 
     expect(await untouched(foreign.id)).toBe(true);
     expect(await store.count()).toBe(1);

@@ -10,12 +10,24 @@ jest.setTimeout(60_000);
 const token = () => `lease:${randomUUID().replace(/-/g, '')}`;
 
 /** Claims the row with `leaseToken` as soon as it is due again (its previous lease ran out). */
-function claimWhenDue(store: BackgroundJobStore, jobName: string, leaseToken: string, leaseMs: number): Promise<ClaimedJob> {
+function claimWhenDue(
+  store: BackgroundJobStore,
+  jobName: string,
+  leaseToken: string,
+  leaseMs: number,
+): Promise<ClaimedJob> {
   return waitFor(
     `a ${jobName} row to become claimable`,
     async () => {
       const now = new Date();
-      const [job] = await store.claim({ applicationName: null, jobNames: [jobName], limit: 1, now, leaseUntil: new Date(now.getTime() + leaseMs), leaseToken });
+      const [job] = await store.claim({
+        applicationName: null,
+        jobNames: [jobName],
+        limit: 1,
+        now,
+        leaseUntil: new Date(now.getTime() + leaseMs),
+        leaseToken,
+      });
       return job;
     },
     15_000,
@@ -30,16 +42,29 @@ describeOnScaleBackends('a lease that ran out', (ctx) => {
     await insertJobs(store, [row]);
     const stale = token();
     const current = token();
-    const [first] = await store.claim({ applicationName: null, jobNames: ['FixtureSleep'], limit: 1, now: new Date(), leaseUntil: new Date(Date.now() + 300), leaseToken: stale });
+    const [first] = await store.claim({
+      applicationName: null,
+      jobNames: ['FixtureSleep'],
+      limit: 1,
+      now: new Date(),
+      leaseUntil: new Date(Date.now() + 300),
+      leaseToken: stale,
+    });
     expect(first.previousLeaseExpired).toBe(false);
     const second = await claimWhenDue(store, 'FixtureSleep', current, 60_000);
     expect(second.previousLeaseExpired).toBe(true);
     expect(second.tryCount).toBe(2);
 
     expect(await store.complete(stale, [row.id])).toBe(0);
-    expect(await store.fail([{ id: row.id, leaseToken: stale, nextTryTime: new Date(), extraProperties: '{}', newStamp: randomUUID() }])).toBe(0);
+    expect(
+      await store.fail([
+        { id: row.id, leaseToken: stale, nextTryTime: new Date(), extraProperties: '{}', newStamp: randomUUID() },
+      ]),
+    ).toBe(0);
     expect(await store.extendLeases(stale, [row.id], new Date(Date.now() + 60_000))).toBe(0);
-    expect(await store.release({ leaseToken: stale, ids: [row.id], now: new Date(), newStamp: randomUUID(), undoTry: true })).toBe(0);
+    expect(
+      await store.release({ leaseToken: stale, ids: [row.id], now: new Date(), newStamp: randomUUID(), undoTry: true }),
+    ).toBe(0);
     const held = (await store.find(row.id))!;
     expect(held.concurrencyStamp).toBe(current);
     expect(held.tryCount).toBe(2);
@@ -64,7 +89,11 @@ describeOnScaleBackends('a lease that ran out', (ctx) => {
     const waitedMs = Date.now() - stolenAt;
     worker.kill('SIGCONT');
 
-    await waitFor('the refusal to be logged', () => worker.hasLine((l) => /not written: their lease had passed to another worker/.test(l.msg)), 10_000);
+    await waitFor(
+      'the refusal to be logged',
+      () => worker.hasLine((l) => /not written: their lease had passed to another worker/.test(l.msg)),
+      10_000,
+    );
     expect(await worker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(worker.hasLine((l) => l.msg === 'fixture-finished')).toBe(true);
     const stopped = worker.linesMatching((l) => l.msg.startsWith('Worker stopped'))[0]?.msg;

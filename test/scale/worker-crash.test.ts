@@ -16,7 +16,10 @@ const POLL_MS = 200;
 describeOnScaleBackends('a worker killed mid-run', (ctx) => {
   it('loses no job: the rows it held run elsewhere once their lease ends', async () => {
     const { store } = ctx;
-    const ids = await insertJobs(store, Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { ms: 50, n: i })));
+    const ids = await insertJobs(
+      store,
+      Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { ms: 50, n: i })),
+    );
     const workers = await ctx.startWorkers(3, {
       MaxParallelJobExecutionCount: 4,
       JobLeaseDuration: LEASE_SECONDS,
@@ -34,7 +37,9 @@ describeOnScaleBackends('a worker killed mid-run', (ctx) => {
 
     // Jobs the victim started but never finished: their rows stay leased until the lease runs out.
     const finishedByVictim = new Set(victim.linesMatching((l) => l.msg === 'fixture-finished').map((l) => l.jobId));
-    const cutShort = victim.linesMatching((l) => l.msg === 'fixture-started' && !finishedByVictim.has(l.jobId)).map((l) => l.jobId!);
+    const cutShort = victim
+      .linesMatching((l) => l.msg === 'fixture-started' && !finishedByVictim.has(l.jobId))
+      .map((l) => l.jobId!);
     expect(cutShort.length).toBeGreaterThan(0);
     // While a row is leased its NextTryTime is the lease's end: when it may run again. Read at once (the victim
     // renewed its lease at most a third of a lease ago), while the rows still carry the victim's first claim.
@@ -42,8 +47,14 @@ describeOnScaleBackends('a worker killed mid-run', (ctx) => {
     expect(held.map((row) => row && isLeaseStamp(row.concurrencyStamp) && row.tryCount)).toEqual(cutShort.map(() => 1));
     const leaseEnds = new Map(held.map((row) => [row!.id, row!.nextTryTime.getTime()]));
 
-    const rerunAt = (id: string) => survivors.flatMap((w) => w.linesMatching((l) => l.msg === 'fixture-started' && l.jobId === id))[0]?.time;
-    await waitFor('the cut-short jobs to run again', () => cutShort.every((id) => rerunAt(id) !== undefined), 30_000, 20);
+    const rerunAt = (id: string) =>
+      survivors.flatMap((w) => w.linesMatching((l) => l.msg === 'fixture-started' && l.jobId === id))[0]?.time;
+    await waitFor(
+      'the cut-short jobs to run again',
+      () => cutShort.every((id) => rerunAt(id) !== undefined),
+      30_000,
+      20,
+    );
     const recoveredMs = Date.now() - killedAt;
     // How long after its lease ended each cut-short job started again.
     const pickupsMs = cutShort.map((id) => rerunAt(id)! - leaseEnds.get(id)!);
@@ -55,7 +66,9 @@ describeOnScaleBackends('a worker killed mid-run', (ctx) => {
     const counts = executionsById(workers);
     const duplicates = [...counts.entries()].filter(([, n]) => n > 1).map(([id]) => id);
     // A job the victim finished whose deletion it never wrote also runs twice; anything else would be a bug.
-    const unexplained = duplicates.filter((id) => !victim.hasLine((l) => l.msg === 'fixture-started' && l.jobId === id));
+    const unexplained = duplicates.filter(
+      (id) => !victim.hasLine((l) => l.msg === 'fixture-started' && l.jobId === id),
+    );
     report(`worker-crash ${ctx.name}`, {
       jobs: JOBS,
       workers: 3,

@@ -23,7 +23,8 @@ export const backends: Backend[] = [
   {
     name: 'sqlserver',
     available: MSSQL_CONNECTION_STRING !== undefined,
-    skipReason: 'set MSSQL_CONNECTION_STRING (e.g. "Server=localhost,1433;User Id=sa;Password=...;TrustServerCertificate=True") to run against SQL Server',
+    skipReason:
+      'set MSSQL_CONNECTION_STRING (e.g. "Server=localhost,1433;User Id=sa;Password=...;TrustServerCertificate=True") to run against SQL Server',
     create: createMssqlDatabase,
   },
 ];

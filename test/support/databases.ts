@@ -25,7 +25,11 @@ export function uniqueName(prefix: string): string {
 export async function createSqliteDatabase(): Promise<TestDatabase> {
   const dir = mkdtempSync(join(tmpdir(), 'bj-sqlite-'));
   const file = join(dir, 'jobs.db');
-  return { name: file, connectionString: `Data Source=${file}`, drop: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    name: file,
+    connectionString: `Data Source=${file}`,
+    drop: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export async function createPostgresDatabase(): Promise<TestDatabase> {

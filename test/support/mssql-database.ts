@@ -24,7 +24,9 @@ export async function createMssqlDatabase(): Promise<TestDatabase> {
     connectionString: withDatabase(MSSQL_CONNECTION_STRING, name),
     drop: () =>
       withMssqlAdmin(async (admin) => {
-        await admin.query(`IF DB_ID(N'${name}') IS NOT NULL ALTER DATABASE [${name}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE`);
+        await admin.query(
+          `IF DB_ID(N'${name}') IS NOT NULL ALTER DATABASE [${name}] SET SINGLE_USER WITH ROLLBACK IMMEDIATE`,
+        );
         await admin.query(`DROP DATABASE IF EXISTS [${name}]`);
       }),
   };

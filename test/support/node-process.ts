@@ -55,7 +55,8 @@ export interface NodeProcessOptions {
 }
 
 // Settings in the runner's own environment (or a developer's shell) must not reach a child.
-const APP_SETTING = /^(ConnectionStrings__|DatabaseProvider$|Database__|AbpBackgroundJobWorker__|Logging__|Web__|PORT$|DATABASE_URL$)/;
+const APP_SETTING =
+  /^(ConnectionStrings__|DatabaseProvider$|Database__|AbpBackgroundJobWorker__|Logging__|Web__|PORT$|DATABASE_URL$)/;
 const STDERR_KEPT = 1_000_000;
 
 export class NodeProcess {
@@ -137,12 +138,24 @@ export class NodeProcess {
     const seen = this.lines.find(test);
     if (seen) return Promise.resolve(seen);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => done(new Error(`Timed out after ${timeoutMs} ms waiting for ${this.name} to log ${String(match)}\n${this.output()}`)), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          done(
+            new Error(
+              `Timed out after ${timeoutMs} ms waiting for ${this.name} to log ${String(match)}\n${this.output()}`,
+            ),
+          ),
+        timeoutMs,
+      );
       const unwatch = this.watch((raw) => {
         const line = parseLine(raw);
         if (line && test(line)) done(undefined, line);
       });
-      void this.closed.then((exit) => done(new Error(`${this.name} closed (${describeExit(exit)}) before logging ${String(match)}\n${this.output()}`)));
+      void this.closed.then((exit) =>
+        done(
+          new Error(`${this.name} closed (${describeExit(exit)}) before logging ${String(match)}\n${this.output()}`),
+        ),
+      );
       const done = (error?: Error, line?: LogLine) => {
         clearTimeout(timer);
         unwatch();

@@ -1,5 +1,10 @@
 import { DataSource } from 'typeorm';
-import { BackgroundJobStore, createBackgroundJobStore, MemoryBackgroundJobStore, parseConnectionString } from '@app/background-jobs';
+import {
+  BackgroundJobStore,
+  createBackgroundJobStore,
+  MemoryBackgroundJobStore,
+  parseConnectionString,
+} from '@app/background-jobs';
 import type { TestDatabase } from './databases';
 
 type OpenedStore = { store: BackgroundJobStore; dataSource: DataSource; close: () => Promise<void> };

@@ -83,8 +83,15 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
     it('registers decorated providers under the args name, or the class name by default', () => {
       const registry = app.get(BackgroundJobRegistry);
       expect(registry.jobNames.sort()).toEqual(['PlainArgs', 'Reports.Send']);
-      expect(registry.getByName('Reports.Send')).toMatchObject({ argsType: SendReportArgs, jobTypeName: 'SendReportJob' });
-      expect(registry.getByName('PlainArgs')).toMatchObject({ argsType: PlainArgs, jobTypeName: 'PlainJob', timeoutMs: 1500 });
+      expect(registry.getByName('Reports.Send')).toMatchObject({
+        argsType: SendReportArgs,
+        jobTypeName: 'SendReportJob',
+      });
+      expect(registry.getByName('PlainArgs')).toMatchObject({
+        argsType: PlainArgs,
+        jobTypeName: 'PlainJob',
+        timeoutMs: 1500,
+      });
     });
 
     it('resolves singletons once and transient jobs anew', async () => {
@@ -161,7 +168,10 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
     });
 
     it('delays NextTryTime and keeps the priority given', async () => {
-      const id = await manager.enqueue(new SendReportArgs('later', 1), { priority: BackgroundJobPriority.High, delay: 90_000 });
+      const id = await manager.enqueue(new SendReportArgs('later', 1), {
+        priority: BackgroundJobPriority.High,
+        delay: 90_000,
+      });
       const row = (await store.find(id))!;
       expect(row.priority).toBe(25);
       expect(row.nextTryTime.getTime() - row.creationTime.getTime()).toBe(90_000);
@@ -192,7 +202,11 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
 
     it('enqueues by name with a plain object', async () => {
       const id = await manager.enqueueByName('PlainArgs', { value: { nested: [1, 'two'] } });
-      expect(await store.find(id)).toMatchObject({ jobName: 'PlainArgs', jobArgs: '{"value":{"nested":[1,"two"]}}', priority: 15 });
+      expect(await store.find(id)).toMatchObject({
+        jobName: 'PlainArgs',
+        jobArgs: '{"value":{"nested":[1,"two"]}}',
+        priority: 15,
+      });
       await expect(manager.enqueueByName('NoSuchJob', {})).rejects.toThrow(
         new UndefinedBackgroundJobError('NoSuchJob'),
       );
@@ -226,13 +240,21 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
         const id = 'f3b6c0de-1d2e-4f3a-8b4c-5d6e7f809a1b';
         expect(await manager.enqueue(new SendReportArgs('once', 1), { id })).toBe(id);
         expect(await manager.enqueue(new SendReportArgs('once', 1), { id })).toBe(id);
-        expect(await manager.enqueueByName('Reports.Send', { reportTitle: 'once', recipientCount: 1 }, { id: id.toUpperCase() })).toBe(id);
+        expect(
+          await manager.enqueueByName(
+            'Reports.Send',
+            { reportTitle: 'once', recipientCount: 1 },
+            { id: id.toUpperCase() },
+          ),
+        ).toBe(id);
         expect(await store.count()).toBe(count + 1);
         expect((await store.find(id))!.jobArgs).toBe('{"reportTitle":"once","recipientCount":1}');
       });
 
       it('refuses an id that a row holding another job has, and writes nothing', async () => {
-        const id = await manager.enqueue(new SendReportArgs('first', 1), { id: '0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3' });
+        const id = await manager.enqueue(new SendReportArgs('first', 1), {
+          id: '0a1b2c3d-4e5f-4a6b-8c7d-8e9fa0b1c2d3',
+        });
         const count = await store.count();
         await expect(manager.enqueue(new SendReportArgs('second', 1), { id })).rejects.toThrow(JobIdTakenError);
         expect(await store.count()).toBe(count);
@@ -240,7 +262,9 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
       });
 
       it('writes the rest of a batch whose other jobs are there already', async () => {
-        const queued = await manager.enqueue(new SendReportArgs('queued', 1), { id: '11111111-2222-4333-8444-555555555555' });
+        const queued = await manager.enqueue(new SendReportArgs('queued', 1), {
+          id: '11111111-2222-4333-8444-555555555555',
+        });
         const count = await store.count();
         const ids = await manager.enqueueMany([
           { args: new SendReportArgs('queued', 1), id: queued },
@@ -257,9 +281,19 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
       async function runJob(id: string): Promise<void> {
         const leaseToken = `lease:${newConcurrencyStamp()}`;
         const now = new Date(Date.now() + 1000);
-        const claimed = await store.claim({ applicationName: 'unit-app', jobNames: ['Reports.Send'], limit: 100, now, leaseUntil: new Date(now.getTime() + 60_000), leaseToken });
+        const claimed = await store.claim({
+          applicationName: 'unit-app',
+          jobNames: ['Reports.Send'],
+          limit: 100,
+          now,
+          leaseUntil: new Date(now.getTime() + 60_000),
+          leaseToken,
+        });
         expect(claimed.map((job) => job.id)).toContain(id);
-        await store.complete(leaseToken, claimed.map((job) => job.id));
+        await store.complete(
+          leaseToken,
+          claimed.map((job) => job.id),
+        );
         expect(await store.find(id)).toBeUndefined();
       }
 
@@ -280,12 +314,16 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
         await runJob(id);
         const count = await store.count();
         await expect(manager.enqueue(new SendReportArgs('ran second', 1), { id })).rejects.toThrow(JobIdTakenError);
-        await expect(manager.enqueueByName('PlainArgs', { reportTitle: 'ran first', recipientCount: 1 }, { id })).rejects.toThrow(JobIdTakenError);
+        await expect(
+          manager.enqueueByName('PlainArgs', { reportTitle: 'ran first', recipientCount: 1 }, { id }),
+        ).rejects.toThrow(JobIdTakenError);
         expect(await store.count()).toBe(count);
       });
 
       it('writes the rest of a batch whose other job has run already, with its key', async () => {
-        const ran = await manager.enqueue(new SendReportArgs('ran in batch', 1), { id: '9d3a4e5f-6b7c-4d8e-8f9a-1b2c3d4e5f60' });
+        const ran = await manager.enqueue(new SendReportArgs('ran in batch', 1), {
+          id: '9d3a4e5f-6b7c-4d8e-8f9a-1b2c3d4e5f60',
+        });
         await runJob(ran);
         const fresh = 'ae4b5f60-7c8d-4e9f-8a0b-2c3d4e5f6071';
         const ids = await manager.enqueueMany([
@@ -321,7 +359,9 @@ describe('BackgroundJobExplorer and BackgroundJobManager over SQLite', () => {
         expect(await deleteExpiredEnqueueKeys(store, new Date(Date.now() + ENQUEUE_KEY_RETENTION_MS - 60_000))).toBe(0);
         expect(await manager.enqueue(new SendReportArgs('expired', 1), { id })).toBe(id);
         expect(await store.find(id)).toBeUndefined();
-        expect(await deleteExpiredEnqueueKeys(store, new Date(Date.now() + ENQUEUE_KEY_RETENTION_MS + 60_000))).toBeGreaterThan(0);
+        expect(
+          await deleteExpiredEnqueueKeys(store, new Date(Date.now() + ENQUEUE_KEY_RETENTION_MS + 60_000)),
+        ).toBeGreaterThan(0);
         expect(await store.findEnqueueKeys([id])).toEqual([]);
         expect(await manager.enqueue(new SendReportArgs('expired', 1), { id })).toBe(id);
         expect((await store.find(id))!.jobArgs).toContain('expired');

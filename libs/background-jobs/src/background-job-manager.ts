@@ -116,7 +116,9 @@ export class BackgroundJobManager implements IBackgroundJobManager {
    */
   private async withoutEnqueuedAlready(batch: EnqueueBatch): Promise<EnqueueBatch> {
     const chosen = new Map((batch.keys ?? []).map((key) => [key.id, key.fingerprint]));
-    const found = new Map((await this.read(() => this.store.findEnqueueKeys([...chosen.keys()]))).map((key) => [key.id, key.fingerprint]));
+    const found = new Map(
+      (await this.read(() => this.store.findEnqueueKeys([...chosen.keys()]))).map((key) => [key.id, key.fingerprint]),
+    );
     const remaining: EnqueueBatch['jobs'] = [];
     for (const job of batch.jobs) {
       const fingerprint = chosen.get(job.id);
@@ -146,7 +148,10 @@ export class BackgroundJobManager implements IBackgroundJobManager {
   }
 
   private toNewJob(job: JobToEnqueue, now: Date): EnqueueBatch['jobs'][number] {
-    const jobName = job.jobName !== undefined ? this.registry.getByName(job.jobName).jobName : this.registry.getByArgs(job.args).jobName;
+    const jobName =
+      job.jobName !== undefined
+        ? this.registry.getByName(job.jobName).jobName
+        : this.registry.getByArgs(job.args).jobName;
     const jobArgs = JSON.stringify(job.args);
     if (jobArgs.length > MAX_JOB_ARGS_LENGTH) throw new JobArgsTooLargeError(jobArgs.length, MAX_JOB_ARGS_LENGTH);
     const priority = job.priority ?? BackgroundJobPriority.Normal;
@@ -157,7 +162,8 @@ export class BackgroundJobManager implements IBackgroundJobManager {
     if (!(delay >= 0 && Number.isFinite(delay))) {
       throw new RangeError(`A background job delay is a finite number of milliseconds, not negative; got ${delay}`);
     }
-    if (job.id !== undefined && !UUID.test(job.id)) throw new RangeError(`A background job id is a UUID, got ${JSON.stringify(job.id)}`);
+    if (job.id !== undefined && !UUID.test(job.id))
+      throw new RangeError(`A background job id is a UUID, got ${JSON.stringify(job.id)}`);
     return {
       id: job.id?.toLowerCase() ?? newSequentialGuid(now.getTime()),
       jobName,

@@ -33,17 +33,23 @@ describe('BackgroundJobRegistry', () => {
   });
 
   it('refuses a second job for one args class', () => {
-    expect(() => registry.register(entry('Renamed', EmailArgs, 'SecondEmailJob'))).toThrow(/EmailJob and SecondEmailJob/);
+    expect(() => registry.register(entry('Renamed', EmailArgs, 'SecondEmailJob'))).toThrow(
+      /EmailJob and SecondEmailJob/,
+    );
     expect(registry.findByName('Renamed')).toBeUndefined();
   });
 
   it("gives ABP's message for an unknown job name or args type", () => {
     expect(() => registry.getByName('SmsArgs')).toThrow(UndefinedBackgroundJobError);
     expect(() => registry.getByName('SmsArgs')).toThrow('Undefined background job for the job args type/name: SmsArgs');
-    expect(() => registry.getByArgs(new SmsArgs())).toThrow('Undefined background job for the job args type/name: SmsArgs');
+    expect(() => registry.getByArgs(new SmsArgs())).toThrow(
+      'Undefined background job for the job args type/name: SmsArgs',
+    );
   });
 
   it('does not take a plain object for an instance of a registered args class', () => {
-    expect(() => registry.getByArgs({ to: 'x' })).toThrow('Undefined background job for the job args type/name: Object');
+    expect(() => registry.getByArgs({ to: 'x' })).toThrow(
+      'Undefined background job for the job args type/name: Object',
+    );
   });
 });

@@ -32,10 +32,14 @@ describe("BackgroundJobsModule.forRoot({ store: 'memory' })", () => {
       providers: [GreetJob],
     }).compile();
     await app.init();
-    const id = await app.get<IBackgroundJobManager>(IBackgroundJobManager).enqueue(Object.assign(new GreetArgs(), { name: 'Ada' }));
+    const id = await app
+      .get<IBackgroundJobManager>(IBackgroundJobManager)
+      .enqueue(Object.assign(new GreetArgs(), { name: 'Ada' }));
     const store = app.get<MemoryBackgroundJobStore>(BACKGROUND_JOB_STORE);
     expect(store).toBeInstanceOf(MemoryBackgroundJobStore);
-    expect(await store.list()).toEqual([expect.objectContaining({ id, jobName: 'GreetArgs', jobArgs: '{"name":"Ada"}', tryCount: 0 })]);
+    expect(await store.list()).toEqual([
+      expect.objectContaining({ id, jobName: 'GreetArgs', jobArgs: '{"name":"Ada"}', tryCount: 0 }),
+    ]);
     await app.close();
   });
 
@@ -45,7 +49,9 @@ describe("BackgroundJobsModule.forRoot({ store: 'memory' })", () => {
       providers: [GreetJob],
     }).compile();
     await app.init();
-    await app.get<IBackgroundJobManager>(IBackgroundJobManager).enqueue(Object.assign(new GreetArgs(), { name: 'Grace' }));
+    await app
+      .get<IBackgroundJobManager>(IBackgroundJobManager)
+      .enqueue(Object.assign(new GreetArgs(), { name: 'Grace' }));
     const job = app.get(GreetJob);
     await job.ran;
     const store = app.get<MemoryBackgroundJobStore>(BACKGROUND_JOB_STORE);

@@ -2,7 +2,12 @@ import { Module } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
-import { BackgroundJobsConfigurableModule, BACKGROUND_JOBS_MODULE_OPTIONS, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } from './background-jobs.module-definition';
+import {
+  BackgroundJobsConfigurableModule,
+  BACKGROUND_JOBS_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} from './background-jobs.module-definition';
 import { BackgroundJobsModuleOptions, BackgroundJobStoreKind, resolveOptions } from './background-jobs.options';
 import { BACKGROUND_JOBS_OPTIONS } from './background-jobs.tokens';
 import { BackgroundJobExplorer } from './background-job.explorer';
@@ -44,7 +49,9 @@ export class BackgroundJobsModule extends BackgroundJobsConfigurableModule {
   }
 
   /** `store` and `dataSourceName` are given here, not by the factory: they choose providers. */
-  static forRootAsync(options: typeof ASYNC_OPTIONS_TYPE & Pick<BackgroundJobsModuleOptions, 'store' | 'dataSourceName'>) {
+  static forRootAsync(
+    options: typeof ASYNC_OPTIONS_TYPE & Pick<BackgroundJobsModuleOptions, 'store' | 'dataSourceName'>,
+  ) {
     return withStore(super.forRootAsync(options), options);
   }
 }

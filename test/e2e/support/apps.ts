@@ -43,13 +43,21 @@ export interface WebApp {
 /** Starts `node dist/main.web.js` on a free port and waits until it answers HTTP. */
 export async function startWeb(options: StartOptions): Promise<WebApp> {
   const port = await freePort();
-  const app = spawnApp('web', { ...baseEnv(options.connectionString), PORT: String(port), ...options.env }, options.cwd);
+  const app = spawnApp(
+    'web',
+    { ...baseEnv(options.connectionString), PORT: String(port), ...options.env },
+    options.cwd,
+  );
   const baseUrl = `http://127.0.0.1:${port}`;
   try {
-    await waitFor('the web app to answer', async () => {
-      app.assertRunning();
-      return (await fetch(`${baseUrl}/health`)).status > 0;
-    }, 30_000);
+    await waitFor(
+      'the web app to answer',
+      async () => {
+        app.assertRunning();
+        return (await fetch(`${baseUrl}/health`)).status > 0;
+      },
+      30_000,
+    );
   } catch (error) {
     await app.stop();
     throw error;

@@ -31,10 +31,17 @@ export class BrowserSession {
 
   /** For bodies a URLSearchParams would be slow to build (megabytes). */
   postBody(path: string, body: string): Promise<PageResponse> {
-    return this.request(path, { method: 'POST', body, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    return this.request(path, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
   }
 
-  private async request(path: string, init: { method: string; body?: string; headers?: Record<string, string> }): Promise<PageResponse> {
+  private async request(
+    path: string,
+    init: { method: string; body?: string; headers?: Record<string, string> },
+  ): Promise<PageResponse> {
     const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
     const response = await fetch(new URL(path, this.baseUrl), {
       method: init.method,

@@ -12,7 +12,8 @@ export const e2eCases = e2eBackends.map((backend) => [label(backend), backend] a
 
 for (const backend of e2eBackends) {
   // Visible in the run's output, not only as a quiet "skipped" count.
-  if (!backend.available) console.warn(`end-to-end tests on ${backend.name} skipped: ${backend.skipReason ?? 'not available'}`);
+  if (!backend.available)
+    console.warn(`end-to-end tests on ${backend.name} skipped: ${backend.skipReason ?? 'not available'}`);
 }
 
 /**

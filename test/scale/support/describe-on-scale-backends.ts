@@ -30,7 +30,11 @@ export interface ScaleContext {
  * afterEach before the workers are killed and the database dropped (jest runs one block's afterEach
  * hooks in the order they were declared, and this one is declared after `body`).
  */
-export function describeOnScaleBackends(title: string, body: (ctx: ScaleContext) => void, options: { only?: DatabaseProvider[] } = {}): void {
+export function describeOnScaleBackends(
+  title: string,
+  body: (ctx: ScaleContext) => void,
+  options: { only?: DatabaseProvider[] } = {},
+): void {
   const chosen = scaleBackends.filter((b) => options.only === undefined || options.only.includes(b.name));
   describe.each(chosen.map((b) => [b.name, b] as const))(`%s: ${title}`, (name, backend) => {
     let database: ScaleDatabase | undefined;

@@ -32,10 +32,10 @@ export async function untilPolling(worker: NodeProcess, timeoutMs = 20_000): Pro
 /** How many times each job id started, across all workers. */
 export function executionsById(workers: NodeProcess[], msg = 'fixture-started'): Map<string, number> {
   const counts = new Map<string, number>();
-  for (const w of workers) for (const l of w.lines) if (l.msg === msg && l.jobId) counts.set(l.jobId, (counts.get(l.jobId) ?? 0) + 1);
+  for (const w of workers)
+    for (const l of w.lines) if (l.msg === msg && l.jobId) counts.set(l.jobId, (counts.get(l.jobId) ?? 0) + 1);
   return counts;
 }
-
 
 /**
  * How long the worker's own stop took: from its "Stopping" line to its "Worker stopped" line, by

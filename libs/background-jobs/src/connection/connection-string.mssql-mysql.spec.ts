@@ -21,10 +21,16 @@ describe('parseConnectionString: SQL Server', () => {
   });
 
   it('reads the older keywords: Data Source=tcp:host\\instance, Initial Catalog, UID/PWD, Connect Timeout', () => {
-    const connection = parseConnectionString('Data Source=tcp:sql01\\JOBS;Initial Catalog=Abp;UID=u;PWD=p;Connect Timeout=7');
+    const connection = parseConnectionString(
+      'Data Source=tcp:sql01\\JOBS;Initial Catalog=Abp;UID=u;PWD=p;Connect Timeout=7',
+    );
     expect(connection.provider).toBe('sqlserver');
     expect(connection.typeorm).toMatchObject({
-      host: 'sql01', database: 'Abp', username: 'u', password: 'p', connectionTimeout: 7000,
+      host: 'sql01',
+      database: 'Abp',
+      username: 'u',
+      password: 'p',
+      connectionTimeout: 7000,
       options: { instanceName: 'JOBS', useUTC: true },
     });
     expect(connection.description).toBe('SQL Server sql01\\JOBS/Abp');
@@ -36,7 +42,9 @@ describe('parseConnectionString: SQL Server', () => {
     ['Optional', false],
     ['Strict', 'strict'],
   ])('reads Encrypt=%s as SqlClient does', (value, encrypt) => {
-    expect(parseConnectionString(`Server=h;Database=d;User Id=u;Password=p;Encrypt=${value}`).typeorm).toMatchObject({ options: { encrypt } });
+    expect(parseConnectionString(`Server=h;Database=d;User Id=u;Password=p;Encrypt=${value}`).typeorm).toMatchObject({
+      options: { encrypt },
+    });
   });
 
   it('signs a DOMAIN\\user login in with NTLM', () => {
@@ -53,7 +61,12 @@ describe('parseConnectionString: SQL Server', () => {
     const connection = parseConnectionString(url);
     expect(connection.provider).toBe('sqlserver');
     expect(connection.typeorm).toMatchObject({
-      type: 'mssql', host: 'db.example.com', port: 1444, database: 'Jobs', username: 'abp', password: 'p@ss',
+      type: 'mssql',
+      host: 'db.example.com',
+      port: 1444,
+      database: 'Jobs',
+      username: 'abp',
+      password: 'p@ss',
       options: { useUTC: true, encrypt: true, trustServerCertificate: true },
     });
     expect(connection.description).not.toContain('p@ss');
@@ -61,7 +74,9 @@ describe('parseConnectionString: SQL Server', () => {
 
   it("reads node-mssql's URL with a named instance before the database", () => {
     expect(parseConnectionString('mssql://u:p@h/SQLEXPRESS/Jobs').typeorm).toMatchObject({
-      host: 'h', database: 'Jobs', options: { instanceName: 'SQLEXPRESS' },
+      host: 'h',
+      database: 'Jobs',
+      options: { instanceName: 'SQLEXPRESS' },
     });
   });
 
@@ -77,13 +92,19 @@ describe('parseConnectionString: SQL Server', () => {
     'Server=db;Database=Jobs;Integrated Security=SSPI',
     'Data Source=db;Initial Catalog=Jobs;Integrated Security=true',
   ])('refuses Windows integrated security in %p and names SQL logins and NTLM instead', (text) => {
-    expect(() => parseConnectionString(text)).toThrow(/Windows integrated security .* not available from Node\. Use a SQL Server login: .*DOMAIN\\user/);
+    expect(() => parseConnectionString(text)).toThrow(
+      /Windows integrated security .* not available from Node\. Use a SQL Server login: .*DOMAIN\\user/,
+    );
   });
 
   it.each([
     ['no database', 'Server=db;User Id=u;Password=p', /no Database; without one the login's default database/],
     ['named pipes', 'Server=np:\\\\db\\pipe\\sql\\query;Database=d', /named pipes .* are not supported/],
-    ['Azure AD authentication', 'Server=db;Database=d;Authentication=Active Directory Default', /Authentication=Active Directory Default is not supported/],
+    [
+      'Azure AD authentication',
+      'Server=db;Database=d;Authentication=Active Directory Default',
+      /Authentication=Active Directory Default is not supported/,
+    ],
     ['an unknown Encrypt', 'Server=db;Database=d;Encrypt=maybe', /Encrypt="maybe" is not one of/],
     ['an unknown URL parameter', 'mssql://u:p@db/d?pool=5', /unknown URL parameter "pool"/],
     ['a URL without a database', 'mssql://u:p@db', /no Database/],
@@ -92,23 +113,36 @@ describe('parseConnectionString: SQL Server', () => {
   });
 
   it('takes a Data Source with SqlClient keywords for SQL Server, not a SQLite file', () => {
-    expect(parseConnectionString('Data Source=sql01,1433;Database=Jobs;User ID=u;Password=p').provider).toBe('sqlserver');
+    expect(parseConnectionString('Data Source=sql01,1433;Database=Jobs;User ID=u;Password=p').provider).toBe(
+      'sqlserver',
+    );
   });
 });
 
 describe('parseConnectionString: MySQL and MariaDB', () => {
-  it.each(['mysql://abp:p%40ss@db.example.com:3307/jobs', 'mariadb://abp:p%40ss@db.example.com:3307/jobs'])('reads the URL %p', (url) => {
-    const connection = parseConnectionString(url);
-    expect(connection.provider).toBe('mysql');
-    expect(connection.typeorm).toMatchObject({
-      type: 'mysql', host: 'db.example.com', port: 3307, database: 'jobs', username: 'abp', password: 'p@ss', timezone: 'Z', poolSize: 10,
-    });
-    expect(connection.description).toBe('MySQL/MariaDB db.example.com:3307/jobs');
-  });
+  it.each(['mysql://abp:p%40ss@db.example.com:3307/jobs', 'mariadb://abp:p%40ss@db.example.com:3307/jobs'])(
+    'reads the URL %p',
+    (url) => {
+      const connection = parseConnectionString(url);
+      expect(connection.provider).toBe('mysql');
+      expect(connection.typeorm).toMatchObject({
+        type: 'mysql',
+        host: 'db.example.com',
+        port: 3307,
+        database: 'jobs',
+        username: 'abp',
+        password: 'p@ss',
+        timezone: 'Z',
+        poolSize: 10,
+      });
+      expect(connection.description).toBe('MySQL/MariaDB db.example.com:3307/jobs');
+    },
+  );
 
   it('defaults the port to 3306 and reads sslmode', () => {
     expect(parseConnectionString('mysql://u@db/jobs?sslmode=Required').typeorm).toMatchObject({
-      port: 3306, ssl: { rejectUnauthorized: false },
+      port: 3306,
+      ssl: { rejectUnauthorized: false },
     });
   });
 
@@ -119,14 +153,26 @@ describe('parseConnectionString: MySQL and MariaDB', () => {
     );
     expect(connection.provider).toBe('mysql');
     expect(connection.typeorm).toMatchObject({
-      type: 'mysql', host: 'db.example.com', port: 3307, database: 'Jobs', username: 'abp', password: 'p;w', timezone: 'Z',
-      ssl: { rejectUnauthorized: true }, poolSize: 4, connectTimeout: 9000,
+      type: 'mysql',
+      host: 'db.example.com',
+      port: 3307,
+      database: 'Jobs',
+      username: 'abp',
+      password: 'p;w',
+      timezone: 'Z',
+      ssl: { rejectUnauthorized: true },
+      poolSize: 4,
+      connectTimeout: 9000,
     });
   });
 
   it('takes DatabaseProvider=MariaDb and User Id / Uid spellings too', () => {
     expect(parseConnectionString('Server=db;Database=Jobs;Uid=abp;Pwd=x', 'MariaDb').typeorm).toMatchObject({
-      type: 'mysql', host: 'db', port: 3306, username: 'abp', password: 'x',
+      type: 'mysql',
+      host: 'db',
+      port: 3306,
+      username: 'abp',
+      password: 'x',
     });
   });
 
@@ -134,7 +180,9 @@ describe('parseConnectionString: MySQL and MariaDB', () => {
     expect(() => parseConnectionString('Server=db;Port=3306;Database=Jobs;User=abp;Password=secret')).toThrow(
       /has Server and Port, as MySqlConnector's strings do; set DatabaseProvider=MySql/,
     );
-    expect(() => parseConnectionString('Server=db;Port=3306;Database=Jobs;User=abp;Password=secret')).not.toThrow(/secret/);
+    expect(() => parseConnectionString('Server=db;Port=3306;Database=Jobs;User=abp;Password=secret')).not.toThrow(
+      /secret/,
+    );
   });
 
   it.each([

@@ -38,12 +38,15 @@ describe('parseConnectionString', () => {
     expect(parseConnectionString('Data Source=:memory:').typeorm).toMatchObject({ database: ':memory:' });
   });
 
-  it.each(['postgres://u:secret@db.example:6543/jobs', 'postgresql://u@db.example/jobs?sslmode=disable'])('reads the PostgreSQL URL %p', (url) => {
-    const connection = parseConnectionString(url);
-    expect(connection.provider).toBe('postgres');
-    expect(connection.typeorm).toMatchObject({ type: 'postgres', url });
-    expect(connection.description).not.toContain('secret');
-  });
+  it.each(['postgres://u:secret@db.example:6543/jobs', 'postgresql://u@db.example/jobs?sslmode=disable'])(
+    'reads the PostgreSQL URL %p',
+    (url) => {
+      const connection = parseConnectionString(url);
+      expect(connection.provider).toBe('postgres');
+      expect(connection.typeorm).toMatchObject({ type: 'postgres', url });
+      expect(connection.description).not.toContain('secret');
+    },
+  );
 
   it("reads Npgsql's Host=... form", () => {
     const connection = parseConnectionString(

@@ -67,7 +67,16 @@ function detectProvider(text: string): DatabaseProvider {
   const keys = new Set(Object.keys(parseKeyValues(text)));
   if (keys.has('host')) return 'postgres';
   // "Data Source" names a SQLite file too; SqlClient's other keywords tell a SQL Server string apart.
-  const sqlServerOnly = ['initial catalog', 'database', 'user id', 'uid', 'trusted_connection', 'integrated security', 'encrypt', 'trustservercertificate'];
+  const sqlServerOnly = [
+    'initial catalog',
+    'database',
+    'user id',
+    'uid',
+    'trusted_connection',
+    'integrated security',
+    'encrypt',
+    'trustservercertificate',
+  ];
   if (keys.has('server') || keys.has('address') || keys.has('addr') || sqlServerOnly.some((k) => keys.has(k))) {
     // SqlClient has no Port keyword (SQL Server takes Server=host,port): this is MySqlConnector's form.
     if (keys.has('port')) {
@@ -79,5 +88,7 @@ function detectProvider(text: string): DatabaseProvider {
     return 'sqlserver';
   }
   if (keys.has('data source') || keys.has('datasource') || keys.has('filename')) return 'sqlite';
-  throw new Error(`${CONNECTION_STRING_SETTING}: cannot tell the database from "${redact(text)}". Use ${WORKING_FORMS}.`);
+  throw new Error(
+    `${CONNECTION_STRING_SETTING}: cannot tell the database from "${redact(text)}". Use ${WORKING_FORMS}.`,
+  );
 }

@@ -4,7 +4,12 @@ export function parseKeyValues(text: string): Record<string, string> {
   const pattern = /\s*([^=;]+?)\s*=\s*("((?:[^"]|"")*)"|'((?:[^']|'')*)'|[^;]*)\s*(?:;|$)/g;
   let match: RegExpExecArray | null;
   while ((match = pattern.exec(text)) !== null && match[0] !== '') {
-    const raw = match[3] !== undefined ? match[3].replace(/""/g, '"') : match[4] !== undefined ? match[4].replace(/''/g, "'") : match[2].trim();
+    const raw =
+      match[3] !== undefined
+        ? match[3].replace(/""/g, '"')
+        : match[4] !== undefined
+          ? match[4].replace(/''/g, "'")
+          : match[2].trim();
     result[match[1].toLowerCase()] = raw;
   }
   return result;

@@ -61,15 +61,26 @@ function fromUrl(text: string): MysqlSettings {
     const k = key.toLowerCase();
     if (k === 'sslmode' || k === 'ssl-mode') settings.sslMode = value;
     else if (k === 'ssl') settings.sslMode = /^(true|1|required)$/i.test(value) ? 'Required' : 'None';
-    else throw new Error(`${SETTING}: unknown URL parameter "${key}"; mysql:// URLs take sslmode (None, Required, VerifyCA, VerifyFull)`);
+    else
+      throw new Error(
+        `${SETTING}: unknown URL parameter "${key}"; mysql:// URLs take sslmode (None, Required, VerifyCA, VerifyFull)`,
+      );
   }
   return settings;
 }
 
 function fromKeyValues(text: string): MysqlSettings {
   const kv = parseKeyValues(text);
-  const host = kv['server'] ?? kv['host'] ?? kv['data source'] ?? kv['datasource'] ?? kv['address'] ?? kv['addr'] ?? kv['network address'];
-  if (!host) throw new Error(`${SETTING}: no Server. Write Server=host;Port=3306;Database=db;User=user;Password=password`);
+  const host =
+    kv['server'] ??
+    kv['host'] ??
+    kv['data source'] ??
+    kv['datasource'] ??
+    kv['address'] ??
+    kv['addr'] ??
+    kv['network address'];
+  if (!host)
+    throw new Error(`${SETTING}: no Server. Write Server=host;Port=3306;Database=db;User=user;Password=password`);
   if (host.includes(',')) throw new Error(`${SETTING}: Server="${host}" names several hosts; name one`);
   const number = (key: string, value: string | undefined) => {
     if (value === undefined) return undefined;
@@ -85,7 +96,10 @@ function fromKeyValues(text: string): MysqlSettings {
     password: kv['password'] ?? kv['pwd'],
     sslMode: kv['sslmode'] ?? kv['ssl mode'] ?? kv['ssl-mode'],
     poolSize: number('Maximum Pool Size', kv['maximum pool size'] ?? kv['max pool size'] ?? kv['maximumpoolsize']),
-    connectTimeoutSeconds: number('Connection Timeout', kv['connection timeout'] ?? kv['connect timeout'] ?? kv['connectiontimeout']),
+    connectTimeoutSeconds: number(
+      'Connection Timeout',
+      kv['connection timeout'] ?? kv['connect timeout'] ?? kv['connectiontimeout'],
+    ),
   };
 }
 

@@ -7,5 +7,7 @@ type TypeParser = (value: string) => unknown;
 export const PG_UTC_TYPES: CustomTypesConfig = {
   getTypeParser: (oid, format): TypeParser =>
     // eslint-disable-next-line @typescript-eslint/no-require-imports -- the driver is loaded on first use, not when connection settings are read
-    oid === 1114 ? (value) => fromUtcText(value) : ((require('pg') as typeof import('pg')).types.getTypeParser(oid, format) as TypeParser),
+    oid === 1114
+      ? (value) => fromUtcText(value)
+      : ((require('pg') as typeof import('pg')).types.getTypeParser(oid, format) as TypeParser),
 };

@@ -11,7 +11,14 @@ export function postgresConnection(text: string): DatabaseConnection {
     synchronize: false,
     // A server that stops answering without closing the socket: keep-alive probes notice it, and no
     // query waits longer than query_timeout (the web app answers 503, shutdown is not held up).
-    extra: { types: PG_UTC_TYPES, connectionTimeoutMillis: 5000, keepAlive: true, keepAliveInitialDelayMillis: 10_000, query_timeout: 30_000, max: 10 },
+    extra: {
+      types: PG_UTC_TYPES,
+      connectionTimeoutMillis: 5000,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      query_timeout: 30_000,
+      max: 10,
+    },
   };
   if (/^postgres(ql)?:\/\//i.test(text)) {
     const url = new URL(text);
@@ -36,7 +43,9 @@ export function postgresConnection(text: string): DatabaseConnection {
       database,
       username: kv['username'] ?? kv['user id'] ?? kv['userid'] ?? kv['user'],
       password: kv['password'] ?? kv['pwd'],
-      ssl: /^(require|verify-ca|verify-full)$/i.test(kv['ssl mode'] ?? kv['sslmode'] ?? '') ? { rejectUnauthorized: false } : undefined,
+      ssl: /^(require|verify-ca|verify-full)$/i.test(kv['ssl mode'] ?? kv['sslmode'] ?? '')
+        ? { rejectUnauthorized: false }
+        : undefined,
       extra: { ...common.extra, max: Number(kv['maximum pool size'] ?? 10) },
     },
   };

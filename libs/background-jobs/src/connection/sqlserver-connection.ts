@@ -2,7 +2,8 @@ import { BackgroundJobRecordEntity } from '../entities/background-job-record.ent
 import { CONNECTION_STRING_SETTING as SETTING, DatabaseConnection } from './database-connection';
 import { parseKeyValues } from './key-values';
 
-const EXAMPLE = 'Server=localhost,1433;Database=<database>;User Id=<login>;Password=<password>;TrustServerCertificate=True';
+const EXAMPLE =
+  'Server=localhost,1433;Database=<database>;User Id=<login>;Password=<password>;TrustServerCertificate=True';
 
 /** What mssql's own parser returns for an ADO.NET connection string (the parts used here). */
 interface MssqlConfig {
@@ -26,7 +27,9 @@ export function sqlServerConnection(text: string): DatabaseConnection {
   const config = /^(mssql|sqlserver):\/\//i.test(text) ? fromUrl(text) : fromAdoNet(text);
   if (!config.server) throw new Error(`${SETTING}: no Server. Write ${EXAMPLE}`);
   if (!config.database) {
-    throw new Error(`${SETTING}: no Database; without one the login's default database (often master) would get the table. Write ${EXAMPLE}`);
+    throw new Error(
+      `${SETTING}: no Database; without one the login's default database (often master) would get the table. Write ${EXAMPLE}`,
+    );
   }
   const instance = config.options.instanceName;
   const where = `${config.server}${instance ? `\\${instance}` : `:${config.port ?? 1433}`}/${config.database}`;
@@ -42,7 +45,10 @@ export function sqlServerConnection(text: string): DatabaseConnection {
       password: config.password,
       // A DOMAIN\user login: mssql signs in with NTLM, which works from Linux (Trusted_Connection does not).
       authentication: config.domain
-        ? { type: 'ntlm', options: { domain: config.domain, userName: config.user ?? '', password: config.password ?? '' } }
+        ? {
+            type: 'ntlm',
+            options: { domain: config.domain, userName: config.user ?? '', password: config.password ?? '' },
+          }
         : undefined,
       connectionTimeout: config.connectionTimeout ?? 15_000,
       requestTimeout: 30_000, // SqlClient's default command timeout
@@ -64,7 +70,8 @@ function fromAdoNet(text: string): MssqlConfig {
         `over TCP (on Linux or macOS the mcr.microsoft.com/mssql/server container) and write ${EXAMPLE}`,
     );
   }
-  if (/^\s*np:/i.test(server)) throw new Error(`${SETTING}: named pipes (${server}) are not supported; connect over TCP: ${EXAMPLE}`);
+  if (/^\s*np:/i.test(server))
+    throw new Error(`${SETTING}: named pipes (${server}) are not supported; connect over TCP: ${EXAMPLE}`);
   const integrated = kv['trusted_connection'] ?? kv['integrated security'];
   if (integrated !== undefined && /^(true|yes|sspi)$/i.test(integrated.trim())) {
     throw new Error(
@@ -74,14 +81,19 @@ function fromAdoNet(text: string): MssqlConfig {
   }
   const authentication = kv['authentication'];
   if (authentication !== undefined && !/^sql\s*password$/i.test(authentication.trim())) {
-    throw new Error(`${SETTING}: Authentication=${authentication} is not supported here; use a SQL Server login: ${EXAMPLE}`);
+    throw new Error(
+      `${SETTING}: Authentication=${authentication} is not supported here; use a SQL Server login: ${EXAMPLE}`,
+    );
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the driver is loaded only when SQL Server is the database
-  const { ConnectionPool } = require('mssql') as { ConnectionPool: { parseConnectionString(text: string): MssqlConfig } };
+  const { ConnectionPool } = require('mssql') as {
+    ConnectionPool: { parseConnectionString(text: string): MssqlConfig };
+  };
   const config = ConnectionPool.parseConnectionString(text);
   // mssql's parser reads Encrypt as a plain boolean, so SqlClient 5's Optional would turn encryption on.
   if (kv['encrypt'] !== undefined) config.options.encrypt = encryptSetting(kv['encrypt']);
-  if (kv['trustservercertificate'] !== undefined) config.options.trustServerCertificate = boolSetting('TrustServerCertificate', kv['trustservercertificate']);
+  if (kv['trustservercertificate'] !== undefined)
+    config.options.trustServerCertificate = boolSetting('TrustServerCertificate', kv['trustservercertificate']);
   return config;
 }
 
@@ -90,7 +102,9 @@ function fromUrl(text: string): MssqlConfig {
   try {
     url = new URL(text);
   } catch {
-    throw new Error(`${SETTING}: "${text.replace(/:[^:@/]*@/, ':***@')}" is not a valid URL. Write mssql://user:password@host:1433/database`);
+    throw new Error(
+      `${SETTING}: "${text.replace(/:[^:@/]*@/, ':***@')}" is not a valid URL. Write mssql://user:password@host:1433/database`,
+    );
   }
   // node-mssql's old URL form puts a named instance before the database: mssql://user:pw@host/INSTANCE/database
   const path = url.pathname.split('/').filter(Boolean).map(decodeURIComponent);
@@ -113,7 +127,9 @@ function fromUrl(text: string): MssqlConfig {
         config.options.trustServerCertificate = boolSetting('trustServerCertificate', value);
         break;
       default:
-        throw new Error(`${SETTING}: unknown URL parameter "${key}"; mssql:// URLs take encrypt and trustServerCertificate`);
+        throw new Error(
+          `${SETTING}: unknown URL parameter "${key}"; mssql:// URLs take encrypt and trustServerCertificate`,
+        );
     }
   }
   const domainUser = config.user && /^(.+)\\(.+)$/.exec(config.user);

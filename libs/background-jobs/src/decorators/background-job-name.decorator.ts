@@ -9,7 +9,9 @@ export type ArgsType<T = object> = abstract new (...args: never[]) => T;
 export function BackgroundJobName(name: string): ClassDecorator {
   // eslint-disable-next-line no-control-regex -- control characters are what this rejects
   if (!name || name.length > 128 || /[\u0000-\u001f\u007f]/.test(name)) {
-    throw new Error(`A background job name must be 1 to 128 characters long, without control characters, got ${JSON.stringify(name)}`);
+    throw new Error(
+      `A background job name must be 1 to 128 characters long, without control characters, got ${JSON.stringify(name)}`,
+    );
   }
   return (target) => Reflect.defineMetadata(BACKGROUND_JOB_NAME_METADATA, name, target);
 }

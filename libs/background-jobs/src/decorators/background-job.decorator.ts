@@ -21,5 +21,8 @@ export interface BackgroundJobMetadata {
  */
 export function BackgroundJob(argsType: ArgsType, options: BackgroundJobOptions = {}): ClassDecorator {
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias is still honoured
-  return SetMetadata<string, BackgroundJobMetadata>(BACKGROUND_JOB_METADATA, { argsType, timeoutMs: options.timeoutMs ?? options.timeout });
+  return SetMetadata<string, BackgroundJobMetadata>(BACKGROUND_JOB_METADATA, {
+    argsType,
+    timeoutMs: options.timeoutMs ?? options.timeout,
+  });
 }

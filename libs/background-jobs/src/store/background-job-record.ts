@@ -81,7 +81,11 @@ function toDate(value: unknown): Date | null {
  * row already. What the claim itself wrote (LastTryTime, NextTryTime, the stamp) comes from the
  * request; TryCount is the row's, after the claim's increment.
  */
-export function readClaimedJob(row: Record<string, unknown>, request: ClaimRequest, previousLeaseExpired: boolean): ClaimedJob | string {
+export function readClaimedJob(
+  row: Record<string, unknown>,
+  request: ClaimRequest,
+  previousLeaseExpired: boolean,
+): ClaimedJob | string {
   const id = row.Id;
   if (typeof id !== 'string') return `Id is not text: ${describeValue(id)}`;
   const lowerId = id.toLowerCase();
@@ -89,7 +93,8 @@ export function readClaimedJob(row: Record<string, unknown>, request: ClaimReque
   if (id !== lowerId && id !== id.toUpperCase()) return `Id mixes upper and lower case: ${describeValue(id)}`;
   if (typeof row.JobName !== 'string') return `JobName is not text: ${describeValue(row.JobName)}`;
   if (typeof row.JobArgs !== 'string') return `JobArgs is not text: ${describeValue(row.JobArgs)}`;
-  if (typeof row.ExtraProperties !== 'string') return `ExtraProperties is not text: ${describeValue(row.ExtraProperties)}`;
+  if (typeof row.ExtraProperties !== 'string')
+    return `ExtraProperties is not text: ${describeValue(row.ExtraProperties)}`;
   const tryCount = Number(row.TryCount);
   if (!Number.isInteger(tryCount)) return `TryCount is not a whole number: ${describeValue(row.TryCount)}`;
   const priority = Number(row.Priority);

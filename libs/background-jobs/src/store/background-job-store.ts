@@ -5,7 +5,14 @@ import { BackgroundJobRecord, ClaimedJob } from './background-job-record';
 export interface EnqueueBatch {
   applicationName: string | null;
   creationTime: Date;
-  jobs: Array<{ id: string; jobName: string; jobArgs: string; priority: number; nextTryTime: Date; concurrencyStamp: string }>;
+  jobs: Array<{
+    id: string;
+    jobName: string;
+    jobArgs: string;
+    priority: number;
+    nextTryTime: Date;
+    concurrencyStamp: string;
+  }>;
   /**
    * The keys of the jobs whose caller chose their id: written with the rows, all or none, at
    * `creationTime`. Absent or empty, the enqueue writes the rows alone.

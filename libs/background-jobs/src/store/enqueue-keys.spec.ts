@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { SqliteBackgroundJobStore } from './dialects/sqlite.dialect';
-import { deleteExpiredEnqueueKeys, ENQUEUE_KEY_RETENTION_MS, ENQUEUE_KEYS_PER_DELETE, enqueueFingerprint } from './enqueue-keys';
+import {
+  deleteExpiredEnqueueKeys,
+  ENQUEUE_KEY_RETENTION_MS,
+  ENQUEUE_KEYS_PER_DELETE,
+  enqueueFingerprint,
+} from './enqueue-keys';
 
 describe('enqueueFingerprint', () => {
   it('is hex SHA-256 that tells the job name from the args, however the two are split', () => {
@@ -27,20 +32,37 @@ describe('deleteExpiredEnqueueKeys over SQLite', () => {
 
   async function enqueueKeyed(count: number, creationTime: Date): Promise<string[]> {
     const jobs = Array.from({ length: count }, () => ({
-      id: randomUUID(), jobName: 'Job', jobArgs: '{}', priority: 15, nextTryTime: creationTime, concurrencyStamp: '0'.repeat(32),
+      id: randomUUID(),
+      jobName: 'Job',
+      jobArgs: '{}',
+      priority: 15,
+      nextTryTime: creationTime,
+      concurrencyStamp: '0'.repeat(32),
     }));
-    await store.enqueue({ applicationName: null, creationTime, jobs, keys: jobs.map((j) => ({ id: j.id, fingerprint: enqueueFingerprint('Job', '{}') })) });
+    await store.enqueue({
+      applicationName: null,
+      creationTime,
+      jobs,
+      keys: jobs.map((j) => ({ id: j.id, fingerprint: enqueueFingerprint('Job', '{}') })),
+    });
     return jobs.map((j) => j.id);
   }
 
-  it('deletes every key older than the retention, more than one statement\'s worth, and keeps the younger ones', async () => {
-    const expired = await enqueueKeyed(2 * ENQUEUE_KEYS_PER_DELETE + 1, new Date(now.getTime() - ENQUEUE_KEY_RETENTION_MS - 1));
+  it("deletes every key older than the retention, more than one statement's worth, and keeps the younger ones", async () => {
+    const expired = await enqueueKeyed(
+      2 * ENQUEUE_KEYS_PER_DELETE + 1,
+      new Date(now.getTime() - ENQUEUE_KEY_RETENTION_MS - 1),
+    );
     const kept = await enqueueKeyed(3, new Date(now.getTime() - ENQUEUE_KEY_RETENTION_MS + 1));
     const deletes = jest.spyOn(store, 'deleteEnqueueKeysBefore');
 
     expect(await deleteExpiredEnqueueKeys(store, now)).toBe(expired.length);
 
-    expect(deletes.mock.calls.map(([, limit]) => limit)).toEqual([ENQUEUE_KEYS_PER_DELETE, ENQUEUE_KEYS_PER_DELETE, ENQUEUE_KEYS_PER_DELETE]);
+    expect(deletes.mock.calls.map(([, limit]) => limit)).toEqual([
+      ENQUEUE_KEYS_PER_DELETE,
+      ENQUEUE_KEYS_PER_DELETE,
+      ENQUEUE_KEYS_PER_DELETE,
+    ]);
     expect(await store.findEnqueueKeys(expired)).toEqual([]);
     expect(await store.findEnqueueKeys(kept)).toHaveLength(3);
     expect(await deleteExpiredEnqueueKeys(store, now)).toBe(0);

@@ -14,14 +14,20 @@ export const ENQUEUE_KEYS_PER_DELETE = 1000;
 
 /** Tells two jobs apart under one id: hex SHA-256 of the job name and its args, unambiguously joined. */
 export function enqueueFingerprint(jobName: string, jobArgs: string): string {
-  return createHash('sha256').update(JSON.stringify([jobName, jobArgs])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([jobName, jobArgs]))
+    .digest('hex');
 }
 
 /**
  * Deletes the keys older than the retention, one bounded statement after another until fewer
  * than a full batch go; returns how many went. For the worker to call about once an hour.
  */
-export async function deleteExpiredEnqueueKeys(store: BackgroundJobStore, now = new Date(), retentionMs = ENQUEUE_KEY_RETENTION_MS): Promise<number> {
+export async function deleteExpiredEnqueueKeys(
+  store: BackgroundJobStore,
+  now = new Date(),
+  retentionMs = ENQUEUE_KEY_RETENTION_MS,
+): Promise<number> {
   const before = new Date(now.getTime() - retentionMs);
   let deleted = 0;
   for (;;) {

@@ -50,7 +50,22 @@ describe('sql-time', () => {
   });
 
   it('readUtcTime gives undefined, never an error or an Invalid Date, for what is not a time', () => {
-    for (const value of ['2030-02-30 12:00:00', '2030-02-29 12:00:00+01:00', 'infinity', '-infinity', '0000-00-00 00:00:00.000000', '0001-01-01 00:00:00 BC', '10000-01-01 00:00:00', 'yesterday', '', 1700000000, null, undefined, Buffer.from('x'), new Date(NaN)]) {
+    for (const value of [
+      '2030-02-30 12:00:00',
+      '2030-02-29 12:00:00+01:00',
+      'infinity',
+      '-infinity',
+      '0000-00-00 00:00:00.000000',
+      '0001-01-01 00:00:00 BC',
+      '10000-01-01 00:00:00',
+      'yesterday',
+      '',
+      1700000000,
+      null,
+      undefined,
+      Buffer.from('x'),
+      new Date(NaN),
+    ]) {
       expect(readUtcTime(value)).toBeUndefined();
     }
     expect(readUtcTime('2024-05-01 10:03:00.123456')).toEqual(new Date('2024-05-01T10:03:00.123Z'));

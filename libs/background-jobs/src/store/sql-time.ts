@@ -38,7 +38,15 @@ const DIGIT_0 = 48;
  */
 function fromPlainUtcText(value: string): Date | undefined {
   const n = value.length;
-  if (n < 19 || n > 27 || value[4] !== '-' || value[7] !== '-' || (value[10] !== ' ' && value[10] !== 'T') || value[13] !== ':' || value[16] !== ':') {
+  if (
+    n < 19 ||
+    n > 27 ||
+    value[4] !== '-' ||
+    value[7] !== '-' ||
+    (value[10] !== ' ' && value[10] !== 'T') ||
+    value[13] !== ':' ||
+    value[16] !== ':'
+  ) {
     return undefined;
   }
   if (n > 19 && (value[19] !== '.' || n === 20)) return undefined;
@@ -53,7 +61,8 @@ function fromPlainUtcText(value: string): Date | undefined {
   };
   const fractionDigits = n > 20 ? n - 20 : 0;
   const fraction = fractionDigits > 0 ? digits(20, n) : 0;
-  const millis = fractionDigits <= 3 ? fraction * 10 ** (3 - fractionDigits) : Math.floor(fraction / 10 ** (fractionDigits - 3));
+  const millis =
+    fractionDigits <= 3 ? fraction * 10 ** (3 - fractionDigits) : Math.floor(fraction / 10 ** (fractionDigits - 3));
   const month = digits(5, 7);
   const day = digits(8, 10);
   const hours = digits(11, 13);
@@ -61,7 +70,16 @@ function fromPlainUtcText(value: string): Date | undefined {
   const seconds = digits(17, 19);
   const time = utc(digits(0, 4), month - 1, day, hours, minutes, seconds, millis);
   // NaN (a non-digit) or out of range (month 13, 25:00): the general parser decides and explains.
-  if (Number.isNaN(time) || month < 1 || month > 12 || day < 1 || day > 31 || hours > 23 || minutes > 59 || seconds > 59) {
+  if (
+    Number.isNaN(time) ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > 31 ||
+    hours > 23 ||
+    minutes > 59 ||
+    seconds > 59
+  ) {
     return undefined;
   }
   const date = new Date(time);

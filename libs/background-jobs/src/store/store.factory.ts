@@ -20,7 +20,8 @@ export function createBackgroundJobStore(dataSource: DataSource): BackgroundJobS
       return new PostgresBackgroundJobStore(driver.master as never);
     case 'mysql':
     case 'mariadb':
-      if (!driver.pool) throw new Error('Background jobs need a single MySQL pool; TypeORM replication is not supported');
+      if (!driver.pool)
+        throw new Error('Background jobs need a single MySQL pool; TypeORM replication is not supported');
       // TypeORM keeps mysql2's callback pool; its promise() wrapper shares the same connections.
       return new MysqlBackgroundJobStore(driver.pool.promise() as never);
     case 'mssql':

@@ -45,8 +45,16 @@ export async function abandonOrRelease(
   } catch (error) {
     const ids = jobs.map((j) => String(j.id));
     logger.error(`Could not abandon unreadable job(s) ${ids.join(', ')}; releasing them: ${String(error)}`);
-    await release({ leaseToken: request.leaseToken, ids, now: request.now, newStamp: newConcurrencyStamp(), undoTry: true }).catch((releaseError) =>
-      logger.error(`Could not release unreadable job(s) ${ids.join(', ')} either; their lease runs out at ${request.leaseUntil.toISOString()}: ${String(releaseError)}`),
+    await release({
+      leaseToken: request.leaseToken,
+      ids,
+      now: request.now,
+      newStamp: newConcurrencyStamp(),
+      undoTry: true,
+    }).catch((releaseError) =>
+      logger.error(
+        `Could not release unreadable job(s) ${ids.join(', ')} either; their lease runs out at ${request.leaseUntil.toISOString()}: ${String(releaseError)}`,
+      ),
     );
   }
 }

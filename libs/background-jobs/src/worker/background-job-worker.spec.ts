@@ -84,9 +84,19 @@ class ObservedStore extends MemoryBackgroundJobStore {
 
 function row(n: number): BackgroundJobRecord {
   return {
-    id: randomUUID(), applicationName: null, jobName: 'Probe', jobArgs: JSON.stringify({ n }), tryCount: 0, creationTime: T0,
-    nextTryTime: new Date(T0.getTime() - 1000 + n), lastTryTime: null, isAbandoned: false, priority: 15, completionTime: null,
-    extraProperties: '{}', concurrencyStamp: randomUUID().replace(/-/g, ''),
+    id: randomUUID(),
+    applicationName: null,
+    jobName: 'Probe',
+    jobArgs: JSON.stringify({ n }),
+    tryCount: 0,
+    creationTime: T0,
+    nextTryTime: new Date(T0.getTime() - 1000 + n),
+    lastTryTime: null,
+    isAbandoned: false,
+    priority: 15,
+    completionTime: null,
+    extraProperties: '{}',
+    concurrencyStamp: randomUUID().replace(/-/g, ''),
   };
 }
 
@@ -104,15 +114,29 @@ async function setUp(rowCount: number, worker: Partial<BackgroundJobWorkerOption
   await store.insert(rows);
   const jobs = new Jobs();
   const registry = new BackgroundJobRegistry();
-  registry.register({ jobName: 'Probe', argsType: ProbeArgs, jobTypeName: 'Jobs', resolve: async () => jobs, instance: jobs });
-  const options = resolveOptions({ worker: { maxParallelJobExecutionCount: 2, maxJobFetchCount: 4, jobPollPeriod: 5000, ...worker } }).worker;
+  registry.register({
+    jobName: 'Probe',
+    argsType: ProbeArgs,
+    jobTypeName: 'Jobs',
+    resolve: async () => jobs,
+    instance: jobs,
+  });
+  const options = resolveOptions({
+    worker: { maxParallelJobExecutionCount: 2, maxJobFetchCount: 4, jobPollPeriod: 5000, ...worker },
+  }).worker;
   const lines: string[] = [];
   const logger = {
     log: (m: string) => void lines.push(`log ${m}`),
     warn: (m: string) => void lines.push(`warn ${m}`),
     error: (m: string) => void lines.push(`error ${m}`),
   };
-  const created = createBackgroundJobWorker(store, new JobRunner(registry, options.jobExecutionTimeout * 1000), options, ['Probe'], logger);
+  const created = createBackgroundJobWorker(
+    store,
+    new JobRunner(registry, options.jobExecutionTimeout * 1000),
+    options,
+    ['Probe'],
+    logger,
+  );
   return { store, jobs, worker: created, rows, lines };
 }
 
@@ -218,8 +242,21 @@ describe('BackgroundJobWorker loop', () => {
     const { store, jobs, rows, lines, worker } = await start(await setUp(1, { jobLeaseDuration: 30 }));
     const mine = (await store.find(rows[0].id))!.concurrencyStamp;
     // Another worker takes the row over: this worker's token no longer matches.
-    await store.release({ leaseToken: mine, ids: [rows[0].id], now: new Date(), newStamp: 'x'.repeat(32), undoTry: false });
-    const [theirs] = await store.claim({ applicationName: null, jobNames: ['Probe'], limit: 1, now: new Date(), leaseUntil: new Date(Date.now() + 600_000), leaseToken: 'lease:theirs' });
+    await store.release({
+      leaseToken: mine,
+      ids: [rows[0].id],
+      now: new Date(),
+      newStamp: 'x'.repeat(32),
+      undoTry: false,
+    });
+    const [theirs] = await store.claim({
+      applicationName: null,
+      jobNames: ['Probe'],
+      limit: 1,
+      now: new Date(),
+      leaseUntil: new Date(Date.now() + 600_000),
+      leaseToken: 'lease:theirs',
+    });
     expect(theirs.id).toBe(rows[0].id);
 
     jobs.finish(0);
@@ -245,7 +282,7 @@ describe('BackgroundJobWorker loop', () => {
     expect(await stop(worker)).toMatchObject({ succeeded: 1, refused: 0 });
   });
 
-  it('says nothing of a lease renewal that races the job\'s own DELETE, and warns when another worker took a running job over', async () => {
+  it("says nothing of a lease renewal that races the job's own DELETE, and warns when another worker took a running job over", async () => {
     const { store, jobs, rows, lines } = await start(await setUp(2, { jobLeaseDuration: 30 }));
     store.holdCompleteAnswers = true;
     jobs.finish(0); // deleted at once; the worker learns it only when the answer comes
@@ -256,8 +293,21 @@ describe('BackgroundJobWorker loop', () => {
 
     // Row 1 (still running) is taken over: the next renewal says so, naming it.
     const mine = (await store.find(rows[1].id))!.concurrencyStamp;
-    await store.release({ leaseToken: mine, ids: [rows[1].id], now: new Date(), newStamp: 'x'.repeat(32), undoTry: false });
-    await store.claim({ applicationName: null, jobNames: ['Probe'], limit: 1, now: new Date(), leaseUntil: new Date(Date.now() + 600_000), leaseToken: 'lease:theirs' });
+    await store.release({
+      leaseToken: mine,
+      ids: [rows[1].id],
+      now: new Date(),
+      newStamp: 'x'.repeat(32),
+      undoTry: false,
+    });
+    await store.claim({
+      applicationName: null,
+      jobNames: ['Probe'],
+      limit: 1,
+      now: new Date(),
+      leaseUntil: new Date(Date.now() + 600_000),
+      leaseToken: 'lease:theirs',
+    });
     await advance(10_000);
     expect(lines.filter((l) => l.includes('could not be renewed'))).toEqual([
       `warn 1 lease(s) could not be renewed: another worker holds those jobs now (${rows[1].id})`,
@@ -325,7 +375,8 @@ describe('BackgroundJobWorker loop', () => {
     store.answerClaims(); // slots are free, but the worker is stopping
     const summary = await stopped;
     expect(jobs.started).toEqual([0, 1]);
-    for (const queued of rows.slice(2)) expect(await store.find(queued.id)).toMatchObject({ tryCount: 0, nextTryTime: T0 });
+    for (const queued of rows.slice(2))
+      expect(await store.find(queued.id)).toMatchObject({ tryCount: 0, nextTryTime: T0 });
     expect(summary).toMatchObject({ succeeded: 2, released: 4 });
   });
 });

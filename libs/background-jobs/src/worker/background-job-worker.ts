@@ -59,7 +59,8 @@ export class BackgroundJobWorker {
     leases.startRenewing();
     await notifier?.subscribe(
       () => this.wake(),
-      (connected, error) => (connected ? health.succeeded() : health.failed(error ?? new Error('notification connection closed'), true)),
+      (connected, error) =>
+        connected ? health.succeeded() : health.failed(error ?? new Error('notification connection closed'), true),
     );
   }
 
@@ -118,6 +119,18 @@ export function createBackgroundJobWorker(
     () => filler.claimIfBelowThreshold(),
     logger,
   );
-  const filler = new QueueFiller(store, queue, leases, health, new WakeableSleep(), options, jobNames, () => executor.startQueuedJobs());
-  return new BackgroundJobWorker({ queue, filler, executor, leases, outcomes, results, health, notifier: store.notifier, logger });
+  const filler = new QueueFiller(store, queue, leases, health, new WakeableSleep(), options, jobNames, () =>
+    executor.startQueuedJobs(),
+  );
+  return new BackgroundJobWorker({
+    queue,
+    filler,
+    executor,
+    leases,
+    outcomes,
+    results,
+    health,
+    notifier: store.notifier,
+    logger,
+  });
 }

@@ -7,7 +7,8 @@ const seconds = (date: Date | null) => (date!.getTime() - created.getTime()) / 1
 describe('nextTryTime (ABP CalculateNextTryTime)', () => {
   it('waits DefaultFirstWaitDuration * DefaultWaitFactor^(TryCount-1) after LastTryTime', () => {
     const lastTryTime = new Date(created.getTime() + 1000);
-    const after = (tryCount: number) => seconds(nextTryTime({ tryCount, lastTryTime, creationTime: created }, DEFAULT_WORKER_OPTIONS, new Date(0)));
+    const after = (tryCount: number) =>
+      seconds(nextTryTime({ tryCount, lastTryTime, creationTime: created }, DEFAULT_WORKER_OPTIONS, new Date(0)));
     expect(after(1)).toBe(1 + 60);
     expect(after(2)).toBe(1 + 120);
     expect(after(3)).toBe(1 + 240);
@@ -16,7 +17,9 @@ describe('nextTryTime (ABP CalculateNextTryTime)', () => {
 
   it('counts from now when the row has no LastTryTime', () => {
     const now = new Date(created.getTime() + 5000);
-    expect(seconds(nextTryTime({ tryCount: 1, lastTryTime: null, creationTime: created }, DEFAULT_WORKER_OPTIONS, now))).toBe(65);
+    expect(
+      seconds(nextTryTime({ tryCount: 1, lastTryTime: null, creationTime: created }, DEFAULT_WORKER_OPTIONS, now)),
+    ).toBe(65);
   });
 
   it('abandons once the next try would fall more than DefaultTimeout after creation', () => {
@@ -53,9 +56,15 @@ describe('nextTryTime (ABP CalculateNextTryTime)', () => {
 
   it('abandons when the wait is no finite number or lands past the last time a Date can hold', () => {
     const job = { tryCount: 5000, lastTryTime: created, creationTime: created };
-    expect(nextTryTime(job, { defaultFirstWaitDuration: 0, defaultWaitFactor: 2, defaultTimeout: Infinity }, created)).toBeNull(); // 0 * Infinity
-    expect(nextTryTime(job, { defaultFirstWaitDuration: 60, defaultWaitFactor: 2, defaultTimeout: Infinity }, created)).toBeNull();
+    expect(
+      nextTryTime(job, { defaultFirstWaitDuration: 0, defaultWaitFactor: 2, defaultTimeout: Infinity }, created),
+    ).toBeNull(); // 0 * Infinity
+    expect(
+      nextTryTime(job, { defaultFirstWaitDuration: 60, defaultWaitFactor: 2, defaultTimeout: Infinity }, created),
+    ).toBeNull();
     const late = { tryCount: 1, lastTryTime: new Date(8.64e15 - 1000), creationTime: created };
-    expect(nextTryTime(late, { defaultFirstWaitDuration: 60, defaultWaitFactor: 2, defaultTimeout: Infinity }, created)).toBeNull();
+    expect(
+      nextTryTime(late, { defaultFirstWaitDuration: 60, defaultWaitFactor: 2, defaultTimeout: Infinity }, created),
+    ).toBeNull();
   });
 });

@@ -1,7 +1,10 @@
 import { BackgroundJobWorkerOptions } from '../background-jobs.options';
 import { MAX_TRY_COUNT } from '../store/background-job-record';
 
-type RetryOptions = Pick<BackgroundJobWorkerOptions, 'defaultFirstWaitDuration' | 'defaultWaitFactor' | 'defaultTimeout'>;
+type RetryOptions = Pick<
+  BackgroundJobWorkerOptions,
+  'defaultFirstWaitDuration' | 'defaultWaitFactor' | 'defaultTimeout'
+>;
 
 /**
  * ABP's `CalculateNextTryTime`: wait DefaultFirstWaitDuration * DefaultWaitFactor^(TryCount-1)
@@ -14,7 +17,8 @@ export function nextTryTime(
   now: Date,
 ): Date | null {
   if (!(job.tryCount < MAX_TRY_COUNT)) return null;
-  const waitSeconds = options.defaultFirstWaitDuration * Math.pow(options.defaultWaitFactor, Math.max(job.tryCount - 1, 0));
+  const waitSeconds =
+    options.defaultFirstWaitDuration * Math.pow(options.defaultWaitFactor, Math.max(job.tryCount - 1, 0));
   const from = job.lastTryTime ?? now;
   const next = from.getTime() + waitSeconds * 1000;
   // NaN (an unreadable time, Infinity * 0), Infinity, or past the last time a Date can hold: abandon.

@@ -2,7 +2,11 @@ import { DatabaseHealth } from './database-health';
 
 function recordingLogger() {
   const lines: string[] = [];
-  const logger = { log: (m: string) => lines.push(`log ${m}`), error: (m: string) => lines.push(`error ${m}`), warn: () => undefined };
+  const logger = {
+    log: (m: string) => lines.push(`log ${m}`),
+    error: (m: string) => lines.push(`error ${m}`),
+    warn: () => undefined,
+  };
   return { lines, logger };
 }
 

@@ -31,6 +31,8 @@ export class ForeignJobNamesReport {
     const rows = foreign.reduce((sum, c) => sum + c.count, 0);
     const shown = foreign.slice(0, NAMES_SHOWN).map((c) => `${JSON.stringify(c.jobName)} (${c.count})`);
     if (foreign.length > NAMES_SHOWN) shown.push(`and ${foreign.length - NAMES_SHOWN} more names`);
-    this.logger.warn(`${rows} due ${rows === 1 ? 'row has a job name' : 'rows have job names'} no worker here runs: ${shown.join(', ')}`);
+    this.logger.warn(
+      `${rows} due ${rows === 1 ? 'row has a job name' : 'rows have job names'} no worker here runs: ${shown.join(', ')}`,
+    );
   }
 }

@@ -24,16 +24,34 @@ class ProbeJob extends AsyncBackgroundJob<ProbeArgs> {
 }
 
 const job = (jobArgs = '{"value":21}', jobName = 'Probe'): ClaimedJob => ({
-  id: 'a0000000-0000-4000-8000-000000000001', applicationName: null, jobName, jobArgs, tryCount: 1,
-  creationTime: new Date(), nextTryTime: new Date(), lastTryTime: new Date(), isAbandoned: false, priority: 15,
-  completionTime: null, extraProperties: '{}', concurrencyStamp: 'lease:x', leaseToken: 'lease:x', previousLeaseExpired: false,
+  id: 'a0000000-0000-4000-8000-000000000001',
+  applicationName: null,
+  jobName,
+  jobArgs,
+  tryCount: 1,
+  creationTime: new Date(),
+  nextTryTime: new Date(),
+  lastTryTime: new Date(),
+  isAbandoned: false,
+  priority: 15,
+  completionTime: null,
+  extraProperties: '{}',
+  concurrencyStamp: 'lease:x',
+  leaseToken: 'lease:x',
+  previousLeaseExpired: false,
 });
 
-function runnerFor(body: Body, options: { timeoutMs?: number; singleton?: boolean; defaultTimeoutMs?: number } = {}): JobRunner {
+function runnerFor(
+  body: Body,
+  options: { timeoutMs?: number; singleton?: boolean; defaultTimeoutMs?: number } = {},
+): JobRunner {
   const registry = new BackgroundJobRegistry();
   const instance = new ProbeJob(body);
   registry.register({
-    jobName: 'Probe', argsType: ProbeArgs, jobTypeName: 'ProbeJob', timeoutMs: options.timeoutMs,
+    jobName: 'Probe',
+    argsType: ProbeArgs,
+    jobTypeName: 'ProbeJob',
+    timeoutMs: options.timeoutMs,
     resolve: async () => instance,
     instance: options.singleton === false ? undefined : instance,
   });
@@ -44,7 +62,10 @@ describe('JobRunner', () => {
   it('runs the job with args of its args class and its context, singleton or resolved', async () => {
     for (const singleton of [true, false]) {
       const seen: Array<[number, string, number]> = [];
-      const runner = runnerFor(async (args, context) => void seen.push([args.doubled(), context.jobName, context.tryCount]), { singleton });
+      const runner = runnerFor(
+        async (args, context) => void seen.push([args.doubled(), context.jobName, context.tryCount]),
+        { singleton },
+      );
       expect(await runner.run(job(), new JobAbort())).toEqual({ kind: 'succeeded' });
       expect(seen).toEqual([[42, 'Probe', 1]]);
     }
@@ -52,8 +73,15 @@ describe('JobRunner', () => {
 
   it('fails with what the job threw, whether it rejects or throws before returning a promise', async () => {
     const boom = new Error('boom');
-    expect(await runnerFor(async () => Promise.reject(boom)).run(job(), new JobAbort())).toEqual({ kind: 'failed', error: boom });
-    expect(await runnerFor(() => { throw boom; }).run(job(), new JobAbort())).toEqual({ kind: 'failed', error: boom });
+    expect(await runnerFor(async () => Promise.reject(boom)).run(job(), new JobAbort())).toEqual({
+      kind: 'failed',
+      error: boom,
+    });
+    expect(
+      await runnerFor(() => {
+        throw boom;
+      }).run(job(), new JobAbort()),
+    ).toEqual({ kind: 'failed', error: boom });
   });
 
   it('accepts an execute that is not async', async () => {
@@ -65,16 +93,23 @@ describe('JobRunner', () => {
     expect((await runner.run(job('{not json'), new JobAbort())).kind).toBe('broken');
     expect((await runner.run(job('[1,2]'), new JobAbort())).kind).toBe('broken');
     const unknown = await runner.run(job('{}', 'Nobody'), new JobAbort());
-    expect(unknown).toMatchObject({ kind: 'broken', error: expect.objectContaining({ message: 'No job is registered for the job name "Nobody"' }) as unknown });
+    expect(unknown).toMatchObject({
+      kind: 'broken',
+      error: expect.objectContaining({ message: 'No job is registered for the job name "Nobody"' }) as unknown,
+    });
   });
 
   it('aborts a job past its own timeout through its signal, and fails the try', async () => {
     jest.useFakeTimers();
     try {
       let aborted: unknown;
-      const runner = runnerFor((_args, context) => new Promise((_resolve, reject) => {
-        context.signal.addEventListener('abort', () => reject((aborted = context.signal.reason as Error)));
-      }), { timeoutMs: 50 });
+      const runner = runnerFor(
+        (_args, context) =>
+          new Promise((_resolve, reject) => {
+            context.signal.addEventListener('abort', () => reject((aborted = context.signal.reason as Error)));
+          }),
+        { timeoutMs: 50 },
+      );
       let outcome: JobOutcome | undefined;
       void runner.run(job(), new JobAbort()).then((o) => (outcome = o));
       await jest.advanceTimersByTimeAsync(49);

@@ -45,7 +45,11 @@ export class JobRunner {
 
   run(job: ClaimedJob, abort: JobAbort): Promise<JobOutcome> {
     const registered = this.registry.findByName(job.jobName);
-    if (!registered) return Promise.resolve({ kind: 'broken', error: new Error(`No job is registered for the job name "${job.jobName}"`) });
+    if (!registered)
+      return Promise.resolve({
+        kind: 'broken',
+        error: new Error(`No job is registered for the job name "${job.jobName}"`),
+      });
     let args: object;
     try {
       args = parseArgs(job.jobArgs, registered.argsType.prototype as object);
@@ -77,7 +81,8 @@ export class JobRunner {
     };
     return new Promise<JobOutcome>((resolve) => {
       let settled = false;
-      const cancelDeadline = timeoutMs > 0 ? this.deadlines.start(timeoutMs, () => abort.abort(new JobTimeoutError(timeoutMs))) : undefined;
+      const cancelDeadline =
+        timeoutMs > 0 ? this.deadlines.start(timeoutMs, () => abort.abort(new JobTimeoutError(timeoutMs))) : undefined;
       const settle = (outcome: JobOutcome) => {
         if (settled) return;
         settled = true;
@@ -86,7 +91,11 @@ export class JobRunner {
       };
       const failed = (error: unknown) => {
         const reason: unknown = abort.aborted ? abort.abortReason : error;
-        settle(reason instanceof WorkerShutdownError ? { kind: 'interrupted', error: reason } : { kind: 'failed', error: reason });
+        settle(
+          reason instanceof WorkerShutdownError
+            ? { kind: 'interrupted', error: reason }
+            : { kind: 'failed', error: reason },
+        );
       };
       abort.onAbort(failed);
       const succeeded = () => (abort.aborted ? failed(abort.abortReason) : settle(SUCCEEDED));

@@ -4,8 +4,16 @@ const now = new Date('2024-01-02T03:04:05.678Z');
 
 describe('withLastError', () => {
   it('adds the error to the bag and keeps the other keys', () => {
-    const bag = JSON.parse(withLastError('{"TenantId":"t1","Nested":{"a":1}}', new Error('boom'), 3, now)) as Record<string, unknown>;
-    expect(bag).toMatchObject({ TenantId: 't1', Nested: { a: 1 }, LastErrorTime: '2024-01-02T03:04:05.678Z', LastErrorTryCount: 3 });
+    const bag = JSON.parse(withLastError('{"TenantId":"t1","Nested":{"a":1}}', new Error('boom'), 3, now)) as Record<
+      string,
+      unknown
+    >;
+    expect(bag).toMatchObject({
+      TenantId: 't1',
+      Nested: { a: 1 },
+      LastErrorTime: '2024-01-02T03:04:05.678Z',
+      LastErrorTryCount: 3,
+    });
     expect(bag.LastError).toMatch(/^Error: boom\n\s+at /);
   });
 
@@ -30,7 +38,12 @@ describe('withLastError', () => {
   it('keeps JSON nested too deep to be written back as text, instead of throwing', () => {
     const deep = `{"a":${'['.repeat(200_000)}${']'.repeat(200_000)}}`;
     const bag = JSON.parse(withLastError(deep, 'failed', 1, now)) as Record<string, unknown>;
-    expect(bag).toEqual({ OriginalExtraProperties: deep, LastError: 'failed', LastErrorTime: now.toISOString(), LastErrorTryCount: 1 });
+    expect(bag).toEqual({
+      OriginalExtraProperties: deep,
+      LastError: 'failed',
+      LastErrorTime: now.toISOString(),
+      LastErrorTryCount: 1,
+    });
   });
 
   it('cuts a long error to 4000 characters', () => {
@@ -51,7 +64,11 @@ describe('describeError', () => {
   });
 
   it('never throws, whatever was thrown', () => {
-    const bare = Object.assign(Object.create(null) as object, { toJSON: () => { throw new Error('no'); } });
+    const bare = Object.assign(Object.create(null) as object, {
+      toJSON: () => {
+        throw new Error('no');
+      },
+    });
     expect(describeError(bare)).toBe('[object Object]');
     expect(describeError({ toJSON: () => undefined })).toBe('[object Object]');
   });

@@ -5,7 +5,11 @@ const MAX_ERROR_LENGTH = 4000;
  * whatever else the bag holds. A bag that is not a JSON object is kept under "OriginalExtraProperties".
  */
 export function withLastError(extraProperties: string, error: unknown, tryCount: number, now: Date): string {
-  const lastError = { LastError: describeError(error).slice(0, MAX_ERROR_LENGTH), LastErrorTime: now.toISOString(), LastErrorTryCount: tryCount };
+  const lastError = {
+    LastError: describeError(error).slice(0, MAX_ERROR_LENGTH),
+    LastErrorTime: now.toISOString(),
+    LastErrorTryCount: tryCount,
+  };
   try {
     return JSON.stringify(Object.assign(bagOf(extraProperties), lastError));
   } catch {

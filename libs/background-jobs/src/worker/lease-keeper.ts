@@ -67,9 +67,17 @@ export class LeaseKeeper {
   async release(jobs: ClaimedJob[], undoTry: boolean): Promise<void> {
     for (const [leaseToken, ids] of idsByLeaseToken(jobs)) {
       try {
-        this.releasedCount += await this.store.release({ leaseToken, ids, now: new Date(), newStamp: newConcurrencyStamp(), undoTry });
+        this.releasedCount += await this.store.release({
+          leaseToken,
+          ids,
+          now: new Date(),
+          newStamp: newConcurrencyStamp(),
+          undoTry,
+        });
       } catch (error) {
-        this.logger.warn(`Could not release ${ids.length} job(s); they become due when their lease ends: ${describeError(error)}`);
+        this.logger.warn(
+          `Could not release ${ids.length} job(s); they become due when their lease ends: ${describeError(error)}`,
+        );
       }
       this.forget(ids);
     }
@@ -108,7 +116,9 @@ export class LeaseKeeper {
     const standing = await lookUpRows(this.store, stillHeld, () => token);
     const takenOver = [...standing].filter(([, row]) => row.kind === 'other-worker').map(([id]) => id);
     if (takenOver.length === 0) return;
-    this.logger.warn(`${takenOver.length} lease(s) could not be renewed: another worker holds those jobs now (${takenOver.join(', ')})`);
+    this.logger.warn(
+      `${takenOver.length} lease(s) could not be renewed: another worker holds those jobs now (${takenOver.join(', ')})`,
+    );
     this.forget(takenOver);
   }
 }

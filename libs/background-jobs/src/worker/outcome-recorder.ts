@@ -59,10 +59,14 @@ export class OutcomeRecorder {
         const next = outcome.kind === 'broken' || abandon ? null : nextTryTime(job, this.retry, now);
         if (next === null) {
           this.counts.abandoned++;
-          this.logger.error(`Abandoned job ${job.id} (${job.jobName}) after try ${job.tryCount}: ${describeError(outcome.error)}`);
+          this.logger.error(
+            `Abandoned job ${job.id} (${job.jobName}) after try ${job.tryCount}: ${describeError(outcome.error)}`,
+          );
         } else {
           this.counts.failed++;
-          this.logger.warn(`Job ${job.id} (${job.jobName}) failed on try ${job.tryCount}; next try at ${next.toISOString()}: ${describeError(outcome.error)}`);
+          this.logger.warn(
+            `Job ${job.id} (${job.jobName}) failed on try ${job.tryCount}; next try at ${next.toISOString()}: ${describeError(outcome.error)}`,
+          );
         }
         this.results.fail({
           id: job.id,
@@ -83,7 +87,11 @@ export class OutcomeRecorder {
     const now = new Date();
     const lostTry = { tryCount: job.tryCount - 1, lastTryTime: now, creationTime: job.creationTime };
     if (nextTryTime(lostTry, this.retry, now) !== null) return false;
-    this.record(job, { kind: 'failed', error: new Error(`Try ${lostTry.tryCount} was lost: its worker stopped while running it`) }, true);
+    this.record(
+      job,
+      { kind: 'failed', error: new Error(`Try ${lostTry.tryCount} was lost: its worker stopped while running it`) },
+      true,
+    );
     return true;
   }
 
@@ -108,7 +116,9 @@ export class OutcomeRecorder {
       standing = await lookUpRows(this.store, written.ids, tokenOf);
     } catch (error) {
       this.counts.refused += written.refused;
-      this.logger.warn(`${written.refused} job result(s) not written, and the rows could not be read to say why: ${describeError(error)}`);
+      this.logger.warn(
+        `${written.refused} job result(s) not written, and the rows could not be read to say why: ${describeError(error)}`,
+      );
       return;
     }
     const takenOver: string[] = [];
@@ -122,7 +132,9 @@ export class OutcomeRecorder {
     const unchecked = Math.max(written.refused - standing.size, 0);
     this.counts.refused += takenOver.length + gone.length + changed.length + unchecked;
     if (takenOver.length > 0) {
-      this.logger.warn(`${takenOver.length} job result(s) not written: their lease had passed to another worker (${takenOver.join(', ')})`);
+      this.logger.warn(
+        `${takenOver.length} job result(s) not written: their lease had passed to another worker (${takenOver.join(', ')})`,
+      );
     }
     if (gone.length > 0) {
       this.logger.warn(
@@ -130,7 +142,9 @@ export class OutcomeRecorder {
       );
     }
     if (changed.length > 0) {
-      this.logger.warn(`${changed.length} job result(s) not written: the row was changed first by someone else, e.g. requeued (${changed.join(', ')})`);
+      this.logger.warn(
+        `${changed.length} job result(s) not written: the row was changed first by someone else, e.g. requeued (${changed.join(', ')})`,
+      );
     }
     if (unchecked > 0) this.logger.warn(`${unchecked} more job result(s) not written (not looked up)`);
   }
@@ -140,7 +154,9 @@ export class OutcomeRecorder {
    * could claim the row, so the attempt whose answer was lost deleted it.
    */
   private deletedByOwnEarlierAttempt(written: WrittenResults, leaseToken: string): boolean {
-    return written.retried && written.completed !== undefined && this.leases.heldUntilAtLeast(leaseToken, written.startedAt);
+    return (
+      written.retried && written.completed !== undefined && this.leases.heldUntilAtLeast(leaseToken, written.startedAt)
+    );
   }
 
   /** Empties the list of rows whose jobs shutdown aborted. */
@@ -155,7 +171,9 @@ export class OutcomeRecorder {
       if (this.results.pending > 0) await new Promise((r) => setTimeout(r, 200 * (i + 1)));
     }
     if (this.results.pending > 0) {
-      this.logger.warn(`${this.results.pending} job result(s) could not be written; those jobs run again when their lease ends`);
+      this.logger.warn(
+        `${this.results.pending} job result(s) could not be written; those jobs run again when their lease ends`,
+      );
     }
   }
 }

@@ -82,7 +82,9 @@ export class QueueFiller {
     while (this.mode !== 'stopped') {
       this.startClaimsWhileRoom();
       const untilRetry = this.mode === 'backing-off' ? this.retryAt - Date.now() : 0;
-      await this.sleep.sleep(untilRetry > 0 ? Math.min(untilRetry, this.options.jobPollPeriod) : this.options.jobPollPeriod);
+      await this.sleep.sleep(
+        untilRetry > 0 ? Math.min(untilRetry, this.options.jobPollPeriod) : this.options.jobPollPeriod,
+      );
     }
     await Promise.all(this.claimsInFlight);
   }

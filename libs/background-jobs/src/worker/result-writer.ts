@@ -92,13 +92,25 @@ export class ResultWriter {
       for (const [token, ids] of completions) {
         const written = await this.store.complete(token, ids);
         completions.delete(token);
-        this.onWritten({ ids, refused: ids.length - written, startedAt, retried: this.wasRetried(ids), completed: { leaseToken: token } });
+        this.onWritten({
+          ids,
+          refused: ids.length - written,
+          startedAt,
+          retried: this.wasRetried(ids),
+          completed: { leaseToken: token },
+        });
       }
       if (failures.length > 0) {
         const written = await this.store.fail(failures);
         const sent = failures.splice(0);
         const ids = sent.map((f) => f.id);
-        this.onWritten({ ids, refused: ids.length - written, startedAt, retried: this.wasRetried(ids), failures: sent });
+        this.onWritten({
+          ids,
+          refused: ids.length - written,
+          startedAt,
+          retried: this.wasRetried(ids),
+          failures: sent,
+        });
       }
       this.retryDelay = 200;
       if (this.pending > 0) this.schedule();

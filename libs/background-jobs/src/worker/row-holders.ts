@@ -17,7 +17,11 @@ export type RowStanding = { kind: 'gone' | 'ours' | 'other-worker' } | { kind: '
  * Reads the rows one by one. Only after a write came back short, which is rare, so the few reads
  * cost nothing on the hot path; a warning is logged only for what they show.
  */
-export async function lookUpRows(store: BackgroundJobStore, ids: string[], leaseToken: (id: string) => string): Promise<Map<string, RowStanding>> {
+export async function lookUpRows(
+  store: BackgroundJobStore,
+  ids: string[],
+  leaseToken: (id: string) => string,
+): Promise<Map<string, RowStanding>> {
   const standing = new Map<string, RowStanding>();
   for (const id of ids.slice(0, MAX_ROWS_CHECKED)) {
     const row = await store.find(id);

@@ -6,7 +6,12 @@ import { HOUSEKEEPING_PERIOD_MS, WorkerHousekeeping } from './worker-housekeepin
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
-async function enqueue(store: MemoryBackgroundJobStore, jobName: string, creationTime: Date, keyed = false): Promise<void> {
+async function enqueue(
+  store: MemoryBackgroundJobStore,
+  jobName: string,
+  creationTime: Date,
+  keyed = false,
+): Promise<void> {
   const id = randomUUID();
   await store.enqueue({
     applicationName: null,
@@ -30,8 +35,16 @@ describe('WorkerHousekeeping', () => {
     await enqueue(store, 'Known', new Date(T0.getTime() - ENQUEUE_KEY_RETENTION_MS - 1), true); // an expired key
     await enqueue(store, 'Known', new Date(T0.getTime() - 1000), true); // a young key
     const lines: string[] = [];
-    const logger = { log: (m: string) => void lines.push(`log ${m}`), warn: (m: string) => void lines.push(`warn ${m}`), error: (m: string) => void lines.push(`error ${m}`) };
-    const housekeeping = new WorkerHousekeeping(store, new ForeignJobNamesReport(store, null, new Set(['Known']), logger), logger);
+    const logger = {
+      log: (m: string) => void lines.push(`log ${m}`),
+      warn: (m: string) => void lines.push(`warn ${m}`),
+      error: (m: string) => void lines.push(`error ${m}`),
+    };
+    const housekeeping = new WorkerHousekeeping(
+      store,
+      new ForeignJobNamesReport(store, null, new Set(['Known']), logger),
+      logger,
+    );
 
     housekeeping.start();
     await jest.advanceTimersByTimeAsync(0);
@@ -44,7 +57,9 @@ describe('WorkerHousekeeping', () => {
     expect(lines).toHaveLength(2);
     await jest.advanceTimersByTimeAsync(1);
     // An hour on, the delayed row is due too; the young key is not expired yet.
-    expect(lines.slice(2)).toEqual(['warn 4 due rows have job names no worker here runs: "MyReportJobArgs " (2), "Old" (2)']);
+    expect(lines.slice(2)).toEqual([
+      'warn 4 due rows have job names no worker here runs: "MyReportJobArgs " (2), "Old" (2)',
+    ]);
     await housekeeping.stop();
   });
 
@@ -52,8 +67,16 @@ describe('WorkerHousekeeping', () => {
     const store = new MemoryBackgroundJobStore();
     await enqueue(store, 'Known', T0);
     const lines: string[] = [];
-    const logger = { log: (m: string) => void lines.push(m), warn: (m: string) => void lines.push(m), error: (m: string) => void lines.push(m) };
-    const housekeeping = new WorkerHousekeeping(store, new ForeignJobNamesReport(store, null, new Set(['Known']), logger), logger);
+    const logger = {
+      log: (m: string) => void lines.push(m),
+      warn: (m: string) => void lines.push(m),
+      error: (m: string) => void lines.push(m),
+    };
+    const housekeeping = new WorkerHousekeeping(
+      store,
+      new ForeignJobNamesReport(store, null, new Set(['Known']), logger),
+      logger,
+    );
     housekeeping.start();
     await jest.advanceTimersByTimeAsync(0);
     store.simulateOutage();

@@ -47,7 +47,8 @@ export class WorkerHousekeeping {
       const deleted = await deleteExpiredEnqueueKeys(this.store);
       if (deleted > 0) this.logger.log(`Deleted ${deleted} expired enqueue key(s)`);
     } catch (error) {
-      if (!this.store.isUnavailable(error)) this.logger.warn(`Could not delete expired enqueue keys: ${describeError(error)}`);
+      if (!this.store.isUnavailable(error))
+        this.logger.warn(`Could not delete expired enqueue keys: ${describeError(error)}`);
     }
   }
 }

@@ -38,8 +38,14 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     );
     this.worker = worker;
     this.wakeup.listen(() => worker.wake());
-    const { applicationName, jobPollPeriod, maxParallelJobExecutionCount, jobLeaseDuration, jobExecutionTimeout, shutdownTimeout } =
-      this.options.worker;
+    const {
+      applicationName,
+      jobPollPeriod,
+      maxParallelJobExecutionCount,
+      jobLeaseDuration,
+      jobExecutionTimeout,
+      shutdownTimeout,
+    } = this.options.worker;
     this.logger.log(
       `Worker started on ${this.store.dialect}: application=${applicationName ?? '(null)'} jobs=[${jobNames.join(', ')}] ` +
         `parallel=${maxParallelJobExecutionCount} poll=${jobPollPeriod}ms lease=${jobLeaseDuration}s ` +
@@ -48,8 +54,18 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     // Started once bootstrap has finished, so the app's own logger (set after bootstrap, with the
     // lines buffered until then) is in place before the first job runs: a job that kills its worker
     // at start must not take the buffered start-up lines with it.
-    setImmediate(() => void worker.start().catch((error: unknown) => this.logger.error(`The worker could not start: ${String(error)}`)));
-    const foreignNames = new ForeignJobNamesReport(this.store, applicationName, new Set(this.registry.jobNames), this.logger);
+    setImmediate(
+      () =>
+        void worker
+          .start()
+          .catch((error: unknown) => this.logger.error(`The worker could not start: ${String(error)}`)),
+    );
+    const foreignNames = new ForeignJobNamesReport(
+      this.store,
+      applicationName,
+      new Set(this.registry.jobNames),
+      this.logger,
+    );
     this.housekeeping = new WorkerHousekeeping(this.store, foreignNames, this.logger);
     this.housekeeping.start();
   }
@@ -60,7 +76,9 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     this.worker = undefined;
     await this.housekeeping?.stop();
     this.wakeup.listen(undefined);
-    this.logger.log(`Stopping${signal ? ` on ${signal}` : ''}: no new jobs; waiting up to ${this.options.worker.shutdownTimeout}s for running ones`);
+    this.logger.log(
+      `Stopping${signal ? ` on ${signal}` : ''}: no new jobs; waiting up to ${this.options.worker.shutdownTimeout}s for running ones`,
+    );
     const s = await worker.stop(this.options.worker.shutdownTimeout * 1000);
     this.logger.log(
       `Worker stopped: succeeded=${s.succeeded} failed=${s.failed} abandoned=${s.abandoned} released=${s.released} refused=${s.refused}`,
@@ -73,7 +91,9 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     if (wanted.length === 0) return registered;
     const unknown = wanted.filter((name) => !registered.includes(name));
     if (unknown.length > 0) {
-      throw new Error(`The worker is told to run job names that no job is registered for: ${unknown.join(', ')} (registered: ${registered.join(', ')})`);
+      throw new Error(
+        `The worker is told to run job names that no job is registered for: ${unknown.join(', ')} (registered: ${registered.join(', ')})`,
+      );
     }
     return wanted;
   }

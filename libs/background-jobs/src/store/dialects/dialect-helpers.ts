@@ -9,7 +9,11 @@ import { LEASE_STAMP_PREFIX } from '../background-job-record';
  * A statement chosen as a deadlock victim was rolled back whole, so running it again is safe.
  * Claims skip locked rows, but a claim and a DELETE of other rows can still meet on an index page.
  */
-export async function retryOnDeadlock<T>(work: () => Promise<T>, isDeadlock: (error: unknown) => boolean, attempts = 3): Promise<T> {
+export async function retryOnDeadlock<T>(
+  work: () => Promise<T>,
+  isDeadlock: (error: unknown) => boolean,
+  attempts = 3,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
@@ -30,7 +34,11 @@ export function chunk<T>(items: T[], size: number): T[][] {
 }
 
 /** Runs `write` on the items a statement's worth at a time, one after another; returns the rows changed in all. */
-export async function perChunk<T>(items: T[], write: (part: T[]) => Promise<number>, size = MAX_IDS_PER_STATEMENT): Promise<number> {
+export async function perChunk<T>(
+  items: T[],
+  write: (part: T[]) => Promise<number>,
+  size = MAX_IDS_PER_STATEMENT,
+): Promise<number> {
   let written = 0;
   for (const part of chunk(items, size)) written += await write(part);
   return written;
@@ -83,6 +91,7 @@ export function countScope(applicationName: string | null | undefined): CountSco
 export const LEASE_STAMP_LIKE = likePrefix(LEASE_STAMP_PREFIX);
 
 function likePrefix(prefix: string): string {
-  if (/['%_\\[\]]/.test(prefix)) throw new Error(`A lease prefix goes into SQL literals and LIKE patterns: "${prefix}" may not hold ' % _ \\ [ ]`);
+  if (/['%_\\[\]]/.test(prefix))
+    throw new Error(`A lease prefix goes into SQL literals and LIKE patterns: "${prefix}" may not hold ' % _ \\ [ ]`);
   return `${prefix}%`;
 }

@@ -76,9 +76,20 @@ function record(overrides: Partial<BackgroundJobRecord> = {}): BackgroundJobReco
 /** A row as tedious returns it: upper-case uniqueidentifier, Dates, booleans for bit. */
 function serverRow(overrides: Record<string, unknown> = {}) {
   return {
-    Id: ID1.toUpperCase(), ApplicationName: null, JobName: 'MyReportJobArgs', JobArgs: '{"content":"x"}', TryCount: 1,
-    CreationTime: T0, NextTryTime: new Date(T0.getTime() + 60_000), LastTryTime: T0, IsAbandoned: false, Priority: 15,
-    CompletionTime: null, ExtraProperties: '{}', ConcurrencyStamp: LEASE, PreviousLeaseExpired: false,
+    Id: ID1.toUpperCase(),
+    ApplicationName: null,
+    JobName: 'MyReportJobArgs',
+    JobArgs: '{"content":"x"}',
+    TryCount: 1,
+    CreationTime: T0,
+    NextTryTime: new Date(T0.getTime() + 60_000),
+    LastTryTime: T0,
+    IsAbandoned: false,
+    Priority: 15,
+    CompletionTime: null,
+    ExtraProperties: '{}',
+    ConcurrencyStamp: LEASE,
+    PreviousLeaseExpired: false,
     ...overrides,
   };
 }
@@ -86,7 +97,7 @@ function serverRow(overrides: Record<string, unknown> = {}) {
 const IDS = "[Id] IN (SELECT [Id] FROM OPENJSON(@ids) WITH ([Id] uniqueidentifier '$'))";
 
 const CLAIM_FOR_APP =
-  "WITH [due] AS ( SELECT TOP (@limit) * FROM [AbpBackgroundJobs] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK) " +
+  'WITH [due] AS ( SELECT TOP (@limit) * FROM [AbpBackgroundJobs] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK) ' +
   'WHERE [ApplicationName] = @applicationName AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now ' +
   "AND [JobName] IN (SELECT [name] FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$')) " +
   "AND CAST([JobName] AS varbinary(256)) IN (SELECT CAST([name] AS varbinary(256)) FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$')) " +
@@ -170,25 +181,56 @@ COMMIT TRANSACTION;`),
       "[ConcurrencyStamp] nvarchar(40) '$.concurrencyStamp')";
 
     it('sends the rows as one JSON parameter, times as language-neutral datetime2 text', async () => {
-      const full = record({ applicationName: 'app', tryCount: 2, lastTryTime: new Date('2030-06-15T11:59:00.5Z'), isAbandoned: true,
-        priority: 25, completionTime: new Date('2030-06-15T12:01:02.003Z') });
+      const full = record({
+        applicationName: 'app',
+        tryCount: 2,
+        lastTryTime: new Date('2030-06-15T11:59:00.5Z'),
+        isAbandoned: true,
+        priority: 25,
+        completionTime: new Date('2030-06-15T12:01:02.003Z'),
+      });
       await store.insert([full, record({ id: ID2 })]);
-      expect(sql.calls).toEqual([{ sql: INSERT, params: [{ name: 'rows', type: 'nvarchar(max)', value: expect.any(String) }], inTransaction: false }]);
+      expect(sql.calls).toEqual([
+        {
+          sql: INSERT,
+          params: [{ name: 'rows', type: 'nvarchar(max)', value: expect.any(String) }],
+          inTransaction: false,
+        },
+      ]);
       const sent = JSON.parse(sql.calls[0].params[0].value as string);
       expect(sent[0]).toEqual({
-        id: ID1, applicationName: 'app', jobName: 'MyReportJobArgs', jobArgs: '{"content":"x"}', tryCount: 2,
-        creationTime: '2030-06-15 12:00:00.000', nextTryTime: '2030-06-15 12:00:00.000', lastTryTime: '2030-06-15 11:59:00.500',
-        isAbandoned: true, priority: 25, completionTime: '2030-06-15 12:01:02.003', extraProperties: '{}',
+        id: ID1,
+        applicationName: 'app',
+        jobName: 'MyReportJobArgs',
+        jobArgs: '{"content":"x"}',
+        tryCount: 2,
+        creationTime: '2030-06-15 12:00:00.000',
+        nextTryTime: '2030-06-15 12:00:00.000',
+        lastTryTime: '2030-06-15 11:59:00.500',
+        isAbandoned: true,
+        priority: 25,
+        completionTime: '2030-06-15 12:01:02.003',
+        extraProperties: '{}',
         concurrencyStamp: '0123456789abcdef0123456789abcdef',
       });
-      expect(sent[1]).toMatchObject({ id: ID2, applicationName: null, lastTryTime: null, completionTime: null, isAbandoned: false });
+      expect(sent[1]).toMatchObject({
+        id: ID2,
+        applicationName: null,
+        lastTryTime: null,
+        completionTime: null,
+        isAbandoned: false,
+      });
     });
 
     it('splits more than 1,000 rows into statements of 1,000 inside one transaction', async () => {
-      const rows = Array.from({ length: 2500 }, (_, i) => record({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }));
+      const rows = Array.from({ length: 2500 }, (_, i) =>
+        record({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }),
+      );
       await store.insert(rows);
       expect(sql.calls.map((c) => [c.sql, c.inTransaction, JSON.parse(c.params[0].value as string).length])).toEqual([
-        [INSERT, true, 1000], [INSERT, true, 1000], [INSERT, true, 500],
+        [INSERT, true, 1000],
+        [INSERT, true, 1000],
+        [INSERT, true, 500],
       ]);
       expect(sql.transactions).toEqual(['committed']);
     });
@@ -203,15 +245,28 @@ COMMIT TRANSACTION;`),
       applicationName: null,
       creationTime: T0,
       jobs: Array.from({ length: count }, (_, i) => ({
-        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, jobName: 'MyReportJobArgs', jobArgs: '{"content":"x"}', priority: 15,
-        nextTryTime: T0, concurrencyStamp: '0123456789abcdef0123456789abcdef',
+        id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+        jobName: 'MyReportJobArgs',
+        jobArgs: '{"content":"x"}',
+        priority: 15,
+        nextTryTime: T0,
+        concurrencyStamp: '0123456789abcdef0123456789abcdef',
       })),
-      ...(keyed ? { keys: Array.from({ length: count }, (_, i) => ({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`, fingerprint: FP })) } : {}),
+      ...(keyed
+        ? {
+            keys: Array.from({ length: count }, (_, i) => ({
+              id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+              fingerprint: FP,
+            })),
+          }
+        : {}),
     });
 
     it('sends one INSERT and no transaction for jobs without chosen ids', async () => {
       await store.enqueue(batch(false));
-      expect(sql.calls.map((c) => [c.sql.startsWith('INSERT INTO [AbpBackgroundJobs]'), c.inTransaction])).toEqual([[true, false]]);
+      expect(sql.calls.map((c) => [c.sql.startsWith('INSERT INTO [AbpBackgroundJobs]'), c.inTransaction])).toEqual([
+        [true, false],
+      ]);
       expect(sql.transactions).toEqual([]);
     });
 
@@ -220,12 +275,19 @@ COMMIT TRANSACTION;`),
       expect(sql.calls[0]).toEqual({
         sql: INSERT_KEYS,
         params: [
-          { name: 'keys', type: 'nvarchar(max)', value: JSON.stringify([{ id: '00000000-0000-4000-8000-000000000000', fingerprint: FP }]) },
+          {
+            name: 'keys',
+            type: 'nvarchar(max)',
+            value: JSON.stringify([{ id: '00000000-0000-4000-8000-000000000000', fingerprint: FP }]),
+          },
           { name: 'creationTime', type: 'datetime2', value: T0 },
         ],
         inTransaction: true,
       });
-      expect(sql.calls.map((c) => [c.sql.startsWith('INSERT INTO [AbpBackgroundJobs]'), c.inTransaction])).toEqual([[false, true], [true, true]]);
+      expect(sql.calls.map((c) => [c.sql.startsWith('INSERT INTO [AbpBackgroundJobs]'), c.inTransaction])).toEqual([
+        [false, true],
+        [true, true],
+      ]);
       expect(sql.transactions).toEqual(['committed']);
     });
 
@@ -237,8 +299,13 @@ COMMIT TRANSACTION;`),
 
     it('splits 1,500 keys and rows into statements of at most 1,000 inside the one transaction', async () => {
       await store.enqueue(batch(true, 1500));
-      expect(sql.calls.map((c) => [c.sql === INSERT_KEYS, c.inTransaction, JSON.parse(c.params[0].value as string).length])).toEqual([
-        [true, true, 1000], [true, true, 500], [false, true, 1000], [false, true, 500],
+      expect(
+        sql.calls.map((c) => [c.sql === INSERT_KEYS, c.inTransaction, JSON.parse(c.params[0].value as string).length]),
+      ).toEqual([
+        [true, true, 1000],
+        [true, true, 500],
+        [false, true, 1000],
+        [false, true, 500],
       ]);
       expect(sql.transactions).toEqual(['committed']);
     });
@@ -247,8 +314,14 @@ COMMIT TRANSACTION;`),
   describe('enqueue keys', () => {
     it('findEnqueueKeys reads keys by uniqueidentifier, 1,000 ids per statement, and gives ids in lower case', async () => {
       const ids = Array.from({ length: 1001 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
-      sql.reply({ rows: [{ Id: ID1.toUpperCase(), Fingerprint: 'f1' }] }, { rows: [{ Id: ID2.toUpperCase(), Fingerprint: 'f2' }] });
-      expect(await store.findEnqueueKeys(ids)).toEqual([{ id: ID1, fingerprint: 'f1' }, { id: ID2, fingerprint: 'f2' }]);
+      sql.reply(
+        { rows: [{ Id: ID1.toUpperCase(), Fingerprint: 'f1' }] },
+        { rows: [{ Id: ID2.toUpperCase(), Fingerprint: 'f2' }] },
+      );
+      expect(await store.findEnqueueKeys(ids)).toEqual([
+        { id: ID1, fingerprint: 'f1' },
+        { id: ID2, fingerprint: 'f2' },
+      ]);
       expect(sql.calls.map((c) => [c.sql, c.params[0].name, JSON.parse(c.params[0].value as string).length])).toEqual([
         [`SELECT [Id], [Fingerprint] FROM [AbpBackgroundJobEnqueueKeys] WHERE ${IDS};`, 'ids', 1000],
         [`SELECT [Id], [Fingerprint] FROM [AbpBackgroundJobEnqueueKeys] WHERE ${IDS};`, 'ids', 1],
@@ -258,43 +331,72 @@ COMMIT TRANSACTION;`),
     it('deleteEnqueueKeysBefore deletes at most @limit keys older than @before and returns how many', async () => {
       sql.reply({ rowsAffected: 3 });
       expect(await store.deleteEnqueueKeysBefore(T0, 1000)).toBe(3);
-      expect(sql.calls).toEqual([{
-        sql: 'DELETE TOP (@limit) FROM [AbpBackgroundJobEnqueueKeys] WITH (ROWLOCK) WHERE [CreationTime] < @before;',
-        params: [{ name: 'limit', type: 'int', value: 1000 }, { name: 'before', type: 'datetime2', value: T0 }],
-        inTransaction: false,
-      }]);
+      expect(sql.calls).toEqual([
+        {
+          sql: 'DELETE TOP (@limit) FROM [AbpBackgroundJobEnqueueKeys] WITH (ROWLOCK) WHERE [CreationTime] < @before;',
+          params: [
+            { name: 'limit', type: 'int', value: 1000 },
+            { name: 'before', type: 'datetime2', value: T0 },
+          ],
+          inTransaction: false,
+        },
+      ]);
     });
   });
 
   describe('claim', () => {
-    const request = { applicationName: 'app', jobNames: ['MyReportJobArgs', 'Other'], limit: 10, now: T0,
-      leaseUntil: new Date(T0.getTime() + 60_000), leaseToken: LEASE };
+    const request = {
+      applicationName: 'app',
+      jobNames: ['MyReportJobArgs', 'Other'],
+      limit: 10,
+      now: T0,
+      leaseUntil: new Date(T0.getTime() + 60_000),
+      leaseToken: LEASE,
+    };
 
     it('locks due rows in dequeue order with UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK and returns them through OUTPUT', async () => {
       sql.reply({ rows: [serverRow({ ApplicationName: 'app', PreviousLeaseExpired: true })], rowsAffected: 1 });
       const claimed = await store.claim(request);
-      expect(sql.calls).toEqual([{
-        sql: CLAIM_FOR_APP,
-        params: [
-          { name: 'limit', type: 'int', value: 10 },
-          { name: 'now', type: 'datetime2', value: T0 },
-          { name: 'jobNames', type: 'nvarchar(max)', value: '["MyReportJobArgs","Other"]' },
-          { name: 'leaseUntil', type: 'datetime2', value: request.leaseUntil },
-          { name: 'leaseToken', type: 'nvarchar(40)', value: LEASE },
-          { name: 'applicationName', type: 'nvarchar(96)', value: 'app' },
-        ],
-        inTransaction: false,
-      }]);
-      expect(claimed).toEqual([{
-        id: ID1, applicationName: 'app', jobName: 'MyReportJobArgs', jobArgs: '{"content":"x"}', tryCount: 1, creationTime: T0,
-        nextTryTime: request.leaseUntil, lastTryTime: T0, isAbandoned: false, priority: 15, completionTime: null,
-        extraProperties: '{}', concurrencyStamp: LEASE, leaseToken: LEASE, previousLeaseExpired: true,
-      }]);
+      expect(sql.calls).toEqual([
+        {
+          sql: CLAIM_FOR_APP,
+          params: [
+            { name: 'limit', type: 'int', value: 10 },
+            { name: 'now', type: 'datetime2', value: T0 },
+            { name: 'jobNames', type: 'nvarchar(max)', value: '["MyReportJobArgs","Other"]' },
+            { name: 'leaseUntil', type: 'datetime2', value: request.leaseUntil },
+            { name: 'leaseToken', type: 'nvarchar(40)', value: LEASE },
+            { name: 'applicationName', type: 'nvarchar(96)', value: 'app' },
+          ],
+          inTransaction: false,
+        },
+      ]);
+      expect(claimed).toEqual([
+        {
+          id: ID1,
+          applicationName: 'app',
+          jobName: 'MyReportJobArgs',
+          jobArgs: '{"content":"x"}',
+          tryCount: 1,
+          creationTime: T0,
+          nextTryTime: request.leaseUntil,
+          lastTryTime: T0,
+          isAbandoned: false,
+          priority: 15,
+          completionTime: null,
+          extraProperties: '{}',
+          concurrencyStamp: LEASE,
+          leaseToken: LEASE,
+          previousLeaseExpired: true,
+        },
+      ]);
     });
 
     it('matches NULL application names with IS NULL and sends no applicationName parameter', async () => {
       await store.claim({ ...request, applicationName: null });
-      expect(sql.calls[0].sql).toBe(CLAIM_FOR_APP.replace('[ApplicationName] = @applicationName', '[ApplicationName] IS NULL'));
+      expect(sql.calls[0].sql).toBe(
+        CLAIM_FOR_APP.replace('[ApplicationName] = @applicationName', '[ApplicationName] IS NULL'),
+      );
       expect(sql.calls[0].params.map((p) => p.name)).toEqual(['limit', 'now', 'jobNames', 'leaseUntil', 'leaseToken']);
     });
 
@@ -311,11 +413,17 @@ COMMIT TRANSACTION;`),
     });
 
     it('stops TryCount at its smallint top (32767) instead of overflowing it, which would fail the claim for every row', () => {
-      expect(CLAIM_FOR_APP).toContain('SET [TryCount] = CASE WHEN [TryCount] < 32767 THEN [TryCount] + 1 ELSE [TryCount] END,');
+      expect(CLAIM_FOR_APP).toContain(
+        'SET [TryCount] = CASE WHEN [TryCount] < 32767 THEN [TryCount] + 1 ELSE [TryCount] END,',
+      );
     });
 
     it('abandons a row it cannot read, fenced by Id and lease token, and returns the others', async () => {
-      const unreadable = serverRow({ Id: ID2.toUpperCase(), CreationTime: new Date(NaN), ExtraProperties: '{"TenantId":"t1"}' });
+      const unreadable = serverRow({
+        Id: ID2.toUpperCase(),
+        CreationTime: new Date(NaN),
+        ExtraProperties: '{"TenantId":"t1"}',
+      });
       sql.reply({ rows: [unreadable, serverRow()], rowsAffected: 2 }, { rowsAffected: 1 });
       const claimed = await store.claim(request);
       expect(claimed.map((j) => j.id)).toEqual([ID1]);
@@ -329,14 +437,25 @@ COMMIT TRANSACTION;`),
       const [written] = JSON.parse(sql.calls[1].params[0].value as string);
       expect(written.id).toBe(ID2.toUpperCase());
       expect(written.newStamp).toMatch(/^[0-9a-f]{32}$/);
-      expect(JSON.parse(written.extraProperties)).toMatchObject({ TenantId: 't1', LastError: 'The row cannot be read: CreationTime is not a time: an invalid date' });
+      expect(JSON.parse(written.extraProperties)).toMatchObject({
+        TenantId: 't1',
+        LastError: 'The row cannot be read: CreationTime is not a time: an invalid date',
+      });
     });
 
     it('releases an unreadable row when abandoning it fails, and still returns the others', async () => {
-      sql.reply({ rows: [serverRow({ Id: ID2.toUpperCase(), JobArgs: null }), serverRow()] }, new Error('write failed'), { rowsAffected: 1 });
+      sql.reply(
+        { rows: [serverRow({ Id: ID2.toUpperCase(), JobArgs: null }), serverRow()] },
+        new Error('write failed'),
+        { rowsAffected: 1 },
+      );
       expect((await store.claim(request)).map((j) => j.id)).toEqual([ID1]);
       expect(sql.calls[2].sql).toContain('UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @now');
-      expect(sql.calls[2].params[0]).toEqual({ name: 'ids', type: 'nvarchar(max)', value: JSON.stringify([ID2.toUpperCase()]) });
+      expect(sql.calls[2].params[0]).toEqual({
+        name: 'ids',
+        type: 'nvarchar(max)',
+        value: JSON.stringify([ID2.toUpperCase()]),
+      });
     });
 
     it('runs again when chosen as a deadlock victim (1205), but not after other errors', async () => {
@@ -355,11 +474,16 @@ COMMIT TRANSACTION;`),
     it('complete deletes by Id and token', async () => {
       sql.reply({ rowsAffected: 2 });
       expect(await store.complete(LEASE, [ID1, ID2])).toBe(2);
-      expect(sql.calls).toEqual([{
-        sql: `DELETE FROM [AbpBackgroundJobs] WITH (ROWLOCK) WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`,
-        params: [{ name: 'ids', type: 'nvarchar(max)', value: JSON.stringify([ID1, ID2]) }, { name: 'leaseToken', type: 'nvarchar(40)', value: LEASE }],
-        inTransaction: false,
-      }]);
+      expect(sql.calls).toEqual([
+        {
+          sql: `DELETE FROM [AbpBackgroundJobs] WITH (ROWLOCK) WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`,
+          params: [
+            { name: 'ids', type: 'nvarchar(max)', value: JSON.stringify([ID1, ID2]) },
+            { name: 'leaseToken', type: 'nvarchar(40)', value: LEASE },
+          ],
+          inTransaction: false,
+        },
+      ]);
     });
 
     it('complete splits 2,500 ids into statements of at most 1,000 and adds up the counts', async () => {
@@ -371,62 +495,82 @@ COMMIT TRANSACTION;`),
 
     it('fail joins the failures, read from JSON, on Id and token', async () => {
       sql.reply({ rowsAffected: 1 });
-      const retry = { id: ID1, leaseToken: LEASE, nextTryTime: new Date('2030-06-15T12:02:00.250Z'), extraProperties: '{"LastError":"boom"}', newStamp: 'n1' };
+      const retry = {
+        id: ID1,
+        leaseToken: LEASE,
+        nextTryTime: new Date('2030-06-15T12:02:00.250Z'),
+        extraProperties: '{"LastError":"boom"}',
+        newStamp: 'n1',
+      };
       const abandon = { id: ID2, leaseToken: LEASE, nextTryTime: null, extraProperties: '{}', newStamp: 'n2' };
       expect(await store.fail([retry, abandon])).toBe(1);
-      expect(sql.calls).toEqual([{
-        sql:
-          'UPDATE [job] SET [NextTryTime] = COALESCE([failed].[NextTryTime], [job].[NextTryTime]), ' +
-          '[IsAbandoned] = CASE WHEN [failed].[NextTryTime] IS NULL THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END, ' +
-          '[ExtraProperties] = [failed].[ExtraProperties], [ConcurrencyStamp] = [failed].[NewStamp] ' +
-          'FROM [AbpBackgroundJobs] AS [job] WITH (ROWLOCK) INNER JOIN OPENJSON(@failures) WITH ( ' +
-          "[Id] uniqueidentifier '$.id', [LeaseToken] nvarchar(40) '$.leaseToken', [NextTryTime] datetime2 '$.nextTryTime', " +
-          "[ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [failed] " +
-          'ON [job].[Id] = [failed].[Id] AND [job].[ConcurrencyStamp] = [failed].[LeaseToken];',
-        params: [{
-          name: 'failures',
-          type: 'nvarchar(max)',
-          value: JSON.stringify([
-            { id: ID1, leaseToken: LEASE, nextTryTime: '2030-06-15 12:02:00.250', extraProperties: '{"LastError":"boom"}', newStamp: 'n1' },
-            { id: ID2, leaseToken: LEASE, nextTryTime: null, extraProperties: '{}', newStamp: 'n2' },
-          ]),
-        }],
-        inTransaction: false,
-      }]);
+      expect(sql.calls).toEqual([
+        {
+          sql:
+            'UPDATE [job] SET [NextTryTime] = COALESCE([failed].[NextTryTime], [job].[NextTryTime]), ' +
+            '[IsAbandoned] = CASE WHEN [failed].[NextTryTime] IS NULL THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END, ' +
+            '[ExtraProperties] = [failed].[ExtraProperties], [ConcurrencyStamp] = [failed].[NewStamp] ' +
+            'FROM [AbpBackgroundJobs] AS [job] WITH (ROWLOCK) INNER JOIN OPENJSON(@failures) WITH ( ' +
+            "[Id] uniqueidentifier '$.id', [LeaseToken] nvarchar(40) '$.leaseToken', [NextTryTime] datetime2 '$.nextTryTime', " +
+            "[ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [failed] " +
+            'ON [job].[Id] = [failed].[Id] AND [job].[ConcurrencyStamp] = [failed].[LeaseToken];',
+          params: [
+            {
+              name: 'failures',
+              type: 'nvarchar(max)',
+              value: JSON.stringify([
+                {
+                  id: ID1,
+                  leaseToken: LEASE,
+                  nextTryTime: '2030-06-15 12:02:00.250',
+                  extraProperties: '{"LastError":"boom"}',
+                  newStamp: 'n1',
+                },
+                { id: ID2, leaseToken: LEASE, nextTryTime: null, extraProperties: '{}', newStamp: 'n2' },
+              ]),
+            },
+          ],
+          inTransaction: false,
+        },
+      ]);
     });
 
     it('extendLeases moves NextTryTime by Id and token', async () => {
       sql.reply({ rowsAffected: 1 });
       const until = new Date('2030-06-15T12:05:00Z');
       expect(await store.extendLeases(LEASE, [ID1], until)).toBe(1);
-      expect(sql.calls).toEqual([{
-        sql: `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @until WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`,
-        params: [
-          { name: 'ids', type: 'nvarchar(max)', value: `["${ID1}"]` },
-          { name: 'leaseToken', type: 'nvarchar(40)', value: LEASE },
-          { name: 'until', type: 'datetime2', value: until },
-        ],
-        inTransaction: false,
-      }]);
+      expect(sql.calls).toEqual([
+        {
+          sql: `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @until WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`,
+          params: [
+            { name: 'ids', type: 'nvarchar(max)', value: `["${ID1}"]` },
+            { name: 'leaseToken', type: 'nvarchar(40)', value: LEASE },
+            { name: 'until', type: 'datetime2', value: until },
+          ],
+          inTransaction: false,
+        },
+      ]);
     });
 
     it('release makes rows due under a new stamp, taking the try back only with undoTry', async () => {
       sql.reply({ rowsAffected: 1 });
       expect(await store.release({ leaseToken: LEASE, ids: [ID1], now: T0, newStamp: 'fresh', undoTry: true })).toBe(1);
-      expect(sql.calls).toEqual([{
-        sql:
-          'UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @now, [ConcurrencyStamp] = @newStamp, ' +
-          '[TryCount] = CASE WHEN @undoTry = 1 AND [TryCount] > 0 THEN [TryCount] - 1 ELSE [TryCount] END ' +
-          `WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`,
-        params: [
-          { name: 'ids', type: 'nvarchar(max)', value: `["${ID1}"]` },
-          { name: 'leaseToken', type: 'nvarchar(40)', value: LEASE },
-          { name: 'now', type: 'datetime2', value: T0 },
-          { name: 'newStamp', type: 'nvarchar(40)', value: 'fresh' },
-          { name: 'undoTry', type: 'bit', value: true },
-        ],
-        inTransaction: false,
-      }]);
+      expect(sql.calls).toEqual([
+        {
+          sql:
+            'UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @now, [ConcurrencyStamp] = @newStamp, ' +
+            '[TryCount] = CASE WHEN @undoTry = 1 AND [TryCount] > 0 THEN [TryCount] - 1 ELSE [TryCount] END ' +
+            `WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`,
+          params: [
+            { name: 'ids', type: 'nvarchar(max)', value: `["${ID1}"]` },
+            { name: 'leaseToken', type: 'nvarchar(40)', value: LEASE },
+            { name: 'now', type: 'datetime2', value: T0 },
+            { name: 'newStamp', type: 'nvarchar(40)', value: 'fresh' },
+            { name: 'undoTry', type: 'bit', value: true },
+          ],
+          inTransaction: false,
+        },
+      ]);
     });
   });
 
@@ -448,13 +592,23 @@ COMMIT TRANSACTION;`),
       expect(sql.calls.map((c) => [c.sql, c.params])).toEqual([
         ['SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs];', []],
         ['SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] IS NULL;', []],
-        ['SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;',
-          [{ name: 'applicationName', type: 'nvarchar(96)', value: 'app' }]],
+        [
+          'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;',
+          [{ name: 'applicationName', type: 'nvarchar(96)', value: 'app' }],
+        ],
       ]);
     });
 
     it('countDueByJobName groups due rows by the bytes of JobName, so trailing spaces and case stay apart', async () => {
-      sql.reply({ rows: [{ jobName: 'MyReportJobArgs ', n: 2 }, { jobName: 'Old', n: 1 }] }, { rows: [] });
+      sql.reply(
+        {
+          rows: [
+            { jobName: 'MyReportJobArgs ', n: 2 },
+            { jobName: 'Old', n: 1 },
+          ],
+        },
+        { rows: [] },
+      );
       expect(await store.countDueByJobName('app', T0)).toEqual([
         { jobName: 'MyReportJobArgs ', count: 2 },
         { jobName: 'Old', count: 1 },
@@ -464,9 +618,16 @@ COMMIT TRANSACTION;`),
         'SELECT TOP (@limit) MIN([JobName]) AS [jobName], COUNT(*) AS [n] FROM [AbpBackgroundJobs] ' +
         `WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now ` +
         'GROUP BY CAST([JobName] AS varbinary(256)) ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256));';
-      const params = [{ name: 'limit', type: 'int', value: MAX_DUE_JOB_NAMES }, { name: 'now', type: 'datetime2', value: T0 }];
+      const params = [
+        { name: 'limit', type: 'int', value: MAX_DUE_JOB_NAMES },
+        { name: 'now', type: 'datetime2', value: T0 },
+      ];
       expect(sql.calls).toEqual([
-        { sql: dueByJobName('[ApplicationName] = @applicationName'), params: [...params, { name: 'applicationName', type: 'nvarchar(96)', value: 'app' }], inTransaction: false },
+        {
+          sql: dueByJobName('[ApplicationName] = @applicationName'),
+          params: [...params, { name: 'applicationName', type: 'nvarchar(96)', value: 'app' }],
+          inTransaction: false,
+        },
         { sql: dueByJobName('[ApplicationName] IS NULL'), params, inTransaction: false },
       ]);
     });
@@ -475,7 +636,10 @@ COMMIT TRANSACTION;`),
       sql.reply({ rows: [{ '': 1 }] }, Object.assign(new Error('Failed to connect'), { code: 'ESOCKET' }));
       await expect(store.ping()).resolves.toBeUndefined();
       await expect(store.ping()).rejects.toMatchObject({ code: 'ESOCKET' });
-      expect(sql.calls.map((c) => [c.sql, c.params])).toEqual([['SELECT 1;', []], ['SELECT 1;', []]]);
+      expect(sql.calls.map((c) => [c.sql, c.params])).toEqual([
+        ['SELECT 1;', []],
+        ['SELECT 1;', []],
+      ]);
     });
   });
 
@@ -487,7 +651,10 @@ COMMIT TRANSACTION;`),
       ['a login timeout (ETIMEOUT)', error({ code: 'ETIMEOUT' })],
       ['a connection closed under a request (ECONNCLOSED)', error({ code: 'ECONNCLOSED' })],
       ['a closed pool (ENOTOPEN)', error({ code: 'ENOTOPEN' })],
-      ["tedious's cause under mssql's wrapper", error({ code: 'EREQUEST', originalError: error({ code: 'ECONNRESET' }) })],
+      [
+        "tedious's cause under mssql's wrapper",
+        error({ code: 'EREQUEST', originalError: error({ code: 'ECONNRESET' }) }),
+      ],
       ['a database that is not available (4060)', error({ code: 'EREQUEST', number: 4060 })],
       ['Azure SQL busy (40501)', error({ code: 'EREQUEST', number: 40501 })],
     ])('is true for %s', (_what, e) => expect(store.isUnavailable(e)).toBe(true));

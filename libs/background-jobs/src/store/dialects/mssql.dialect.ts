@@ -1,8 +1,32 @@
-import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, EnqueueKey, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
+import {
+  BackgroundJobRecord,
+  ClaimedJob,
+  MAX_TRY_COUNT,
+  readClaimedJob,
+  recordFromRow,
+} from '../background-job-record';
+import {
+  BackgroundJobStore,
+  ClaimRequest,
+  FailedJobUpdate,
+  ReleaseRequest,
+  EnqueueBatch,
+  EnqueueKey,
+  JobNameCount,
+  MAX_DUE_JOB_NAMES,
+  recordsOf,
+} from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
-import { chunk, CountScope, countScope, LEASE_STAMP_LIKE, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
+import {
+  chunk,
+  CountScope,
+  countScope,
+  LEASE_STAMP_LIKE,
+  MAX_IDS_PER_STATEMENT,
+  perChunk,
+  retryOnDeadlock,
+} from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
 import { isUnavailableError } from './unavailable-errors';
 
@@ -146,7 +170,9 @@ const COUNT: Record<CountScope, string> = {
  * ('Job' = 'Job ') and, under the usual _CI_ collations, case too. Every name in a group is the
  * same bytes, so MIN gives it back as stored.
  */
-const dueByJobName = (appNameClause: string) => `SELECT TOP (@limit) MIN([JobName]) AS [jobName], COUNT(*) AS [n] FROM [AbpBackgroundJobs]
+const dueByJobName = (
+  appNameClause: string,
+) => `SELECT TOP (@limit) MIN([JobName]) AS [jobName], COUNT(*) AS [n] FROM [AbpBackgroundJobs]
 WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
 GROUP BY CAST([JobName] AS varbinary(256))
 ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256));`;
@@ -169,7 +195,10 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
       return;
     }
     const created: SqlParam = { name: 'creationTime', type: 'datetime2', value: batch.creationTime };
-    const keys = chunk(batch.keys, MAX_IDS_PER_STATEMENT).map((part) => [nvarcharMax('keys', JSON.stringify(part)), created]);
+    const keys = chunk(batch.keys, MAX_IDS_PER_STATEMENT).map((part) => [
+      nvarcharMax('keys', JSON.stringify(part)),
+      created,
+    ]);
     const rows = insertParams(recordsOf(batch));
     await this.sql.transaction(async (tx) => {
       for (const params of keys) await tx.query(INSERT_ENQUEUE_KEYS, params);
@@ -200,7 +229,10 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
     const { rows } =
       request.applicationName === null
         ? await this.write(CLAIM_FOR_NULL_APP, params)
-        : await this.write(CLAIM_FOR_APP, [...params, { name: 'applicationName', type: 'nvarchar(96)', value: request.applicationName }]);
+        : await this.write(CLAIM_FOR_APP, [
+            ...params,
+            { name: 'applicationName', type: 'nvarchar(96)', value: request.applicationName },
+          ]);
     const jobs: ClaimedJob[] = [];
     let unreadable: UnreadableJob[] | undefined;
     for (const row of rows) {
@@ -208,12 +240,21 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
       if (typeof job === 'string') (unreadable ??= []).push(unreadableJob(row, job, request.now));
       else jobs.push(job);
     }
-    if (unreadable) await abandonOrRelease(unreadable, request, (u) => this.abandonUnreadable(u, request.leaseToken), (r) => this.release(r));
+    if (unreadable)
+      await abandonOrRelease(
+        unreadable,
+        request,
+        (u) => this.abandonUnreadable(u, request.leaseToken),
+        (r) => this.release(r),
+      );
     return jobs;
   }
 
   private async abandonUnreadable(jobs: UnreadableJob[], leaseToken: string): Promise<void> {
-    await this.write(ABANDON_UNREADABLE, [nvarcharMax('unreadable', JSON.stringify(jobs)), token('leaseToken', leaseToken)]);
+    await this.write(ABANDON_UNREADABLE, [
+      nvarcharMax('unreadable', JSON.stringify(jobs)),
+      token('leaseToken', leaseToken),
+    ]);
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {
@@ -235,7 +276,11 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
     return this.perChunk(ids, (idsJson) =>
-      this.write(EXTEND, [idsJson, token('leaseToken', leaseToken), { name: 'until', type: 'datetime2', value: until }]),
+      this.write(EXTEND, [
+        idsJson,
+        token('leaseToken', leaseToken),
+        { name: 'until', type: 'datetime2', value: until },
+      ]),
     );
   }
 
@@ -258,7 +303,8 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
 
   async count(applicationName?: string | null): Promise<number> {
     const scope = countScope(applicationName);
-    const params: SqlParam[] = scope === 'application' ? [{ name: 'applicationName', type: 'nvarchar(96)', value: applicationName }] : [];
+    const params: SqlParam[] =
+      scope === 'application' ? [{ name: 'applicationName', type: 'nvarchar(96)', value: applicationName }] : [];
     const { rows } = await this.sql.query(COUNT[scope], params);
     return Number(rows[0].n);
   }
@@ -271,7 +317,10 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
     const { rows } =
       applicationName === null
         ? await this.sql.query(DUE_BY_JOB_NAME_FOR_NULL_APP, params)
-        : await this.sql.query(DUE_BY_JOB_NAME_FOR_APP, [...params, { name: 'applicationName', type: 'nvarchar(96)', value: applicationName }]);
+        : await this.sql.query(DUE_BY_JOB_NAME_FOR_APP, [
+            ...params,
+            { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
+          ]);
     return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
   }
 

@@ -1,8 +1,33 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
-import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, EnqueueKey, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
+import {
+  BackgroundJobRecord,
+  ClaimedJob,
+  isLeaseStamp,
+  MAX_TRY_COUNT,
+  readClaimedJob,
+  recordFromRow,
+} from '../background-job-record';
+import {
+  BackgroundJobStore,
+  ClaimRequest,
+  FailedJobUpdate,
+  ReleaseRequest,
+  EnqueueBatch,
+  EnqueueKey,
+  JobNameCount,
+  MAX_DUE_JOB_NAMES,
+  recordsOf,
+} from '../background-job-store';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
-import { chunk, CountScope, countScope, inTransaction, MAX_IDS_PER_STATEMENT, perChunk, retryOnDeadlock } from './dialect-helpers';
+import {
+  chunk,
+  CountScope,
+  countScope,
+  inTransaction,
+  MAX_IDS_PER_STATEMENT,
+  perChunk,
+  retryOnDeadlock,
+} from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 
 /**
@@ -62,7 +87,8 @@ const CREATE_ENQUEUE_KEYS = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJobEnqueu
 ) CHARACTER SET=utf8mb4`;
 const INSERT_ENQUEUE_KEYS = 'INSERT INTO `AbpBackgroundJobEnqueueKeys` (`Id`, `Fingerprint`, `CreationTime`) VALUES ?';
 const FIND_ENQUEUE_KEYS = 'SELECT `Id`, `Fingerprint` FROM `AbpBackgroundJobEnqueueKeys` WHERE `Id` IN (?)';
-const DELETE_ENQUEUE_KEYS_BEFORE = 'DELETE FROM `AbpBackgroundJobEnqueueKeys` WHERE `CreationTime` < ? ORDER BY `CreationTime` LIMIT ?';
+const DELETE_ENQUEUE_KEYS_BEFORE =
+  'DELETE FROM `AbpBackgroundJobEnqueueKeys` WHERE `CreationTime` < ? ORDER BY `CreationTime` LIMIT ?';
 
 const INSERT = `INSERT INTO \`AbpBackgroundJobs\` (\`Id\`, \`ApplicationName\`, \`JobName\`, \`JobArgs\`, \`TryCount\`, \`CreationTime\`,
   \`NextTryTime\`, \`LastTryTime\`, \`IsAbandoned\`, \`Priority\`, \`CompletionTime\`, \`ExtraProperties\`, \`ConcurrencyStamp\`) VALUES ?`;
@@ -115,7 +141,9 @@ const COUNT: Record<CountScope, string> = {
  * a GROUP BY on the column would merge them. Every name in a group is the same bytes, so MIN
  * gives it back as stored.
  */
-const dueByJobName = (appNameClause: string) => `SELECT MIN(\`JobName\`) AS jobName, COUNT(*) AS n FROM \`AbpBackgroundJobs\`
+const dueByJobName = (
+  appNameClause: string,
+) => `SELECT MIN(\`JobName\`) AS jobName, COUNT(*) AS n FROM \`AbpBackgroundJobs\`
   WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ?
   GROUP BY CAST(\`JobName\` AS BINARY) ORDER BY n DESC, CAST(\`JobName\` AS BINARY) LIMIT ?`;
 const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('`ApplicationName` = ?');
@@ -136,14 +164,20 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
 
   async migrate(): Promise<void> {
     await this.withConnection(async (connection) => {
-      const [[lock]] = (await connection.query('SELECT GET_LOCK(?, ?) AS acquired', [MIGRATION_LOCK, MIGRATION_LOCK_TIMEOUT_SECONDS])) as [Row[], unknown];
+      const [[lock]] = (await connection.query('SELECT GET_LOCK(?, ?) AS acquired', [
+        MIGRATION_LOCK,
+        MIGRATION_LOCK_TIMEOUT_SECONDS,
+      ])) as [Row[], unknown];
       if (Number(lock.acquired) !== 1) {
-        throw new Error(`Timed out after ${MIGRATION_LOCK_TIMEOUT_SECONDS}s waiting for another process to finish migrating AbpBackgroundJobs`);
+        throw new Error(
+          `Timed out after ${MIGRATION_LOCK_TIMEOUT_SECONDS}s waiting for another process to finish migrating AbpBackgroundJobs`,
+        );
       }
       try {
         await connection.query(CREATE_TABLE);
         const columns = await names(connection, EXISTING_COLUMNS);
-        for (const [column, ddl] of Object.entries(NEWER_COLUMNS)) if (!columns.has(column)) await connection.query(ddl);
+        for (const [column, ddl] of Object.entries(NEWER_COLUMNS))
+          if (!columns.has(column)) await connection.query(ddl);
         const indexes = await names(connection, EXISTING_INDEXES);
         for (const [index, ddl] of Object.entries(INDEXES)) if (!indexes.has(index)) await connection.query(ddl);
         await connection.query(CREATE_ENQUEUE_KEYS);
@@ -158,7 +192,9 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
       await this.insert(recordsOf(batch));
       return;
     }
-    const keys = chunk(batch.keys, MAX_IDS_PER_STATEMENT).map((part) => part.map((k) => [k.id, k.fingerprint, batch.creationTime]));
+    const keys = chunk(batch.keys, MAX_IDS_PER_STATEMENT).map((part) =>
+      part.map((k) => [k.id, k.fingerprint, batch.creationTime]),
+    );
     const rows = insertValues(recordsOf(batch));
     await this.inTransaction(async (connection) => {
       for (const values of keys) await connection.query(INSERT_ENQUEUE_KEYS, [values]);
@@ -192,7 +228,10 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
             { sql: request.applicationName === null ? SELECT_DUE_FOR_NULL_APP : SELECT_DUE_FOR_APP, dateStrings: true },
             [
               ...(request.applicationName === null ? [] : [request.applicationName]),
-              request.now, request.jobNames, request.jobNames, Math.min(request.limit, MAX_IDS_PER_STATEMENT),
+              request.now,
+              request.jobNames,
+              request.jobNames,
+              Math.min(request.limit, MAX_IDS_PER_STATEMENT),
             ],
           )) as [Row[], unknown];
           if (due.length === 0) return [];
@@ -214,7 +253,12 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     );
     if (unreadable.length > 0) {
       const abandoned = unreadable.map(([row, reason]) => unreadableJob(row, reason, request.now));
-      await abandonOrRelease(abandoned, request, (u) => this.abandonUnreadable(u, request.leaseToken), (r) => this.release(r));
+      await abandonOrRelease(
+        abandoned,
+        request,
+        (u) => this.abandonUnreadable(u, request.leaseToken),
+        (r) => this.release(r),
+      );
     }
     return jobs;
   }
@@ -230,7 +274,14 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   async fail(updates: FailedJobUpdate[]): Promise<number> {
     let written = 0;
     for (const u of updates) {
-      written += await this.affected(FAIL, [u.nextTryTime, u.nextTryTime ? 0 : 1, u.extraProperties, u.newStamp, u.id, u.leaseToken]);
+      written += await this.affected(FAIL, [
+        u.nextTryTime,
+        u.nextTryTime ? 0 : 1,
+        u.extraProperties,
+        u.newStamp,
+        u.id,
+        u.leaseToken,
+      ]);
     }
     return written;
   }
@@ -252,7 +303,10 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
 
   async count(applicationName?: string | null): Promise<number> {
     const scope = countScope(applicationName);
-    const [rows] = (await this.pool.query(COUNT[scope], scope === 'application' ? [applicationName] : [])) as [Row[], unknown];
+    const [rows] = (await this.pool.query(COUNT[scope], scope === 'application' ? [applicationName] : [])) as [
+      Row[],
+      unknown,
+    ];
     return Number(rows[0].n);
   }
 
@@ -272,7 +326,10 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   private async affected(sql: string, values: unknown[]): Promise<number> {
-    const [result] = (await retryOnDeadlock(() => this.pool.query(sql, values), isDeadlock)) as [{ affectedRows: number }, unknown];
+    const [result] = (await retryOnDeadlock(() => this.pool.query(sql, values), isDeadlock)) as [
+      { affectedRows: number },
+      unknown,
+    ];
     return result.affectedRows;
   }
 
@@ -308,8 +365,19 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
 function insertValues(rows: BackgroundJobRecord[]): unknown[][][] {
   return splitForInsert(rows).map((part) =>
     part.map((r) => [
-      r.id, r.applicationName, r.jobName, r.jobArgs, r.tryCount, r.creationTime, r.nextTryTime, r.lastTryTime,
-      r.isAbandoned, r.priority, r.completionTime, r.extraProperties, r.concurrencyStamp,
+      r.id,
+      r.applicationName,
+      r.jobName,
+      r.jobArgs,
+      r.tryCount,
+      r.creationTime,
+      r.nextTryTime,
+      r.lastTryTime,
+      r.isAbandoned,
+      r.priority,
+      r.completionTime,
+      r.extraProperties,
+      r.concurrencyStamp,
     ]),
   );
 }
@@ -330,7 +398,10 @@ function splitForInsert(rows: BackgroundJobRecord[]): BackgroundJobRecord[][] {
   let chars = 0;
   for (const row of rows) {
     const size = row.jobArgs.length + row.extraProperties.length + 256;
-    if (current.length > 0 && (current.length >= INSERT_ROWS_PER_STATEMENT || chars + size > INSERT_CHARS_PER_STATEMENT)) {
+    if (
+      current.length > 0 &&
+      (current.length >= INSERT_ROWS_PER_STATEMENT || chars + size > INSERT_CHARS_PER_STATEMENT)
+    ) {
       parts.push(current);
       current = [];
       chars = 0;

@@ -1,7 +1,23 @@
 import type { Pool } from 'pg';
 import { Client } from 'pg';
-import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, EnqueueBatch, EnqueueKey, FailedJobUpdate, JobNameCount, MAX_DUE_JOB_NAMES, ReleaseRequest, WorkNotifier } from '../background-job-store';
+import {
+  BackgroundJobRecord,
+  ClaimedJob,
+  MAX_TRY_COUNT,
+  readClaimedJob,
+  recordFromRow,
+} from '../background-job-record';
+import {
+  BackgroundJobStore,
+  ClaimRequest,
+  EnqueueBatch,
+  EnqueueKey,
+  FailedJobUpdate,
+  JobNameCount,
+  MAX_DUE_JOB_NAMES,
+  ReleaseRequest,
+  WorkNotifier,
+} from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, LEASE_STAMP_LIKE } from './dialect-helpers';
@@ -100,10 +116,13 @@ const ENQUEUE = `WITH inserted AS (
  * ids, $13 fingerprints, newline-joined as above) in the same statement, so both are written or
  * neither. PostgreSQL runs a data-modifying WITH part to completion though nothing reads it.
  */
-const ENQUEUE_KEYED = ENQUEUE.replace(/^WITH /, `WITH new_key AS (
+const ENQUEUE_KEYED = ENQUEUE.replace(
+  /^WITH /,
+  `WITH new_key AS (
     INSERT INTO "AbpBackgroundJobEnqueueKeys" ("Id", "Fingerprint", "CreationTime")
     SELECT new_key.id::uuid, new_key.fingerprint, $2::timestamp FROM ROWS FROM (${splitLines(12)}, ${splitLines(13)}) AS new_key(id, fingerprint)),
-  `);
+  `,
+);
 
 const FIND_ENQUEUE_KEYS = `SELECT "Id", "Fingerprint" FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" = ANY($1::uuid[])`;
 const DELETE_ENQUEUE_KEYS_BEFORE = `DELETE FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" IN (
@@ -171,7 +190,9 @@ const COUNT: Record<CountScope, string> = {
  * IsAbandoned, NextTryTime) reads just the due rows. Groups and orders in the "C" collation, byte
  * order, whatever the column's collation (a nondeterministic one would merge 'Job' and 'job').
  */
-const dueByJobName = (appNameClause: string) => `SELECT "JobName" COLLATE "C" AS "JobName", COUNT(*)::int AS n FROM "AbpBackgroundJobs"
+const dueByJobName = (
+  appNameClause: string,
+) => `SELECT "JobName" COLLATE "C" AS "JobName", COUNT(*)::int AS n FROM "AbpBackgroundJobs"
   WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $1
   GROUP BY "JobName" COLLATE "C" ORDER BY n DESC, "JobName" COLLATE "C" LIMIT ${MAX_DUE_JOB_NAMES}`;
 const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('"ApplicationName" = $2');
@@ -210,40 +231,73 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     };
     const [names, name] = uniform((j) => j.jobName);
     const [priorities, priority] = uniform((j) => j.priority);
-    const [times, time] = uniform((j) => (j.nextTryTime.getTime() === creationTime.getTime() ? created : toUtcText(j.nextTryTime)));
+    const [times, time] = uniform((j) =>
+      j.nextTryTime.getTime() === creationTime.getTime() ? created : toUtcText(j.nextTryTime),
+    );
     const values = [
-      batch.applicationName, created, column((j) => j.id), names, column((j) => j.jobArgs), priorities, times,
-      column((j) => j.concurrencyStamp), name, priority, time,
+      batch.applicationName,
+      created,
+      column((j) => j.id),
+      names,
+      column((j) => j.jobArgs),
+      priorities,
+      times,
+      column((j) => j.concurrencyStamp),
+      name,
+      priority,
+      time,
     ];
     if (!batch.keys?.length) {
       await this.run('bj_enqueue', ENQUEUE, values);
       return;
     }
     const keys = batch.keys;
-    await this.run('bj_enqueue_keyed', ENQUEUE_KEYED, [...values, keys.map((k) => k.id).join('\n'), keys.map((k) => k.fingerprint).join('\n')]);
+    await this.run('bj_enqueue_keyed', ENQUEUE_KEYED, [
+      ...values,
+      keys.map((k) => k.id).join('\n'),
+      keys.map((k) => k.fingerprint).join('\n'),
+    ]);
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
     const column = <T>(value: (row: BackgroundJobRecord) => T) => rows.map(value);
     const time = (value: Date | null) => value && toUtcText(value);
     await this.run('bj_insert', INSERT, [
-      column((r) => r.id), column((r) => r.applicationName), column((r) => r.jobName), column((r) => r.jobArgs),
-      column((r) => r.tryCount), column((r) => time(r.creationTime)), column((r) => time(r.nextTryTime)),
-      column((r) => time(r.lastTryTime)), column((r) => r.isAbandoned), column((r) => r.priority),
-      column((r) => time(r.completionTime)), column((r) => r.extraProperties), column((r) => r.concurrencyStamp),
+      column((r) => r.id),
+      column((r) => r.applicationName),
+      column((r) => r.jobName),
+      column((r) => r.jobArgs),
+      column((r) => r.tryCount),
+      column((r) => time(r.creationTime)),
+      column((r) => time(r.nextTryTime)),
+      column((r) => time(r.lastTryTime)),
+      column((r) => r.isAbandoned),
+      column((r) => r.priority),
+      column((r) => time(r.completionTime)),
+      column((r) => r.extraProperties),
+      column((r) => r.concurrencyStamp),
     ]);
   }
 
   /** The ANY(ARRAY(...)) gives the update a TID scan instead of a hash join over the whole table. */
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    const [name, text] = request.applicationName === null ? ['bj_claim_null', CLAIM_FOR_NULL_APP] : ['bj_claim', CLAIM_FOR_APP];
+    const [name, text] =
+      request.applicationName === null ? ['bj_claim_null', CLAIM_FOR_NULL_APP] : ['bj_claim', CLAIM_FOR_APP];
     const rows = await this.run(name, text, [
-      request.applicationName, toUtcText(request.now), request.jobNames, request.limit, toUtcText(request.leaseUntil),
+      request.applicationName,
+      toUtcText(request.now),
+      request.jobNames,
+      request.limit,
+      toUtcText(request.leaseUntil),
       request.leaseToken,
     ]);
     // Due times are ISO text, which sorts as time does.
-    rows.sort((a, b) => (b.Priority as number) - (a.Priority as number) || (a.TryCount as number) - (b.TryCount as number) ||
-      (a.DueTime === b.DueTime ? 0 : (a.DueTime as string) < (b.DueTime as string) ? -1 : 1));
+    rows.sort(
+      (a, b) =>
+        (b.Priority as number) - (a.Priority as number) ||
+        (a.TryCount as number) - (b.TryCount as number) ||
+        (a.DueTime === b.DueTime ? 0 : (a.DueTime as string) < (b.DueTime as string) ? -1 : 1),
+    );
     const jobs: ClaimedJob[] = [];
     let unreadable: UnreadableJob[] | undefined;
     for (const row of rows) {
@@ -251,13 +305,22 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
       if (typeof job === 'string') (unreadable ??= []).push(unreadableJob(row, job, request.now));
       else jobs.push(job);
     }
-    if (unreadable) await abandonOrRelease(unreadable, request, (u) => this.abandonUnreadable(u, request.leaseToken), (r) => this.release(r));
+    if (unreadable)
+      await abandonOrRelease(
+        unreadable,
+        request,
+        (u) => this.abandonUnreadable(u, request.leaseToken),
+        (r) => this.release(r),
+      );
     return jobs;
   }
 
   private async abandonUnreadable(jobs: UnreadableJob[], leaseToken: string): Promise<void> {
     await this.run('bj_abandon_unreadable', ABANDON_UNREADABLE, [
-      jobs.map((j) => j.id), jobs.map((j) => j.extraProperties), jobs.map((j) => j.newStamp), leaseToken,
+      jobs.map((j) => j.id),
+      jobs.map((j) => j.extraProperties),
+      jobs.map((j) => j.newStamp),
+      leaseToken,
     ]);
   }
 
@@ -267,8 +330,10 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
 
   async fail(updates: FailedJobUpdate[]): Promise<number> {
     return this.changed('bj_fail', FAIL, [
-      updates.map((u) => u.id), updates.map((u) => u.leaseToken),
-      updates.map((u) => (u.nextTryTime ? toUtcText(u.nextTryTime) : null)), updates.map((u) => u.extraProperties),
+      updates.map((u) => u.id),
+      updates.map((u) => u.leaseToken),
+      updates.map((u) => (u.nextTryTime ? toUtcText(u.nextTryTime) : null)),
+      updates.map((u) => u.extraProperties),
       updates.map((u) => u.newStamp),
     ]);
   }
@@ -278,7 +343,13 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async release(request: ReleaseRequest): Promise<number> {
-    return this.changed('bj_release', RELEASE, [request.ids, request.leaseToken, toUtcText(request.now), request.newStamp, request.undoTry]);
+    return this.changed('bj_release', RELEASE, [
+      request.ids,
+      request.leaseToken,
+      toUtcText(request.now),
+      request.newStamp,
+      request.undoTry,
+    ]);
   }
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {

@@ -1,6 +1,23 @@
 import type { Database, Statement } from 'better-sqlite3';
-import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, readClaimedJob, recordFromRow } from '../background-job-record';
-import { BackgroundJobStore, ClaimRequest, FailedJobUpdate, ReleaseRequest, EnqueueBatch, EnqueueKey, JobNameCount, MAX_DUE_JOB_NAMES, recordsOf } from '../background-job-store';
+import {
+  BackgroundJobRecord,
+  ClaimedJob,
+  isLeaseStamp,
+  MAX_TRY_COUNT,
+  readClaimedJob,
+  recordFromRow,
+} from '../background-job-record';
+import {
+  BackgroundJobStore,
+  ClaimRequest,
+  FailedJobUpdate,
+  ReleaseRequest,
+  EnqueueBatch,
+  EnqueueKey,
+  JobNameCount,
+  MAX_DUE_JOB_NAMES,
+  recordsOf,
+} from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
@@ -70,7 +87,9 @@ const INSERT = `INSERT INTO "AbpBackgroundJobs" ("Id", "ApplicationName", "JobNa
  * LIMIT. migrate() makes the index, so claims need the migration to have run.
  */
 // Rows go by rowid from here on: any Id finds its row, one SQLite stores as a blob or number too.
-const dueRows = (appNameClause: string) => `SELECT rowid AS "RowId", "ConcurrencyStamp" FROM "AbpBackgroundJobs" INDEXED BY "${DEQUEUE_INDEX}"
+const dueRows = (
+  appNameClause: string,
+) => `SELECT rowid AS "RowId", "ConcurrencyStamp" FROM "AbpBackgroundJobs" INDEXED BY "${DEQUEUE_INDEX}"
   WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
     AND "JobName" IN (SELECT value FROM json_each(?))
   ORDER BY "Priority" DESC, "TryCount", "NextTryTime" LIMIT ?`;
@@ -130,7 +149,9 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
     this.db
       .transaction(() => {
         this.db.exec(CREATE_TABLE);
-        const columns = new Set((this.db.prepare('PRAGMA table_info("AbpBackgroundJobs")').all() as Row[]).map((c) => c.name));
+        const columns = new Set(
+          (this.db.prepare('PRAGMA table_info("AbpBackgroundJobs")').all() as Row[]).map((c) => c.name),
+        );
         for (const [column, ddl] of Object.entries(NEWER_COLUMNS)) if (!columns.has(column)) this.db.exec(ddl);
         this.db.exec(CREATE_INDEX);
         const dequeueIndex = this.db.prepare(INDEX_DEFINITION).get(DEQUEUE_INDEX) as { sql: string } | undefined;
@@ -177,7 +198,12 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         if (due.length === 0) return [];
         const expired = new Set(due.filter((r) => isLeaseStamp(r.ConcurrencyStamp as string)).map((r) => r.RowId));
         const rowIds = JSON.stringify(due.map((r) => r.RowId));
-        const claimed = this.statement(CLAIM).all(now, toUtcText(request.leaseUntil), request.leaseToken, rowIds) as Row[];
+        const claimed = this.statement(CLAIM).all(
+          now,
+          toUtcText(request.leaseUntil),
+          request.leaseToken,
+          rowIds,
+        ) as Row[];
         const jobs: ClaimedJob[] = [];
         for (const row of claimed) {
           const job = readClaimedJob(row, request, expired.has(row.RowId));
@@ -192,7 +218,12 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   /** In the claim's transaction: it commits with the claim or not at all. */
   private abandonUnreadable(row: Row, reason: string, request: ClaimRequest): void {
     const abandoned = unreadableJob(row, reason, request.now);
-    this.statement(ABANDON_UNREADABLE).run(abandoned.extraProperties, abandoned.newStamp, row.RowId, request.leaseToken);
+    this.statement(ABANDON_UNREADABLE).run(
+      abandoned.extraProperties,
+      abandoned.newStamp,
+      row.RowId,
+      request.leaseToken,
+    );
   }
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {
@@ -206,8 +237,14 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         updates.reduce(
           (n, u) =>
             n +
-            fail.run(u.nextTryTime && toUtcText(u.nextTryTime), u.nextTryTime ? 0 : 1, u.extraProperties, u.newStamp, ...bothCases(u.id), u.leaseToken)
-              .changes,
+            fail.run(
+              u.nextTryTime && toUtcText(u.nextTryTime),
+              u.nextTryTime ? 0 : 1,
+              u.extraProperties,
+              u.newStamp,
+              ...bothCases(u.id),
+              u.leaseToken,
+            ).changes,
           0,
         ),
       )
@@ -220,7 +257,11 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
 
   async release(request: ReleaseRequest): Promise<number> {
     return this.statement(RELEASE).run(
-      toUtcText(request.now), request.newStamp, request.undoTry ? 1 : 0, idList(request.ids), request.leaseToken,
+      toUtcText(request.now),
+      request.newStamp,
+      request.undoTry ? 1 : 0,
+      idList(request.ids),
+      request.leaseToken,
     ).changes;
   }
 
@@ -231,7 +272,9 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
 
   async count(applicationName?: string | null): Promise<number> {
     const scope = countScope(applicationName);
-    const row = this.statement(COUNT[scope]).get(...(scope === 'application' ? [applicationName] : [])) as { n: number };
+    const row = this.statement(COUNT[scope]).get(...(scope === 'application' ? [applicationName] : [])) as {
+      n: number;
+    };
     return row.n;
   }
 
@@ -273,9 +316,19 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
     const insert = this.statement(INSERT);
     for (const r of rows) {
       insert.run(
-        r.id.toUpperCase(), r.applicationName, r.jobName, r.jobArgs, r.tryCount, toUtcText(r.creationTime), toUtcText(r.nextTryTime),
-        r.lastTryTime && toUtcText(r.lastTryTime), r.isAbandoned ? 1 : 0, r.priority,
-        r.completionTime && toUtcText(r.completionTime), r.extraProperties, r.concurrencyStamp,
+        r.id.toUpperCase(),
+        r.applicationName,
+        r.jobName,
+        r.jobArgs,
+        r.tryCount,
+        toUtcText(r.creationTime),
+        toUtcText(r.nextTryTime),
+        r.lastTryTime && toUtcText(r.lastTryTime),
+        r.isAbandoned ? 1 : 0,
+        r.priority,
+        r.completionTime && toUtcText(r.completionTime),
+        r.extraProperties,
+        r.concurrencyStamp,
       );
     }
   }

@@ -14,7 +14,11 @@ describe('isUnavailableError', () => {
     ['mysql', 'a lost connection (2013)', error({ code: 'PROTOCOL_CONNECTION_LOST', errno: 2013 })],
     ['mysql', 'too many connections (1040)', error({ code: 'ER_CON_COUNT_ERROR', errno: 1040 })],
     ['mysql', 'a closed pool', new Error('Pool is closed.')],
-    ['sqlserver', "tedious's cause under mssql's wrapper", error({ code: 'EREQUEST', originalError: error({ code: 'ECONNRESET' }) })],
+    [
+      'sqlserver',
+      "tedious's cause under mssql's wrapper",
+      error({ code: 'EREQUEST', originalError: error({ code: 'ECONNRESET' }) }),
+    ],
   ] as const)('%s: true for %s', (provider, _what, e) => expect(isUnavailableError(provider, e)).toBe(true));
 
   it.each([

@@ -8,7 +8,14 @@ describe('MemoryBackgroundJobStore outage', () => {
     const error = await store.count().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MemoryStoreUnavailableError);
     expect(store.isUnavailable(error)).toBe(true);
-    const claim = { applicationName: null, jobNames: ['A'], limit: 1, now: new Date(), leaseUntil: new Date(), leaseToken: 'lease:x' };
+    const claim = {
+      applicationName: null,
+      jobNames: ['A'],
+      limit: 1,
+      now: new Date(),
+      leaseUntil: new Date(),
+      leaseToken: 'lease:x',
+    };
     await expect(store.claim(claim)).rejects.toBeInstanceOf(MemoryStoreUnavailableError);
     store.simulateOutage(false);
     expect(await store.count()).toBe(0);

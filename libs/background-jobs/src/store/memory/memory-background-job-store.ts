@@ -1,4 +1,10 @@
-import { BackgroundJobRecord, ClaimedJob, isLeaseStamp, MAX_TRY_COUNT, sortInDequeueOrder } from '../background-job-record';
+import {
+  BackgroundJobRecord,
+  ClaimedJob,
+  isLeaseStamp,
+  MAX_TRY_COUNT,
+  sortInDequeueOrder,
+} from '../background-job-record';
 import {
   BackgroundJobStore,
   ClaimRequest,
@@ -56,12 +62,17 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
     const keyIds = new Set<string>();
     for (const key of keys) {
       const id = key.id.toLowerCase();
-      if (this.keys.has(id) || keyIds.has(id)) throw new Error(`Duplicate enqueue key ${key.id}: it was enqueued already`);
+      if (this.keys.has(id) || keyIds.has(id))
+        throw new Error(`Duplicate enqueue key ${key.id}: it was enqueued already`);
       keyIds.add(id);
     }
     await this.insert(recordsOf(batch));
     for (const key of keys) {
-      this.keys.set(key.id.toLowerCase(), { id: key.id.toLowerCase(), fingerprint: key.fingerprint, creationTime: batch.creationTime.getTime() });
+      this.keys.set(key.id.toLowerCase(), {
+        id: key.id.toLowerCase(),
+        fingerprint: key.fingerprint,
+        creationTime: batch.creationTime.getTime(),
+      });
     }
   }
 
@@ -70,7 +81,8 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
     const ids = new Set<string>();
     for (const row of rows) {
       const id = row.id.toLowerCase();
-      if (this.rows.has(id) || ids.has(id)) throw new Error(`Duplicate job id ${row.id}: a job with this id exists already`);
+      if (this.rows.has(id) || ids.has(id))
+        throw new Error(`Duplicate job id ${row.id}: a job with this id exists already`);
       ids.add(id);
     }
     for (const row of rows) this.rows.set(row.id.toLowerCase(), { ...copy(row), id: row.id.toLowerCase() });
