@@ -88,7 +88,9 @@ describe.each(e2eCases)('a repeated form post on %s', (_label, backend) => {
       ReportContent: 'tampered',
     });
     expect(response.status).toBe(400);
-    expect(alertsOf(response.html)).toEqual([{ type: 'danger', text: expect.stringMatching(/reload the page/) }]);
+    expect(alertsOf(response.html)).toEqual([
+      { type: 'danger', text: expect.stringMatching(/reload the page/) as unknown },
+    ]);
     expect(await contents(db.connectionString)).toHaveLength(before);
   });
 
@@ -184,7 +186,7 @@ describe.each(lostReplyCases)('an enqueue whose answer is lost on %s', (name, ba
     await lost;
     expect(refused.status).toBe(503);
     expect(alertsOf(refused.html)).toEqual([
-      { type: 'warning', text: expect.stringMatching(/may or may not have been queued.*again is safe/) },
+      { type: 'warning', text: expect.stringMatching(/may or may not have been queued.*again is safe/) as unknown },
     ]);
     // The same form comes back, to be sent again as it is.
     expect(reportContentOf(refused.html)).toBe('answer lost');

@@ -37,6 +37,7 @@ class SendReportJob extends AsyncBackgroundJob<SendReportArgs> {
 }
 
 @Injectable({ scope: Scope.TRANSIENT })
+// eslint-disable-next-line @typescript-eslint/no-deprecated -- checks that the deprecated alias still works
 @BackgroundJob(PlainArgs, { timeout: 1500 })
 class PlainJob extends AsyncBackgroundJob<PlainArgs> {
   async execute(): Promise<void> {}

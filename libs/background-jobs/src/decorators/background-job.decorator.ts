@@ -20,9 +20,9 @@ export interface BackgroundJobMetadata {
  * `AsyncBackgroundJob<TArgs>` for its TArgs. The class must also be a provider of a module.
  */
 export function BackgroundJob(argsType: ArgsType, options: BackgroundJobOptions = {}): ClassDecorator {
-  // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias is still honoured
   return SetMetadata<string, BackgroundJobMetadata>(BACKGROUND_JOB_METADATA, {
     argsType,
+    // eslint-disable-next-line @typescript-eslint/no-deprecated -- the deprecated alias is still honoured
     timeoutMs: options.timeoutMs ?? options.timeout,
   });
 }

@@ -193,11 +193,11 @@ COMMIT TRANSACTION;`),
       expect(sql.calls).toEqual([
         {
           sql: INSERT,
-          params: [{ name: 'rows', type: 'nvarchar(max)', value: expect.any(String) }],
+          params: [{ name: 'rows', type: 'nvarchar(max)', value: expect.any(String) as unknown }],
           inTransaction: false,
         },
       ]);
-      const sent = JSON.parse(sql.calls[0].params[0].value as string);
+      const sent = JSON.parse(sql.calls[0].params[0].value as string) as Array<Record<string, unknown>>;
       expect(sent[0]).toEqual({
         id: ID1,
         applicationName: 'app',
@@ -227,7 +227,9 @@ COMMIT TRANSACTION;`),
         record({ id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` }),
       );
       await store.insert(rows);
-      expect(sql.calls.map((c) => [c.sql, c.inTransaction, JSON.parse(c.params[0].value as string).length])).toEqual([
+      expect(
+        sql.calls.map((c) => [c.sql, c.inTransaction, (JSON.parse(c.params[0].value as string) as unknown[]).length]),
+      ).toEqual([
         [INSERT, true, 1000],
         [INSERT, true, 1000],
         [INSERT, true, 500],
@@ -300,7 +302,11 @@ COMMIT TRANSACTION;`),
     it('splits 1,500 keys and rows into statements of at most 1,000 inside the one transaction', async () => {
       await store.enqueue(batch(true, 1500));
       expect(
-        sql.calls.map((c) => [c.sql === INSERT_KEYS, c.inTransaction, JSON.parse(c.params[0].value as string).length]),
+        sql.calls.map((c) => [
+          c.sql === INSERT_KEYS,
+          c.inTransaction,
+          (JSON.parse(c.params[0].value as string) as unknown[]).length,
+        ]),
       ).toEqual([
         [true, true, 1000],
         [true, true, 500],
@@ -322,7 +328,9 @@ COMMIT TRANSACTION;`),
         { id: ID1, fingerprint: 'f1' },
         { id: ID2, fingerprint: 'f2' },
       ]);
-      expect(sql.calls.map((c) => [c.sql, c.params[0].name, JSON.parse(c.params[0].value as string).length])).toEqual([
+      expect(
+        sql.calls.map((c) => [c.sql, c.params[0].name, (JSON.parse(c.params[0].value as string) as unknown[]).length]),
+      ).toEqual([
         [`SELECT [Id], [Fingerprint] FROM [AbpBackgroundJobEnqueueKeys] WHERE ${IDS};`, 'ids', 1000],
         [`SELECT [Id], [Fingerprint] FROM [AbpBackgroundJobEnqueueKeys] WHERE ${IDS};`, 'ids', 1],
       ]);
@@ -434,7 +442,7 @@ COMMIT TRANSACTION;`),
           'ON [job].[Id] = [unreadable].[Id] AND [job].[ConcurrencyStamp] = @leaseToken;',
       );
       expect(sql.calls[1].params[1]).toEqual({ name: 'leaseToken', type: 'nvarchar(40)', value: LEASE });
-      const [written] = JSON.parse(sql.calls[1].params[0].value as string);
+      const [written] = JSON.parse(sql.calls[1].params[0].value as string) as Array<Record<string, string>>;
       expect(written.id).toBe(ID2.toUpperCase());
       expect(written.newStamp).toMatch(/^[0-9a-f]{32}$/);
       expect(JSON.parse(written.extraProperties)).toMatchObject({
@@ -490,7 +498,9 @@ COMMIT TRANSACTION;`),
       sql.reply({ rowsAffected: 1000 }, { rowsAffected: 999 }, { rowsAffected: 500 });
       const ids = Array.from({ length: 2500 }, (_, i) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
       expect(await store.complete(LEASE, ids)).toBe(2499);
-      expect(sql.calls.map((c) => JSON.parse(c.params[0].value as string).length)).toEqual([1000, 1000, 500]);
+      expect(sql.calls.map((c) => (JSON.parse(c.params[0].value as string) as unknown[]).length)).toEqual([
+        1000, 1000, 500,
+      ]);
     });
 
     it('fail joins the failures, read from JSON, on Id and token', async () => {
