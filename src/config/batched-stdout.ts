@@ -7,7 +7,7 @@ export interface LineSink {
 /**
  * Log lines joined into one write per burst: the lines logged while the current run of
  * microtasks goes on are written together, synchronously, as soon as it has drained. A write per
- * line was the largest single cost of a busy worker (about 15% of its CPU at 30,000 jobs/s).
+ * line was the largest single cost of a busy worker (bench/README.md).
  * Nothing waits for a timer or the event loop's next turn, so a line is out before any later I/O
  * of the process: a job's line is written before the statement that deletes its row is sent, and
  * a SIGKILL can lose only the lines of the burst it interrupts. Pending lines go out on exit.

@@ -77,7 +77,7 @@ describe('PostgreSQL claim plan', () => {
     },
   );
 
-  it('replaces the first version of the dequeue index, which did not lead with ApplicationName', async () => {
+  it('replaces a dequeue index of another definition (one not led by ApplicationName)', async () => {
     await opened.store.migrate();
     await opened.dataSource.query(`DROP INDEX "IX_AbpBackgroundJobs_Dequeue"`);
     await opened.dataSource
