@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { withLastError } from '../worker/last-error';
-import { describeValue } from './background-job-record';
+import { ClaimedJob, describeValue, readClaimedJob } from './background-job-record';
 import type { ClaimRequest, ReleaseRequest } from './background-job-store';
 import { newConcurrencyStamp } from './stamps';
 
@@ -57,4 +57,26 @@ export async function abandonOrRelease(
       ),
     );
   }
+}
+
+/**
+ * The jobs of a claim's rows, each read by readClaimedJob; the rows that cannot be read are
+ * abandoned (or released) through the dialect's own statements before the readable jobs return.
+ */
+export async function readClaimedRows(
+  rows: Array<Record<string, unknown>>,
+  request: ClaimRequest,
+  previousLeaseExpired: (row: Record<string, unknown>) => boolean,
+  abandon: (jobs: UnreadableJob[]) => Promise<unknown>,
+  release: (request: ReleaseRequest) => Promise<number>,
+): Promise<ClaimedJob[]> {
+  const jobs: ClaimedJob[] = [];
+  let unreadable: UnreadableJob[] | undefined;
+  for (const row of rows) {
+    const job = readClaimedJob(row, request, previousLeaseExpired(row));
+    if (typeof job === 'string') (unreadable ??= []).push(unreadableJob(row, job, request.now));
+    else jobs.push(job);
+  }
+  if (unreadable) await abandonOrRelease(unreadable, request, abandon, release);
+  return jobs;
 }

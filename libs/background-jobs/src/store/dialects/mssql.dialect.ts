@@ -1,10 +1,4 @@
-import {
-  BackgroundJobRecord,
-  ClaimedJob,
-  MAX_TRY_COUNT,
-  readClaimedJob,
-  recordFromRow,
-} from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, recordFromRow } from '../background-job-record';
 import {
   BackgroundJobStore,
   ClaimRequest,
@@ -17,7 +11,7 @@ import {
   recordsOf,
 } from '../background-job-store';
 import { toUtcText } from '../sql-time';
-import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
+import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import {
   chunk,
   CountScope,
@@ -233,21 +227,13 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
             ...params,
             { name: 'applicationName', type: 'nvarchar(96)', value: request.applicationName },
           ]);
-    const jobs: ClaimedJob[] = [];
-    let unreadable: UnreadableJob[] | undefined;
-    for (const row of rows) {
-      const job = readClaimedJob(row, request, row.PreviousLeaseExpired === true);
-      if (typeof job === 'string') (unreadable ??= []).push(unreadableJob(row, job, request.now));
-      else jobs.push(job);
-    }
-    if (unreadable)
-      await abandonOrRelease(
-        unreadable,
-        request,
-        (u) => this.abandonUnreadable(u, request.leaseToken),
-        (r) => this.release(r),
-      );
-    return jobs;
+    return readClaimedRows(
+      rows,
+      request,
+      (row) => row.PreviousLeaseExpired === true,
+      (u) => this.abandonUnreadable(u, request.leaseToken),
+      (r) => this.release(r),
+    );
   }
 
   private async abandonUnreadable(jobs: UnreadableJob[], leaseToken: string): Promise<void> {

@@ -1,12 +1,6 @@
 import type { Pool } from 'pg';
 import { Client } from 'pg';
-import {
-  BackgroundJobRecord,
-  ClaimedJob,
-  MAX_TRY_COUNT,
-  readClaimedJob,
-  recordFromRow,
-} from '../background-job-record';
+import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, recordFromRow } from '../background-job-record';
 import {
   BackgroundJobStore,
   ClaimRequest,
@@ -19,7 +13,7 @@ import {
   WorkNotifier,
 } from '../background-job-store';
 import { toUtcText } from '../sql-time';
-import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
+import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, LEASE_STAMP_LIKE } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 
@@ -298,21 +292,13 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
         (a.TryCount as number) - (b.TryCount as number) ||
         (a.DueTime === b.DueTime ? 0 : (a.DueTime as string) < (b.DueTime as string) ? -1 : 1),
     );
-    const jobs: ClaimedJob[] = [];
-    let unreadable: UnreadableJob[] | undefined;
-    for (const row of rows) {
-      const job = readClaimedJob(row, request, row.PreviousLeaseExpired === true);
-      if (typeof job === 'string') (unreadable ??= []).push(unreadableJob(row, job, request.now));
-      else jobs.push(job);
-    }
-    if (unreadable)
-      await abandonOrRelease(
-        unreadable,
-        request,
-        (u) => this.abandonUnreadable(u, request.leaseToken),
-        (r) => this.release(r),
-      );
-    return jobs;
+    return readClaimedRows(
+      rows,
+      request,
+      (row) => row.PreviousLeaseExpired === true,
+      (u) => this.abandonUnreadable(u, request.leaseToken),
+      (r) => this.release(r),
+    );
   }
 
   private async abandonUnreadable(jobs: UnreadableJob[], leaseToken: string): Promise<void> {
