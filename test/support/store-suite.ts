@@ -87,6 +87,9 @@ export function describeOnStoreBackends<B extends Backend | StoreBackend>(
       if (migrate) await opened.store.migrate();
     });
 
+    body(suite);
+
+    // After the body's own after-hooks, which may still use the store or the database.
     (perTest ? afterEach : afterAll)(async () => {
       for (const another of extra.splice(0)) await another.close().catch(() => undefined);
       await opened?.close().catch(() => undefined);
@@ -94,7 +97,5 @@ export function describeOnStoreBackends<B extends Backend | StoreBackend>(
       opened = undefined;
       database = undefined;
     });
-
-    body(suite);
   });
 }
