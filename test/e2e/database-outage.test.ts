@@ -1,16 +1,16 @@
 import { backends } from '../support/backends';
 import { TestDatabase } from '../support/databases';
-import { startWeb, WebApp } from './support/apps';
+import { WebApp } from './support/apps';
 import { alertsOf, BrowserSession, reportContentOf } from './support/browser-session';
 import { countJobRows } from './support/job-table';
 import { TcpProxy } from './support/tcp-proxy';
+import { PROXIED_PORTS, startWebBehindProxy } from './support/web-behind-proxy';
 import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(90_000);
 
-/** The servers reached by a URL whose host and port the proxy can stand in for, and the store's name for each. */
-const DEFAULT_PORTS: Partial<Record<string, number>> = { postgres: 5432, mysql: 3306 };
-const cases = backends.filter((b) => DEFAULT_PORTS[b.name] !== undefined).map((b) => [b.name, b] as const);
+/** The backends whose server a proxy can stand in for, each named by the store's name. */
+const cases = backends.filter((b) => PROXIED_PORTS[b.name] !== undefined).map((b) => [b.name, b] as const);
 
 /**
  * The database goes away under a running web app (a proxy between them is cut) and comes back:
@@ -24,12 +24,7 @@ describe.each(cases)('web app during a %s outage', (name, backend) => {
 
   beforeAll(async () => {
     db = await backend.create();
-    const target = new URL(db.connectionString);
-    proxy = new TcpProxy(target.hostname, Number(target.port || DEFAULT_PORTS[name]));
-    await proxy.start();
-    const viaProxy = new URL(db.connectionString);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    web = await startWeb({ connectionString: viaProxy.toString() });
+    ({ proxy, web } = await startWebBehindProxy(db, name, (host, port) => new TcpProxy(host, port)));
   });
 
   afterAll(async () => {
