@@ -1,12 +1,10 @@
 import { e2eCases, skipUnavailable } from './support/e2e-backends';
 import { backends } from '../support/backends';
-import { TestDatabase } from '../support/databases';
-import { WebApp } from './support/apps';
 import { appsOnFreshDatabase } from './support/apps-on-database';
 import { alertsOf, BrowserSession, csrfTokenOf, reportContentOf } from './support/browser-session';
 import { countJobRows, readJobRows } from './support/job-table';
 import { LostReplyProxy } from './support/lost-reply-proxy';
-import { startWebBehindProxy } from './support/web-behind-proxy';
+import { webBehindProxyOnFreshDatabase } from './support/web-behind-proxy';
 import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(60_000);
@@ -134,25 +132,12 @@ const ENQUEUE_MARKERS: Partial<Record<string, string>> = { postgres: 'bj_enqueue
 const lostReplyCases = backends.filter((b) => ENQUEUE_MARKERS[b.name] !== undefined).map((b) => [b.name, b] as const);
 
 describe.each(lostReplyCases)('an enqueue whose answer is lost on %s', (name, backend) => {
-  let db: TestDatabase;
-  let proxy: LostReplyProxy;
-  let web: WebApp;
-
-  beforeAll(async () => {
-    db = await backend.create();
-    ({ proxy, web } = await startWebBehindProxy(db, name, (host, port) => new LostReplyProxy(host, port)));
-  });
-
-  afterAll(async () => {
-    await web?.app.stop();
-    await proxy?.stop();
-    await db?.drop();
-  });
+  const apps = webBehindProxyOnFreshDatabase(backend, (host, port) => new LostReplyProxy(host, port));
 
   it('answers 503 saying the job may have been queued, and sending the form again does not queue it twice', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const form = { ...(await openForm(browser)), ReportContent: 'answer lost' };
-    const lost = proxy.loseNextReplyTo(ENQUEUE_MARKERS[name]!);
+    const lost = apps.proxy.loseNextReplyTo(ENQUEUE_MARKERS[name]!);
     const refused = await browser.postForm('/', form);
     await lost;
     expect(refused.status).toBe(503);
@@ -163,7 +148,7 @@ describe.each(lostReplyCases)('an enqueue whose answer is lost on %s', (name, ba
     expect(reportContentOf(refused.html)).toBe('answer lost');
     expect(submissionIdOf(refused.html)).toBe(form._submission);
     // The database had committed the row before the answer was lost.
-    expect(await contents(db.connectionString)).toEqual(['answer lost']);
+    expect(await contents(apps.db.connectionString)).toEqual(['answer lost']);
 
     const again = await browser.postForm('/', {
       _csrf: csrfTokenOf(refused.html),
@@ -172,10 +157,10 @@ describe.each(lostReplyCases)('an enqueue whose answer is lost on %s', (name, ba
     });
     expect(again.status).toBe(303);
     expect(alertsOf((await browser.get('/')).html)).toEqual([{ type: 'success', text: 'Job is queued!' }]);
-    expect(await contents(db.connectionString)).toEqual(['answer lost']);
+    expect(await contents(apps.db.connectionString)).toEqual(['answer lost']);
   });
 
   it('exits 0 on SIGTERM after all of the above', async () => {
-    expect(await web.app.stop()).toEqual({ code: 0, signal: null });
+    expect(await apps.web.app.stop()).toEqual({ code: 0, signal: null });
   });
 });

@@ -2,6 +2,7 @@ import type { BackgroundJobStore } from '@app/background-jobs';
 import type { Backend, StoreBackend } from './backends';
 import type { TestDatabase } from './databases';
 import { openStore } from './open-store';
+import { setByHook } from './set-by-hook';
 
 export type OpenedStore = Awaited<ReturnType<typeof openStore>>;
 
@@ -52,21 +53,17 @@ export function describeOnStoreBackends<B extends Backend | StoreBackend>(
     let opened: OpenedStore | undefined;
     const extra: OpenedStore[] = [];
     const extraDatabases: TestDatabase[] = [];
-    const present = <T>(value: T | undefined, what: string): T => {
-      if (value === undefined) throw new Error(`The suite has no ${what} here: read it inside a hook or test`);
-      return value;
-    };
 
     const suite: StoreSuite<B> = {
       backend,
       get database() {
-        return present(database, 'database');
+        return setByHook(database, 'database');
       },
       get opened() {
-        return present(opened, 'store (open: false?)');
+        return setByHook(opened, 'store (open: false?)');
       },
       get store() {
-        return present(opened, 'store (open: false?)').store;
+        return setByHook(opened, 'store (open: false?)').store;
       },
       open: async (connectionString = suite.database.connectionString) => {
         const another = await openStore(connectionString, backend.provider);

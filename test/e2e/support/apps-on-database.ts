@@ -2,6 +2,7 @@ import type { Backend } from '../../support/backends';
 import type { TestDatabase } from '../../support/databases';
 import type { NodeProcess } from '../../support/node-process';
 import { startWeb, startWorker, WebApp } from './apps';
+import { setByHook } from '../../support/set-by-hook';
 
 /** The apps of a describe block; read the fields inside hooks and tests, where they are set. */
 export interface AppsOnDatabase {
@@ -32,19 +33,15 @@ export function appsOnFreshDatabase(backend: Backend, { worker: withWorker = fal
     await db?.drop();
   });
 
-  const present = <T>(value: T | undefined, what: string): T => {
-    if (value === undefined) throw new Error(`No ${what} here: read it inside a hook or test`);
-    return value;
-  };
   return {
     get db() {
-      return present(db, 'database');
+      return setByHook(db, 'database');
     },
     get web() {
-      return present(web, 'web app');
+      return setByHook(web, 'web app');
     },
     get worker() {
-      return present(worker, 'worker (worker: true?)');
+      return setByHook(worker, 'worker (worker: true?)');
     },
   };
 }

@@ -1,25 +1,63 @@
+import type { Backend } from '../../support/backends';
 import type { TestDatabase } from '../../support/databases';
 import { startWeb, WebApp } from './apps';
+import { setByHook } from '../../support/set-by-hook';
 
 /** The servers reached by a URL whose host and port a proxy can stand in for, with their default ports. */
 export const PROXIED_PORTS: Partial<Record<string, number>> = { postgres: 5432, mysql: 3306 };
 
+interface Proxy {
+  readonly port: number;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** A describe block's database, the proxy in front of its server, and the web app reaching it through the proxy. */
+export interface WebBehindProxy<P extends Proxy> {
+  readonly db: TestDatabase;
+  readonly proxy: P;
+  readonly web: WebApp;
+}
+
 /**
- * Puts the proxy `makeProxy` builds in front of the database's server and starts the web app on
- * the database through it. `name` is the backend's (for its default port). The caller stops both.
+ * Registers, in the calling describe, before its tests: a fresh database of `backend` (one of
+ * PROXIED_PORTS), the proxy `makeProxy` builds in front of its server, and the web app on the
+ * database through that proxy; after them, the stop of both and the drop of the database. Read the
+ * fields inside hooks and tests, where they are set.
  */
-export async function startWebBehindProxy<
-  P extends { start(): Promise<void>; stop(): Promise<void>; readonly port: number },
->(db: TestDatabase, name: string, makeProxy: (host: string, port: number) => P): Promise<{ proxy: P; web: WebApp }> {
-  const target = new URL(db.connectionString);
-  const proxy = makeProxy(target.hostname, Number(target.port || PROXIED_PORTS[name]));
-  await proxy.start();
-  const viaProxy = new URL(db.connectionString);
-  viaProxy.host = `127.0.0.1:${proxy.port}`;
-  try {
-    return { proxy, web: await startWeb({ connectionString: viaProxy.toString() }) };
-  } catch (error) {
-    await proxy.stop();
-    throw error;
-  }
+export function webBehindProxyOnFreshDatabase<P extends Proxy>(
+  backend: Backend,
+  makeProxy: (host: string, port: number) => P,
+): WebBehindProxy<P> {
+  let db: TestDatabase | undefined;
+  let proxy: P | undefined;
+  let web: WebApp | undefined;
+
+  beforeAll(async () => {
+    db = await backend.create();
+    const target = new URL(db.connectionString);
+    proxy = makeProxy(target.hostname, Number(target.port || PROXIED_PORTS[backend.name]));
+    await proxy.start();
+    const viaProxy = new URL(db.connectionString);
+    viaProxy.host = `127.0.0.1:${proxy.port}`;
+    web = await startWeb({ connectionString: viaProxy.toString() });
+  });
+
+  afterAll(async () => {
+    await web?.app.stop();
+    await proxy?.stop();
+    await db?.drop();
+  });
+
+  return {
+    get db() {
+      return setByHook(db, 'database');
+    },
+    get proxy() {
+      return setByHook(proxy, 'proxy');
+    },
+    get web() {
+      return setByHook(web, 'web app');
+    },
+  };
 }
