@@ -1,19 +1,19 @@
 import type { BackgroundJobStore } from '@app/background-jobs';
-import type { Backend, StoreBackend } from './backends';
+import { Backend, backendLabel, skipUnavailable, StoreBackend } from './backends';
 import type { TestDatabase } from './databases';
 import { openStore } from './open-store';
-import { setByHook } from './set-by-hook';
+import { setByHooks } from './set-by-hook';
 
 export type OpenedStore = Awaited<ReturnType<typeof openStore>>;
 
 /** What a suite's tests reach through: read its fields inside hooks and tests, where they are set. */
 export interface StoreSuite<B extends Backend | StoreBackend> {
-  readonly backend: B;
+  backend: B;
   /** The suite's database, fresh for the suite (or for each test with `perTest`). */
-  readonly database: TestDatabase;
+  database: TestDatabase;
   /** The store opened on `database` (migrated unless `migrate: false`). */
-  readonly opened: OpenedStore;
-  readonly store: BackgroundJobStore;
+  opened: OpenedStore;
+  store: BackgroundJobStore;
   /** Opens another store (on `database` unless told), closed after the suite or test. */
   open: (connectionString?: string) => Promise<OpenedStore>;
   /** Another fresh database of the backend, dropped after the suite or test. */
@@ -29,9 +29,6 @@ export interface StoreSuiteOptions {
   open?: boolean;
 }
 
-const label = (b: Backend | StoreBackend) =>
-  b.available ? b.name : `${b.name} (skipped: ${b.skipReason ?? 'not available'})`;
-
 /**
  * One describe per backend (`title` may hold %s for its name), the tests of an unavailable one
  * reported as skipped, each on a fresh database with the store open on it; everything opened or
@@ -40,31 +37,16 @@ const label = (b: Backend | StoreBackend) =>
 export function describeOnStoreBackends<B extends Backend | StoreBackend>(
   title: string,
   list: readonly B[],
-  body: (suite: StoreSuite<B>) => void,
+  body: (suite: Readonly<StoreSuite<B>>) => void,
   { perTest = false, migrate = true, open = true }: StoreSuiteOptions = {},
 ): void {
-  describe.each(list.map((b) => [label(b), b] as const))(title, (_label, backend) => {
-    if (!backend.available) {
-      it.skip(`skipped: ${backend.skipReason ?? 'not available'}`, () => undefined);
-      return;
-    }
+  describe.each(list.map((b) => [backendLabel(b), b] as const))(title, (_label, backend) => {
+    if (skipUnavailable(backend)) return;
 
-    let database: TestDatabase | undefined;
-    let opened: OpenedStore | undefined;
     const extra: OpenedStore[] = [];
     const extraDatabases: TestDatabase[] = [];
-
-    const suite: StoreSuite<B> = {
+    const fields: Partial<StoreSuite<B>> = {
       backend,
-      get database() {
-        return setByHook(database, 'database');
-      },
-      get opened() {
-        return setByHook(opened, 'store (open: false?)');
-      },
-      get store() {
-        return setByHook(opened, 'store (open: false?)').store;
-      },
       open: async (connectionString = suite.database.connectionString) => {
         const another = await openStore(connectionString, backend.provider);
         extra.push(another);
@@ -76,12 +58,14 @@ export function describeOnStoreBackends<B extends Backend | StoreBackend>(
         return db;
       },
     };
+    const suite = setByHooks(fields);
 
     (perTest ? beforeEach : beforeAll)(async () => {
-      database = await backend.create();
+      fields.database = await backend.create();
       if (!open) return;
-      opened = await openStore(database.connectionString, backend.provider);
-      if (migrate) await opened.store.migrate();
+      fields.opened = await openStore(fields.database.connectionString, backend.provider);
+      fields.store = fields.opened.store;
+      if (migrate) await fields.store.migrate();
     });
 
     body(suite);
@@ -89,10 +73,9 @@ export function describeOnStoreBackends<B extends Backend | StoreBackend>(
     // After the body's own after-hooks, which may still use the store or the database.
     (perTest ? afterEach : afterAll)(async () => {
       for (const another of extra.splice(0)) await another.close().catch(() => undefined);
-      await opened?.close().catch(() => undefined);
-      for (const db of [...extraDatabases.splice(0), database]) await db?.drop();
-      opened = undefined;
-      database = undefined;
+      await fields.opened?.close().catch(() => undefined);
+      for (const db of [...extraDatabases.splice(0), fields.database]) await db?.drop();
+      fields.opened = fields.store = fields.database = undefined;
     });
   });
 }

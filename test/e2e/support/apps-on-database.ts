@@ -1,15 +1,15 @@
 import type { Backend } from '../../support/backends';
 import type { TestDatabase } from '../../support/databases';
 import type { NodeProcess } from '../../support/node-process';
+import { setByHooks } from '../../support/set-by-hook';
 import { startWeb, startWorker, WebApp } from './apps';
-import { setByHook } from '../../support/set-by-hook';
 
 /** The apps of a describe block; read the fields inside hooks and tests, where they are set. */
 export interface AppsOnDatabase {
-  readonly db: TestDatabase;
-  readonly web: WebApp;
+  db: TestDatabase;
+  web: WebApp;
   /** Only with `worker: true`. */
-  readonly worker: NodeProcess;
+  worker: NodeProcess;
 }
 
 /**
@@ -17,31 +17,19 @@ export interface AppsOnDatabase {
  * (and a worker with `worker: true`) on it before its tests, and after them the stop of both and
  * the drop of the database.
  */
-export function appsOnFreshDatabase(backend: Backend, { worker: withWorker = false } = {}): AppsOnDatabase {
-  let db: TestDatabase | undefined;
-  let web: WebApp | undefined;
-  let worker: NodeProcess | undefined;
+export function appsOnFreshDatabase(backend: Backend, { worker = false } = {}): Readonly<AppsOnDatabase> {
+  const apps: Partial<AppsOnDatabase> = {};
 
   beforeAll(async () => {
-    db = await backend.create();
-    web = await startWeb({ connectionString: db.connectionString });
-    if (withWorker) worker = await startWorker({ connectionString: db.connectionString });
+    apps.db = await backend.create();
+    apps.web = await startWeb({ connectionString: apps.db.connectionString });
+    if (worker) apps.worker = await startWorker({ connectionString: apps.db.connectionString });
   });
 
   afterAll(async () => {
-    await Promise.all([web?.app.stop(), worker?.stop()]);
-    await db?.drop();
+    await Promise.all([apps.web?.app.stop(), apps.worker?.stop()]);
+    await apps.db?.drop();
   });
 
-  return {
-    get db() {
-      return setByHook(db, 'database');
-    },
-    get web() {
-      return setByHook(web, 'web app');
-    },
-    get worker() {
-      return setByHook(worker, 'worker (worker: true?)');
-    },
-  };
+  return setByHooks(apps);
 }

@@ -1,7 +1,7 @@
 import type { Backend } from '../../support/backends';
 import type { TestDatabase } from '../../support/databases';
 import { startWeb, WebApp } from './apps';
-import { setByHook } from '../../support/set-by-hook';
+import { setByHooks } from '../../support/set-by-hook';
 
 /** The servers reached by a URL whose host and port a proxy can stand in for, with their default ports. */
 export const PROXIED_PORTS: Partial<Record<string, number>> = { postgres: 5432, mysql: 3306 };
@@ -14,9 +14,9 @@ interface Proxy {
 
 /** A describe block's database, the proxy in front of its server, and the web app reaching it through the proxy. */
 export interface WebBehindProxy<P extends Proxy> {
-  readonly db: TestDatabase;
-  readonly proxy: P;
-  readonly web: WebApp;
+  db: TestDatabase;
+  proxy: P;
+  web: WebApp;
 }
 
 /**
@@ -28,36 +28,24 @@ export interface WebBehindProxy<P extends Proxy> {
 export function webBehindProxyOnFreshDatabase<P extends Proxy>(
   backend: Backend,
   makeProxy: (host: string, port: number) => P,
-): WebBehindProxy<P> {
-  let db: TestDatabase | undefined;
-  let proxy: P | undefined;
-  let web: WebApp | undefined;
+): Readonly<WebBehindProxy<P>> {
+  const apps: Partial<WebBehindProxy<P>> = {};
 
   beforeAll(async () => {
-    db = await backend.create();
-    const target = new URL(db.connectionString);
-    proxy = makeProxy(target.hostname, Number(target.port || PROXIED_PORTS[backend.name]));
-    await proxy.start();
-    const viaProxy = new URL(db.connectionString);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    web = await startWeb({ connectionString: viaProxy.toString() });
+    apps.db = await backend.create();
+    const target = new URL(apps.db.connectionString);
+    apps.proxy = makeProxy(target.hostname, Number(target.port || PROXIED_PORTS[backend.name]));
+    await apps.proxy.start();
+    const viaProxy = new URL(apps.db.connectionString);
+    viaProxy.host = `127.0.0.1:${apps.proxy.port}`;
+    apps.web = await startWeb({ connectionString: viaProxy.toString() });
   });
 
   afterAll(async () => {
-    await web?.app.stop();
-    await proxy?.stop();
-    await db?.drop();
+    await apps.web?.app.stop();
+    await apps.proxy?.stop();
+    await apps.db?.drop();
   });
 
-  return {
-    get db() {
-      return setByHook(db, 'database');
-    },
-    get proxy() {
-      return setByHook(proxy, 'proxy');
-    },
-    get web() {
-      return setByHook(web, 'web app');
-    },
-  };
+  return setByHooks(apps);
 }
