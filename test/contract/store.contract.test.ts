@@ -468,47 +468,27 @@ describeOnStoreBackends('BackgroundJobStore contract: %s', storeBackends, (suite
   });
 
   describe('release', () => {
+    /** Releases one row at at(1500), under a fresh stamp and taking its try back unless told. */
+    const release = (leaseToken: string, id: string, options: { newStamp?: string; undoTry?: boolean } = {}) =>
+      suite.store.release({ leaseToken, ids: [id], now: at(1500), newStamp: hex32(), undoTry: true, ...options });
+
     it('makes rows due now under a new stamp, keeping the try', async () => {
       const { job, current, held } = await takenOver('Release');
       const stamp = hex32();
-      expect(
-        await suite.store.release({
-          leaseToken: current,
-          ids: [job.id],
-          now: at(1500),
-          newStamp: stamp,
-          undoTry: false,
-        }),
-      ).toBe(1);
+      expect(await release(current, job.id, { newStamp: stamp, undoTry: false })).toBe(1);
       expect(await suite.store.find(job.id)).toEqual({ ...held, nextTryTime: at(1500), concurrencyStamp: stamp });
       expect((await claim({ jobNames: [job.jobName], now: at(1500) })).map((j) => j.id)).toEqual([job.id]);
     });
 
     it('takes the try back with undoTry', async () => {
       const { job, current, held } = await takenOver('Undo');
-      expect(
-        await suite.store.release({
-          leaseToken: current,
-          ids: [job.id],
-          now: at(1500),
-          newStamp: hex32(),
-          undoTry: true,
-        }),
-      ).toBe(1);
+      expect(await release(current, job.id)).toBe(1);
       expect((await suite.store.find(job.id))?.tryCount).toBe(held.tryCount - 1);
     });
 
     it('is refused with a stale token', async () => {
       const { job, stale, held } = await takenOver('ReleaseStale');
-      expect(
-        await suite.store.release({
-          leaseToken: stale,
-          ids: [job.id],
-          now: at(1500),
-          newStamp: hex32(),
-          undoTry: true,
-        }),
-      ).toBe(0);
+      expect(await release(stale, job.id)).toBe(0);
       expect(await suite.store.find(job.id)).toEqual(held);
     });
   });
