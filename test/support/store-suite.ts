@@ -2,7 +2,7 @@ import type { BackgroundJobStore } from '@app/background-jobs';
 import { Backend, backendLabel, skipUnavailable, StoreBackend } from './backends';
 import type { TestDatabase } from './databases';
 import { openStore } from './open-store';
-import { setByHooks } from './set-by-hook';
+import { setByHooks } from './set-by-hooks';
 
 export type OpenedStore = Awaited<ReturnType<typeof openStore>>;
 

@@ -1,7 +1,7 @@
 import type { Backend } from '../../support/backends';
 import type { TestDatabase } from '../../support/databases';
 import type { NodeProcess } from '../../support/node-process';
-import { setByHooks } from '../../support/set-by-hook';
+import { setByHooks } from '../../support/set-by-hooks';
 import { startWeb, startWorker, WebApp } from './apps';
 
 /** The apps of a describe block; read the fields inside hooks and tests, where they are set. */

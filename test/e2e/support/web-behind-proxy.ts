@@ -1,7 +1,7 @@
 import type { Backend } from '../../support/backends';
 import type { TestDatabase } from '../../support/databases';
 import { startWeb, WebApp } from './apps';
-import { setByHooks } from '../../support/set-by-hook';
+import { setByHooks } from '../../support/set-by-hooks';
 
 /** The servers reached by a URL whose host and port a proxy can stand in for, with their default ports. */
 export const PROXIED_PORTS: Partial<Record<string, number>> = { postgres: 5432, mysql: 3306 };
