@@ -1,10 +1,10 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { BackgroundJobRecord, BackgroundJobStore, MAX_DUE_JOB_NAMES } from '@app/background-jobs';
+import { randomBytes } from 'node:crypto';
+import { BackgroundJobRecord, MAX_DUE_JOB_NAMES } from '@app/background-jobs';
 import type { DatabaseProvider } from '@app/background-jobs/connection/database-provider';
-import { StoreBackend, storeBackends } from '../support/backends';
-import { TestDatabase } from '../support/databases';
+import { storeBackends } from '../support/backends';
+import { jobRecord } from '../support/job-records';
 import { legacyTables } from '../support/legacy-tables';
-import { openStore } from '../support/open-store';
+import { describeOnStoreBackends } from '../support/store-suite';
 
 /**
  * countDueByJobName(): what a worker logs about rows whose names it does not run. It counts what
@@ -20,24 +20,8 @@ const T0 = new Date('2030-06-15T12:00:00.000Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const hex32 = () => randomBytes(16).toString('hex');
 
-function row(overrides: Partial<BackgroundJobRecord>): BackgroundJobRecord {
-  return {
-    id: randomUUID(),
-    applicationName: 'Reports',
-    jobName: 'MyReportJobArgs',
-    jobArgs: '{}',
-    tryCount: 0,
-    creationTime: at(-60_000),
-    nextTryTime: at(-1000),
-    lastTryTime: null,
-    isAbandoned: false,
-    priority: 15,
-    completionTime: null,
-    extraProperties: '{}',
-    concurrencyStamp: hex32(),
-    ...overrides,
-  };
-}
+const row = (overrides: Partial<BackgroundJobRecord>) =>
+  jobRecord({ applicationName: 'Reports', creationTime: at(-60_000), nextTryTime: at(-1000), ...overrides });
 const rows = (n: number, overrides: Partial<BackgroundJobRecord>) => Array.from({ length: n }, () => row(overrides));
 
 /**
@@ -57,40 +41,19 @@ const caseInsensitiveJobName: Partial<Record<DatabaseProvider, string[]>> = {
   ],
 };
 
-const label = (b: StoreBackend) => (b.available ? b.name : `${b.name} (skipped: ${b.skipReason ?? 'not available'})`);
-
-describe.each(storeBackends.map((b) => [label(b), b] as const))(
+describeOnStoreBackends(
   'BackgroundJobStore.countDueByJobName: %s',
-  (_label, backend) => {
-    if (!backend.available) {
-      it.skip(`skipped: ${backend.skipReason ?? 'not available'}`, () => undefined);
-      return;
-    }
-
-    let database: TestDatabase;
-    let opened: Awaited<ReturnType<typeof openStore>>;
-    let store: BackgroundJobStore;
-
-    beforeEach(async () => {
-      database = await backend.create();
-      opened = await openStore(database.connectionString, backend.provider);
-      store = opened.store;
-      await store.migrate();
-    });
-
-    afterEach(async () => {
-      await opened?.close().catch(() => undefined);
-      await database?.drop();
-    });
-
+  storeBackends,
+  (suite) => {
+    const { backend } = suite;
     it('finds no names in an empty table', async () => {
-      expect(await store.countDueByJobName('Reports', T0)).toEqual([]);
-      expect(await store.countDueByJobName(null, T0)).toEqual([]);
+      expect(await suite.store.countDueByJobName('Reports', T0)).toEqual([]);
+      expect(await suite.store.countDueByJobName(null, T0)).toEqual([]);
     });
 
     it('counts due rows per exact job name, for one application or for none', async () => {
       const held = row({ priority: 25 });
-      await store.insert([
+      await suite.store.insert([
         ...rows(2, {}),
         row({ nextTryTime: T0 }),
         row({ nextTryTime: at(1) }),
@@ -108,7 +71,7 @@ describe.each(storeBackends.map((b) => [label(b), b] as const))(
         row({ applicationName: null }),
         ...rows(2, { applicationName: null, jobName: 'NoApp' }),
       ]);
-      const claimed = await store.claim({
+      const claimed = await suite.store.claim({
         applicationName: 'Reports',
         jobNames: ['MyReportJobArgs'],
         limit: 1,
@@ -118,39 +81,39 @@ describe.each(storeBackends.map((b) => [label(b), b] as const))(
       });
       expect(claimed.map((c) => c.id)).toEqual([held.id]);
 
-      expect(await store.countDueByJobName('Reports', T0)).toEqual([
+      expect(await suite.store.countDueByJobName('Reports', T0)).toEqual([
         { jobName: 'MyReportJobArgs', count: 3 },
         { jobName: 'MyReportJobArgs ', count: 2 },
         { jobName: 'Old', count: 1 },
         { jobName: 'Rapport-é', count: 1 },
         { jobName: 'myreportjobargs', count: 1 },
       ]);
-      expect(await store.countDueByJobName(null, T0)).toEqual([
+      expect(await suite.store.countDueByJobName(null, T0)).toEqual([
         { jobName: 'NoApp', count: 2 },
         { jobName: 'MyReportJobArgs', count: 1 },
       ]);
-      expect(await store.countDueByJobName('Other', T0)).toEqual([
+      expect(await suite.store.countDueByJobName('Other', T0)).toEqual([
         { jobName: 'MyReportJobArgs', count: 4 },
         { jobName: 'OtherOnly', count: 1 },
       ]);
-      expect(await store.countDueByJobName('Nobody', T0)).toEqual([]);
+      expect(await suite.store.countDueByJobName('Nobody', T0)).toEqual([]);
 
       // When the lease ends the held row is due again, as are the ones that were due later.
-      expect((await store.countDueByJobName('Reports', at(60_000)))[0]).toEqual({
+      expect((await suite.store.countDueByJobName('Reports', at(60_000)))[0]).toEqual({
         jobName: 'MyReportJobArgs',
         count: 5,
       });
-      expect((await store.countDueByJobName('Reports', at(60_000))).map((c) => c.jobName)).toContain('Future');
+      expect((await suite.store.countDueByJobName('Reports', at(60_000))).map((c) => c.jobName)).toContain('Future');
     });
 
     const makeCaseInsensitive = backend.name === 'memory' ? undefined : caseInsensitiveJobName[backend.name];
     if (makeCaseInsensitive) {
       it('keeps names apart that a case-insensitive JobName collation calls equal', async () => {
-        for (const sql of makeCaseInsensitive) await opened.dataSource.query(sql);
-        await store.migrate();
-        await store.insert([...rows(2, {}), row({ jobName: 'myreportjobargs' })]);
+        for (const sql of makeCaseInsensitive) await suite.opened.dataSource.query(sql);
+        await suite.store.migrate();
+        await suite.store.insert([...rows(2, {}), row({ jobName: 'myreportjobargs' })]);
 
-        expect(await store.countDueByJobName('Reports', T0)).toEqual([
+        expect(await suite.store.countDueByJobName('Reports', T0)).toEqual([
           { jobName: 'MyReportJobArgs', count: 2 },
           { jobName: 'myreportjobargs', count: 1 },
         ]);
@@ -159,12 +122,13 @@ describe.each(storeBackends.map((b) => [label(b), b] as const))(
 
     it(`gives at most ${MAX_DUE_JOB_NAMES} names: the most rows first, ties in the names' binary order`, async () => {
       const names = Array.from({ length: MAX_DUE_JOB_NAMES + 1 }, (_, i) => `Job-${String(i).padStart(3, '0')}`);
-      await store.insert([...names.map((jobName) => row({ jobName })), ...rows(2, { jobName: 'Zulu' })]);
+      await suite.store.insert([...names.map((jobName) => row({ jobName })), ...rows(2, { jobName: 'Zulu' })]);
 
-      expect(await store.countDueByJobName('Reports', T0)).toEqual([
+      expect(await suite.store.countDueByJobName('Reports', T0)).toEqual([
         { jobName: 'Zulu', count: 2 },
         ...names.slice(0, MAX_DUE_JOB_NAMES - 1).map((jobName) => ({ jobName, count: 1 })),
       ]);
     });
   },
+  { perTest: true },
 );

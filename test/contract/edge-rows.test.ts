@@ -1,15 +1,9 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { Logger } from '@nestjs/common';
-import {
-  BackgroundJobRecord,
-  BackgroundJobStore,
-  ClaimedJob,
-  ClaimRequest,
-  MAX_JOB_ARGS_LENGTH,
-} from '@app/background-jobs';
+import { BackgroundJobRecord, ClaimedJob, ClaimRequest, MAX_JOB_ARGS_LENGTH } from '@app/background-jobs';
 import { Backend, backends } from '../support/backends';
-import { TestDatabase } from '../support/databases';
-import { openStore } from '../support/open-store';
+import { jobRecord } from '../support/job-records';
+import { describeOnStoreBackends } from '../support/store-suite';
 
 /**
  * No value in any row can make a claim fail for the rows around it. Each test writes rows at the
@@ -20,7 +14,6 @@ import { openStore } from '../support/open-store';
  */
 jest.setTimeout(60_000);
 
-type Opened = Awaited<ReturnType<typeof openStore>>;
 type Row = Record<string, unknown>;
 
 const T0 = new Date('2030-06-15T12:00:00.000Z');
@@ -29,36 +22,11 @@ const hex32 = () => randomBytes(16).toString('hex');
 /** A job name at its column's limit (128), unique per test. */
 const jobName = () => `Edge-${randomBytes(4).toString('hex')}-`.padEnd(128, 'n');
 
-function row(name: string, overrides: Partial<BackgroundJobRecord> = {}): BackgroundJobRecord {
-  return {
-    id: randomUUID(),
-    applicationName: null,
-    jobName: name,
-    jobArgs: '{"value":1}',
-    tryCount: 0,
-    creationTime: T0,
-    nextTryTime: T0,
-    lastTryTime: null,
-    isAbandoned: false,
-    priority: 15,
-    completionTime: null,
-    extraProperties: '{}',
-    concurrencyStamp: hex32(),
-    ...overrides,
-  };
-}
+const row = (name: string, overrides: Partial<BackgroundJobRecord> = {}) =>
+  jobRecord({ jobName: name, jobArgs: '{"value":1}', creationTime: T0, nextTryTime: T0, ...overrides });
 
-const label = (b: Backend) => (b.available ? b.name : `${b.name} (skipped: ${b.skipReason ?? 'not available'})`);
-
-describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %s', (_label, backend) => {
-  if (!backend.available) {
-    it.skip(`skipped: ${backend.skipReason ?? 'not available'}`, () => undefined);
-    return;
-  }
-
-  let database: TestDatabase;
-  let opened: Opened;
-  let store: BackgroundJobStore;
+describeOnStoreBackends('rows at the edges: %s', backends, (suite) => {
+  const { backend } = suite;
   let logged: jest.SpyInstance;
 
   const q = (name: string) =>
@@ -68,17 +36,19 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
   const storedId = (id: string) => (backend.name === 'sqlite' && id === id.toLowerCase() ? id.toUpperCase() : id);
   /** Writes a value the store itself would never write: SQL text, straight into the table. */
   const set = (id: string, column: string, sqlValue: string) =>
-    opened.dataSource.query(`UPDATE ${TABLE()} SET ${q(column)} = ${sqlValue} WHERE ${q('Id')} = '${storedId(id)}'`);
+    suite.opened.dataSource.query(
+      `UPDATE ${TABLE()} SET ${q(column)} = ${sqlValue} WHERE ${q('Id')} = '${storedId(id)}'`,
+    );
   /** Read raw, as the store's find may not read such rows. */
   const raw = async (where: string): Promise<Row> =>
     (
-      await opened.dataSource.query<Row[]>(
+      await suite.opened.dataSource.query<Row[]>(
         `SELECT ${q('IsAbandoned')} AS a, ${q('ExtraProperties')} AS e, ${q('ConcurrencyStamp')} AS s, ${q('TryCount')} AS t FROM ${TABLE()} WHERE ${where}`,
       )
     )[0];
   const rawById = (id: string) => raw(`${q('Id')} = '${storedId(id)}'`);
   const claim = (name: string, request: Partial<ClaimRequest> = {}): Promise<ClaimedJob[]> =>
-    store.claim({
+    suite.store.claim({
       applicationName: null,
       jobNames: [name],
       limit: 100,
@@ -101,23 +71,11 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     ).toBe(true);
   };
 
-  beforeAll(async () => {
-    database = await backend.create();
-    opened = await openStore(database.connectionString, backend.provider);
-    store = opened.store;
-    await store.migrate();
-  });
-
   beforeEach(() => {
     logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
   });
 
   afterEach(() => logged.mockRestore());
-
-  afterAll(async () => {
-    await opened?.close().catch(() => undefined);
-    await database?.drop();
-  });
 
   it('claims a row at the top of TryCount (32767) keeping its count, beside rows at their length and Priority limits, claim after claim', async () => {
     const name = jobName();
@@ -131,7 +89,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
         priority: 0,
       }),
     ];
-    await store.insert([top, ...longest]);
+    await suite.store.insert([top, ...longest]);
 
     for (const now of [T0, at(120_000)]) {
       const claimed = await claim(name, { applicationName: app, now, leaseUntil: new Date(now.getTime() + 60_000) });
@@ -146,11 +104,11 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     const name = `Exact-${randomBytes(4).toString('hex')}`;
     const exact = row(name);
     const lookAlikes = [row(`${name} `), row(name.toUpperCase()), row(name.toLowerCase())];
-    await store.insert([exact, ...lookAlikes]);
+    await suite.store.insert([exact, ...lookAlikes]);
 
     expect(ids(await claim(name))).toEqual([exact.id]);
     for (const other of lookAlikes) {
-      expect(await store.find(other.id)).toMatchObject({
+      expect(await suite.store.find(other.id)).toMatchObject({
         tryCount: 0,
         isAbandoned: false,
         concurrencyStamp: other.concurrencyStamp,
@@ -172,7 +130,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
       const good = [row(name), row(name, { priority: 5 })];
       const bagsBefore = ['not json', '[1]', '{"TenantId":"t1"}'];
       const bad = times.map((_, i) => row(name, { priority: 10, extraProperties: bagsBefore[i % bagsBefore.length] }));
-      await store.insert([...good, ...bad]);
+      await suite.store.insert([...good, ...bad]);
       for (const [i, value] of times.entries()) await set(bad[i].id, 'CreationTime', value);
 
       const token = `lease:${hex32()}`;
@@ -187,7 +145,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
         if (i % 3 === 2) expect(bag.TenantId).toBe('t1');
       }
       // Nothing stays leased to nobody: every row holding the token was returned.
-      const held = await opened.dataSource.query<Row[]>(
+      const held = await suite.opened.dataSource.query<Row[]>(
         `SELECT ${q('Id')} AS id FROM ${TABLE()} WHERE ${q('ConcurrencyStamp')} = '${token}'`,
       );
       expect(held.map((h: Row) => String(h.id).toLowerCase()).sort()).toEqual(ids(claimed));
@@ -201,7 +159,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
     const name = jobName();
     const first = row(name);
     const last = row(name);
-    await store.insert([first, last]);
+    await suite.store.insert([first, last]);
     await set(first.id, 'CreationTime', `'0001-01-01 00:00:00'`);
     await set(last.id, 'CreationTime', `'9999-12-31 23:59:59.999'`);
 
@@ -213,7 +171,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
   (backend.name === 'postgres' ? it : it.skip)("claims a row due since '-infinity' like any other, first", async () => {
     const name = jobName();
     const rows = [row(name), row(name), row(name)];
-    await store.insert(rows);
+    await suite.store.insert(rows);
     await set(rows[2].id, 'NextTryTime', `'-infinity'`);
     await set(rows[2].id, 'LastTryTime', `'infinity'`);
 
@@ -229,7 +187,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
       const name = jobName();
       const good = [row(name), row(name, { priority: 1000 }), row(name, { priority: -1 })];
       const bad = [row(name), row(name)];
-      await store.insert([...good, ...bad]);
+      await suite.store.insert([...good, ...bad]);
       await set(bad[0].id, 'Priority', `'high'`);
       await set(bad[1].id, 'TryCount', `'many'`);
 
@@ -250,7 +208,7 @@ describe.each(backends.map((b) => [label(b), b] as const))('rows at the edges: %
       const good = row(name);
       const blob = row(name, { priority: 30 });
       const mixed = row(name, { priority: 20 });
-      await store.insert([good, blob, mixed]);
+      await suite.store.insert([good, blob, mixed]);
       const blobHex = randomBytes(16).toString('hex');
       await set(blob.id, 'Id', `X'${blobHex}'`);
       const mixedId = mixed.id.slice(0, 8).toUpperCase() + mixed.id.slice(8);

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { SqliteBackgroundJobStore } from '@app/background-jobs/store/dialects/sqlite.dialect';
 import { TcpProxy } from '../e2e/support/tcp-proxy';
-import { Backend, backends } from '../support/backends';
-import { TestDatabase } from '../support/databases';
+import { backends } from '../support/backends';
 import { openStore } from '../support/open-store';
+import { describeOnStoreBackends } from '../support/store-suite';
 
 /**
  * ping() is what /health asks: it answers on a live database without reading the table, and on
@@ -16,8 +16,6 @@ import { openStore } from '../support/open-store';
  * on it, as another process would.
  */
 jest.setTimeout(30_000);
-
-const label = (b: Backend) => (b.available ? b.name : `${b.name} (skipped: ${b.skipReason ?? 'not available'})`);
 
 /** Where a network database's connection string points, and the same string pointed at another port on this machine. */
 function endpoint(connectionString: string): { host: string; port: number; via(port: number): string } {
@@ -47,69 +45,64 @@ function endpoint(connectionString: string): { host: string; port: number; via(p
   };
 }
 
-describe.each(backends.map((b) => [label(b), b] as const))('BackgroundJobStore.ping: %s', (_label, backend) => {
-  if (!backend.available) {
-    it.skip(`skipped: ${backend.skipReason ?? 'not available'}`, () => undefined);
-    return;
-  }
+describeOnStoreBackends(
+  'BackgroundJobStore.ping: %s',
+  backends,
+  (suite) => {
+    const { backend } = suite;
+    const cleanups: Array<() => unknown> = [];
 
-  let database: TestDatabase;
-  const cleanups: Array<() => unknown> = [];
-
-  beforeEach(async () => {
-    database = await backend.create();
-  });
-
-  afterEach(async () => {
-    for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
-    await database?.drop();
-  });
-
-  it('resolves on a live database, before the table exists', async () => {
-    const opened = await openStore(database.connectionString, backend.provider);
-    cleanups.push(() => opened.close());
-    await expect(opened.store.ping()).resolves.toBeUndefined();
-  });
-
-  if (backend.name === 'sqlite') {
-    it('rejects with an unavailable error while another connection holds the file locked', async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'bj-ping-'));
-      cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-      const file = join(dir, 'jobs.db');
-      const holder = new Database(file);
-      cleanups.push(() => holder.close());
-      holder.pragma('journal_mode = WAL');
-      holder.pragma('locking_mode = EXCLUSIVE');
-      holder.exec('BEGIN EXCLUSIVE');
-      cleanups.push(() => holder.exec('ROLLBACK'));
-
-      const handle = new Database(file, { timeout: 100 });
-      cleanups.push(() => handle.close());
-      const store = new SqliteBackgroundJobStore(handle);
-      const error = await store.ping().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeDefined();
-      expect(store.isUnavailable(error)).toBe(true);
+    afterEach(async () => {
+      for (const cleanup of cleanups.splice(0).reverse()) await Promise.resolve(cleanup()).catch(() => undefined);
     });
-  } else {
-    it('rejects with an unavailable error once the server cannot be reached', async () => {
-      const target = endpoint(database.connectionString);
-      const proxy = new TcpProxy(target.host, target.port);
-      await proxy.start();
-      cleanups.push(() => proxy.stop());
-      const opened = await openStore(target.via(proxy.port), backend.provider);
+
+    it('resolves on a live database, before the table exists', async () => {
+      const opened = await openStore(suite.database.connectionString, backend.provider);
       cleanups.push(() => opened.close());
       await expect(opened.store.ping()).resolves.toBeUndefined();
-
-      await proxy.cut();
-      const error = await opened.store.ping().then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeDefined();
-      expect(opened.store.isUnavailable(error)).toBe(true);
     });
-  }
-});
+
+    if (backend.name === 'sqlite') {
+      it('rejects with an unavailable error while another connection holds the file locked', async () => {
+        const dir = mkdtempSync(join(tmpdir(), 'bj-ping-'));
+        cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+        const file = join(dir, 'jobs.db');
+        const holder = new Database(file);
+        cleanups.push(() => holder.close());
+        holder.pragma('journal_mode = WAL');
+        holder.pragma('locking_mode = EXCLUSIVE');
+        holder.exec('BEGIN EXCLUSIVE');
+        cleanups.push(() => holder.exec('ROLLBACK'));
+
+        const handle = new Database(file, { timeout: 100 });
+        cleanups.push(() => handle.close());
+        const store = new SqliteBackgroundJobStore(handle);
+        const error = await store.ping().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeDefined();
+        expect(store.isUnavailable(error)).toBe(true);
+      });
+    } else {
+      it('rejects with an unavailable error once the server cannot be reached', async () => {
+        const target = endpoint(suite.database.connectionString);
+        const proxy = new TcpProxy(target.host, target.port);
+        await proxy.start();
+        cleanups.push(() => proxy.stop());
+        const opened = await openStore(target.via(proxy.port), backend.provider);
+        cleanups.push(() => opened.close());
+        await expect(opened.store.ping()).resolves.toBeUndefined();
+
+        await proxy.cut();
+        const error = await opened.store.ping().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error).toBeDefined();
+        expect(opened.store.isUnavailable(error)).toBe(true);
+      });
+    }
+  },
+  { perTest: true, open: false },
+);

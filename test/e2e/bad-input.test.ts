@@ -1,6 +1,5 @@
 import { e2eCases, skipUnavailable } from './support/e2e-backends';
-import { TestDatabase } from '../support/databases';
-import { startWeb, WebApp } from './support/apps';
+import { appsOnFreshDatabase } from './support/apps-on-database';
 import { alertsOf, BrowserSession, reportContentOf } from './support/browser-session';
 import { countJobRows, readJobRows } from './support/job-table';
 
@@ -16,18 +15,7 @@ const JSON_OVERHEAD = '{"content":""}'.length;
  */
 describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   if (skipUnavailable(backend)) return;
-  let db: TestDatabase;
-  let web: WebApp;
-
-  beforeAll(async () => {
-    db = await backend.create();
-    web = await startWeb({ connectionString: db.connectionString });
-  });
-
-  afterAll(async () => {
-    await web?.app.stop();
-    await db?.drop();
-  });
+  const apps = appsOnFreshDatabase(backend);
 
   async function expectRefused(
     response: { status: number; html: string },
@@ -38,17 +26,17 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
     const alerts = alertsOf(response.html);
     expect(alerts).toHaveLength(1);
     expect(alerts[0]).toEqual({ type: 'danger', text: expect.stringMatching(message) as unknown });
-    expect(await countJobRows(db.connectionString)).toBe(0);
+    expect(await countJobRows(apps.db.connectionString)).toBe(0);
   }
 
   it('refuses blank ReportContent with 400', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const response = await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: '   ' });
     await expectRefused(response, 400, /Enter some text/);
   });
 
   it('refuses a text whose JobArgs would pass 1,048,576 characters with 413', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const content = 'a'.repeat(MAX_JOB_ARGS_LENGTH - JSON_OVERHEAD + 1);
     const response = await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: content });
     await expectRefused(response, 413, /too long/);
@@ -57,7 +45,7 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   });
 
   it('refuses a body over the 12mb limit with 413', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const csrf = await browser.openForm();
     const response = await browser.postBody(
       '/',
@@ -67,7 +55,7 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   });
 
   it('refuses a POST without a CSRF token with 403 and keeps the typed text, escaped', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     await browser.openForm();
     const typed = '<script>alert("x")</script> & ü';
     const response = await browser.postForm('/', { ReportContent: typed });
@@ -77,21 +65,24 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   });
 
   it("refuses another browser's CSRF token with 403", async () => {
-    const other = new BrowserSession(web.baseUrl);
+    const other = new BrowserSession(apps.web.baseUrl);
     const othersToken = await other.openForm();
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     await browser.openForm();
     const response = await browser.postForm('/', { _csrf: othersToken, ReportContent: 'stolen token' });
     await expectRefused(response, 403, /did not come from this site/);
   });
 
   it('refuses a POST from a client that never loaded the page with 403', async () => {
-    const response = await new BrowserSession(web.baseUrl).postForm('/', { _csrf: 'forged', ReportContent: 'forged' });
+    const response = await new BrowserSession(apps.web.baseUrl).postForm('/', {
+      _csrf: 'forged',
+      ReportContent: 'forged',
+    });
     await expectRefused(response, 403, /did not come from this site/);
   });
 
   it('accepts the form of a tab opened before another one (tokens are per browser, not per page)', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const firstTab = await browser.openForm();
     await browser.openForm();
     const response = await browser.postForm('/', { _csrf: firstTab, ReportContent: '' });
@@ -100,7 +91,7 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   });
 
   it('refuses a form of more than 1,000 fields with 413, saying so', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const fields = Array.from({ length: 1000 }, (_, i) => `extra${i}=x`).join('&');
     const response = await browser.postBody(
       '/',
@@ -110,11 +101,11 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   });
 
   it('refuses a multipart post with 415, naming the form encoding it needs', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const form = new FormData();
     form.set('_csrf', await browser.openForm());
     form.set('ReportContent', 'sent as multipart');
-    const response = await fetch(`${web.baseUrl}/`, {
+    const response = await fetch(`${apps.web.baseUrl}/`, {
       method: 'POST',
       body: form,
       headers: { accept: 'text/html' },
@@ -131,7 +122,7 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
     ['an escape that is not two hex digits', 'caf%C3%A9 100%zz'],
     ['an escape that is not UTF-8', 'caf%C3'],
   ])('refuses %s with 400 instead of storing the text undecoded', async (_case, encoded) => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const response = await browser.postBody(
       '/',
       `_csrf=${encodeURIComponent(await browser.openForm())}&ReportContent=${encoded}`,
@@ -140,21 +131,21 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   });
 
   it('queues a text whose JobArgs are exactly at the limit', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const content = 'a'.repeat(MAX_JOB_ARGS_LENGTH - JSON_OVERHEAD);
     const response = await browser.postForm('/', { _csrf: await browser.openForm(), ReportContent: content });
     expect(response.status).toBe(303);
-    expect(await countJobRows(db.connectionString)).toBe(1);
+    expect(await countJobRows(apps.db.connectionString)).toBe(1);
   });
 
   it('answers /health with 200 while the database is up', async () => {
-    const response = await fetch(`${web.baseUrl}/health`);
+    const response = await fetch(`${apps.web.baseUrl}/health`);
     expect(response.status).toBe(200);
     expect(await response.json()).toMatchObject({ status: 'ok' });
   });
 
   it('sends a content security policy without inline scripts, and the page has none', async () => {
-    const page = await new BrowserSession(web.baseUrl).get('/');
+    const page = await new BrowserSession(apps.web.baseUrl).get('/');
     const csp = page.headers.get('content-security-policy') ?? '';
     expect(csp).not.toBe('');
     const scriptSrc = /(?:^|;)\s*script-src ([^;]*)/.exec(csp)?.[1] ?? /(?:^|;)\s*default-src ([^;]*)/.exec(csp)?.[1];
@@ -174,11 +165,11 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   });
 
   it('binds the first of two ReportContent fields, as ASP.NET Core does', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const csrf = encodeURIComponent(await browser.openForm());
     const response = await browser.postBody('/', `_csrf=${csrf}&ReportContent=first+value&ReportContent=second+value`);
     expect(response.status).toBe(303);
-    const contents = (await readJobRows(db.connectionString)).map(
+    const contents = (await readJobRows(apps.db.connectionString)).map(
       (row) => (JSON.parse(row.JobArgs) as { content: string }).content,
     );
     expect(contents).toContain('first value');
@@ -186,6 +177,6 @@ describe.each(e2eCases)('bad input on %s', (_label, backend) => {
   });
 
   it('exits 0 on SIGTERM after all of the above', async () => {
-    expect(await web.app.stop()).toEqual({ code: 0, signal: null });
+    expect(await apps.web.app.stop()).toEqual({ code: 0, signal: null });
   });
 });

@@ -1,16 +1,14 @@
 import { backends } from '../support/backends';
-import { TestDatabase } from '../support/databases';
-import { startWeb, WebApp } from './support/apps';
 import { alertsOf, BrowserSession, reportContentOf } from './support/browser-session';
 import { countJobRows } from './support/job-table';
 import { TcpProxy } from './support/tcp-proxy';
+import { PROXIED_PORTS, webBehindProxyOnFreshDatabase } from './support/web-behind-proxy';
 import { waitFor } from '../support/wait-for';
 
 jest.setTimeout(90_000);
 
-/** The servers reached by a URL whose host and port the proxy can stand in for, and the store's name for each. */
-const DEFAULT_PORTS: Partial<Record<string, number>> = { postgres: 5432, mysql: 3306 };
-const cases = backends.filter((b) => DEFAULT_PORTS[b.name] !== undefined).map((b) => [b.name, b] as const);
+/** The backends whose server a proxy can stand in for, each named by the store's name. */
+const cases = backends.filter((b) => PROXIED_PORTS[b.name] !== undefined).map((b) => [b.name, b] as const);
 
 /**
  * The database goes away under a running web app (a proxy between them is cut) and comes back:
@@ -18,35 +16,17 @@ const cases = backends.filter((b) => DEFAULT_PORTS[b.name] !== undefined).map((b
  * directly, not through the proxy.
  */
 describe.each(cases)('web app during a %s outage', (name, backend) => {
-  let db: TestDatabase;
-  let proxy: TcpProxy;
-  let web: WebApp;
+  const apps = webBehindProxyOnFreshDatabase(backend, (host, port) => new TcpProxy(host, port));
 
-  beforeAll(async () => {
-    db = await backend.create();
-    const target = new URL(db.connectionString);
-    proxy = new TcpProxy(target.hostname, Number(target.port || DEFAULT_PORTS[name]));
-    await proxy.start();
-    const viaProxy = new URL(db.connectionString);
-    viaProxy.host = `127.0.0.1:${proxy.port}`;
-    web = await startWeb({ connectionString: viaProxy.toString() });
-  });
-
-  afterAll(async () => {
-    await web?.app.stop();
-    await proxy?.stop();
-    await db?.drop();
-  });
-
-  const health = async () => (await fetch(`${web.baseUrl}/health`)).status;
+  const health = async () => (await fetch(`${apps.web.baseUrl}/health`)).status;
 
   it('answers 503 while the database is unreachable, stays up, and recovers when it returns', async () => {
-    const browser = new BrowserSession(web.baseUrl);
+    const browser = new BrowserSession(apps.web.baseUrl);
     const csrf = await browser.openForm();
     expect(await health()).toBe(200);
 
-    await proxy.cut();
-    const down = await fetch(`${web.baseUrl}/health`);
+    await apps.proxy.cut();
+    const down = await fetch(`${apps.web.baseUrl}/health`);
     expect(down.status).toBe(503);
     expect(await down.json()).toMatchObject({ status: 'unavailable', database: name });
     const refused = await browser.postForm('/', { _csrf: csrf, ReportContent: 'during the outage' });
@@ -55,20 +35,20 @@ describe.each(cases)('web app during a %s outage', (name, backend) => {
       { type: 'warning', text: expect.stringMatching(/may or may not have been queued/) as unknown },
     ]);
     expect(reportContentOf(refused.html)).toBe('during the outage');
-    expect(await countJobRows(db.connectionString)).toBe(0);
+    expect(await countJobRows(apps.db.connectionString)).toBe(0);
 
     // The page itself needs no database; the app must not have crashed on the dropped connections.
     expect((await browser.get('/')).status).toBe(200);
-    web.app.assertRunning();
+    apps.web.app.assertRunning();
 
-    await proxy.restore();
+    await apps.proxy.restore();
     await waitFor('/health to answer 200 again', async () => (await health()) === 200, 30_000);
     const accepted = await browser.postForm('/', {
       _csrf: await browser.openForm(),
       ReportContent: 'after the outage',
     });
     expect(accepted.status).toBe(303);
-    expect(await countJobRows(db.connectionString)).toBe(1);
-    expect(await web.app.stop()).toEqual({ code: 0, signal: null });
+    expect(await countJobRows(apps.db.connectionString)).toBe(1);
+    expect(await apps.web.app.stop()).toEqual({ code: 0, signal: null });
   });
 });

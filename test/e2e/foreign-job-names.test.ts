@@ -1,6 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { BackgroundJobRecord } from '@app/background-jobs';
 import { TestDatabase } from '../support/databases';
+import { jobRecord } from '../support/job-records';
 import { openStore } from '../support/open-store';
 import { e2eCases, skipUnavailable } from './support/e2e-backends';
 import { startWorker } from './support/apps';
@@ -9,22 +9,7 @@ jest.setTimeout(60_000);
 
 function row(jobName: string, overrides: Partial<BackgroundJobRecord> = {}): BackgroundJobRecord {
   const now = new Date(Date.now() - 1000);
-  return {
-    id: randomUUID(),
-    applicationName: null,
-    jobName,
-    jobArgs: '{"content":"x"}',
-    tryCount: 0,
-    creationTime: now,
-    nextTryTime: now,
-    lastTryTime: null,
-    isAbandoned: false,
-    priority: 15,
-    completionTime: null,
-    extraProperties: '{}',
-    concurrencyStamp: randomUUID().replace(/-/g, ''),
-    ...overrides,
-  };
+  return jobRecord({ jobName, jobArgs: '{"content":"x"}', creationTime: now, nextTryTime: now, ...overrides });
 }
 
 /**

@@ -4,6 +4,7 @@ import { executionsById } from './support/fixture-worker';
 import { insertJobs, jobRow, remainingRows } from './support/scale-database';
 import { waitFor } from '../support/wait-for';
 import { report } from './support/report';
+import { startWorkerBusyWithFour } from './support/worker-busy-with-four';
 
 jest.setTimeout(120_000);
 
@@ -89,18 +90,7 @@ describeOnScaleBackends(
         store,
         Array.from({ length: 8 }, (_, i) => jobRow('FixtureSleep', { ms: 1500, n: i })),
       );
-      const first = await ctx.startWorker({
-        MaxParallelJobExecutionCount: 4,
-        JobLeaseDuration: 2,
-        JobPollPeriod: 200,
-        ShutdownTimeout: 1,
-      });
-      await waitFor(
-        'four jobs to start',
-        () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4,
-        10_000,
-        10,
-      );
+      const first = await startWorkerBusyWithFour(ctx);
 
       postgresCluster('stop');
       const termAt = Date.now();

@@ -4,6 +4,7 @@ import { executionsById, stopDurationMs } from './support/fixture-worker';
 import { insertJobs, jobRow, remainingRows } from './support/scale-database';
 import { waitFor } from '../support/wait-for';
 import { report } from './support/report';
+import { startWorkerBusyWithFour } from './support/worker-busy-with-four';
 
 jest.setTimeout(120_000);
 
@@ -22,18 +23,7 @@ describeOnScaleBackends('SIGTERM while jobs run', (ctx) => {
     const long = [0, 1].map((i) => jobRow('FixtureSleep', { ms: 3000, kind: 'long', i }, { priority: HIGH }));
     const queued = Array.from({ length: 8 }, (_, i) => jobRow('FixtureSleep', { ms: 100, kind: 'queued', i }));
     const ids = await insertJobs(store, [...short, ...long, ...queued]);
-    const first = await ctx.startWorker({
-      MaxParallelJobExecutionCount: 4,
-      JobLeaseDuration: 2,
-      JobPollPeriod: 200,
-      ShutdownTimeout: 1,
-    });
-    await waitFor(
-      'four jobs to start',
-      () => first.linesMatching((l) => l.msg === 'fixture-started').length === 4,
-      10_000,
-      10,
-    );
+    const first = await startWorkerBusyWithFour(ctx);
 
     const termAt = Date.now();
     const exit = await first.stop('SIGTERM');

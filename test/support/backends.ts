@@ -40,3 +40,18 @@ export const storeBackends: StoreBackend[] = [
   ...backends.map((backend) => ({ ...backend, sql: true })),
   { name: 'memory', sql: false, available: true, create: createMemoryDatabase },
 ];
+
+/** A backend's name for a describe title, with the reason in it when the backend is skipped. */
+export function backendLabel(backend: Backend | StoreBackend): string {
+  return backend.available ? backend.name : `${backend.name} (skipped: ${backend.skipReason ?? 'not available'})`;
+}
+
+/**
+ * Call first inside the `describe` of a backend: when its server is not available, registers one
+ * skipped test carrying the reason and returns true (the caller then registers nothing else).
+ */
+export function skipUnavailable(backend: Backend | StoreBackend): boolean {
+  if (backend.available) return false;
+  it.skip(`skipped: ${backend.skipReason ?? 'not available'}`, () => undefined);
+  return true;
+}

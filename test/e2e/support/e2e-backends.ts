@@ -1,4 +1,6 @@
-import { Backend, backends } from '../../support/backends';
+import { Backend, backendLabel, backends } from '../../support/backends';
+
+export { skipUnavailable } from '../../support/backends';
 
 /**
  * The databases the end-to-end suites start the real apps on: every backend of the store
@@ -8,24 +10,10 @@ import { Backend, backends } from '../../support/backends';
 export const e2eBackends: Backend[] = backends;
 
 /** `describe.each` rows: the name, with the reason in it when the backend is skipped. */
-export const e2eCases = e2eBackends.map((backend) => [label(backend), backend] as const);
+export const e2eCases = e2eBackends.map((backend) => [backendLabel(backend), backend] as const);
 
 for (const backend of e2eBackends) {
   // Visible in the run's output, not only as a quiet "skipped" count.
   if (!backend.available)
     console.warn(`end-to-end tests on ${backend.name} skipped: ${backend.skipReason ?? 'not available'}`);
-}
-
-/**
- * Call first inside the `describe` of a backend: when its server is not available, registers one
- * skipped test carrying the reason and returns true (the caller then registers nothing else).
- */
-export function skipUnavailable(backend: Backend): boolean {
-  if (backend.available) return false;
-  it.skip(`skipped: ${backend.skipReason ?? 'not available'}`, () => undefined);
-  return true;
-}
-
-function label(backend: Backend): string {
-  return backend.available ? backend.name : `${backend.name} (skipped: ${backend.skipReason ?? 'not available'})`;
 }

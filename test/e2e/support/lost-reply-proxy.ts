@@ -1,4 +1,5 @@
 import { createServer, connect, Server, Socket } from 'node:net';
+import { tieForwardedPair } from './forwarded-pair';
 
 /**
  * A TCP forwarder between an app and its database that can lose one answer: once armed with a
@@ -22,14 +23,7 @@ export class LostReplyProxy {
     const server = createServer((client) => {
       const upstream = connect(this.targetPort, this.targetHost);
       let doomed = false;
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
+      tieForwardedPair(client, upstream, this.sockets);
       client.on('data', (chunk: Buffer) => {
         if (this.marker !== undefined && chunk.includes(this.marker)) {
           this.marker = undefined;
@@ -46,8 +40,6 @@ export class LostReplyProxy {
         upstream.destroy();
         this.onLost?.();
       });
-      client.on('end', () => upstream.end());
-      upstream.on('end', () => client.end());
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

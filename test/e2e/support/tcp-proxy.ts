@@ -1,4 +1,5 @@
 import { createServer, connect, Server, Socket } from 'node:net';
+import { tieForwardedPair } from './forwarded-pair';
 
 /**
  * A TCP forwarder between an app and its database that a test can cut (every open connection
@@ -23,20 +24,10 @@ export class TcpProxy {
   async start(): Promise<void> {
     const server = createServer((client) => {
       const upstream = connect(this.targetPort, this.targetHost);
-      for (const socket of [client, upstream]) {
-        this.sockets.add(socket);
-        socket.on('close', () => this.sockets.delete(socket));
-        // A reset on one side ends the pair; the error itself is the outage the test wants.
-        socket.on('error', () => {
-          client.destroy();
-          upstream.destroy();
-        });
-      }
+      tieForwardedPair(client, upstream, this.sockets);
       // Not pipe(): a black-holed link must be able to swallow bytes without closing anything.
       client.on('data', (chunk) => this.blackholed || upstream.write(chunk));
       upstream.on('data', (chunk) => this.blackholed || client.write(chunk));
-      client.on('end', () => upstream.end());
-      upstream.on('end', () => client.end());
     });
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);

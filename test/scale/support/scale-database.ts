@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { BackgroundJobRecord, BackgroundJobStore } from '@app/background-jobs';
 import { backends, Backend } from '../../support/backends';
 import { TestDatabase } from '../../support/databases';
+import { jobRecord } from '../../support/job-records';
 import { openStore } from '../../support/open-store';
 
 /**
@@ -42,23 +42,7 @@ export function jobRow(
   args: object,
   overrides: Partial<BackgroundJobRecord> = {},
 ): BackgroundJobRecord {
-  const now = new Date();
-  return {
-    id: randomUUID(),
-    applicationName: null,
-    jobName,
-    jobArgs: JSON.stringify(args),
-    tryCount: 0,
-    creationTime: now,
-    nextTryTime: now,
-    lastTryTime: null,
-    isAbandoned: false,
-    priority: 15,
-    completionTime: null,
-    extraProperties: '{}',
-    concurrencyStamp: randomUUID().replace(/-/g, ''),
-    ...overrides,
-  };
+  return jobRecord({ jobName, jobArgs: JSON.stringify(args), ...overrides });
 }
 
 /** Inserts in batches, as one enqueueMany per batch would. */
