@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { AsyncBackgroundJob } from '../async-background-job';
 import { BackgroundJobRegistry } from '../background-job.registry';
 import { BackgroundJobWorkerOptions, resolveOptions } from '../background-jobs.options';
-import { BackgroundJobRecord } from '../store/background-job-record';
+import { BackgroundJobRecord, ClaimedJob } from '../store/background-job-record';
 import { ClaimRequest } from '../store/background-job-store';
 import { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from '../store/memory/memory-background-job-store';
 import { BackgroundJobWorker, createBackgroundJobWorker, WorkerSummary } from './background-job-worker';
@@ -98,6 +98,21 @@ function row(n: number): BackgroundJobRecord {
     extraProperties: '{}',
     concurrencyStamp: randomUUID().replace(/-/g, ''),
   };
+}
+
+/** Another worker takes the row over (its lease ran out, then it was claimed): this worker's token no longer matches. */
+async function takeOver(store: MemoryBackgroundJobStore, id: string): Promise<ClaimedJob> {
+  const mine = (await store.find(id))!.concurrencyStamp;
+  await store.release({ leaseToken: mine, ids: [id], now: new Date(), newStamp: 'x'.repeat(32), undoTry: false });
+  const [theirs] = await store.claim({
+    applicationName: null,
+    jobNames: ['Probe'],
+    limit: 1,
+    now: new Date(),
+    leaseUntil: new Date(Date.now() + 600_000),
+    leaseToken: 'lease:theirs',
+  });
+  return theirs;
 }
 
 interface Setup {
@@ -240,23 +255,7 @@ describe('BackgroundJobWorker loop', () => {
 
   it('counts and logs a result the store refuses (the lease passed to another worker) and does not write it again', async () => {
     const { store, jobs, rows, lines, worker } = await start(await setUp(1, { jobLeaseDuration: 30 }));
-    const mine = (await store.find(rows[0].id))!.concurrencyStamp;
-    // Another worker takes the row over: this worker's token no longer matches.
-    await store.release({
-      leaseToken: mine,
-      ids: [rows[0].id],
-      now: new Date(),
-      newStamp: 'x'.repeat(32),
-      undoTry: false,
-    });
-    const [theirs] = await store.claim({
-      applicationName: null,
-      jobNames: ['Probe'],
-      limit: 1,
-      now: new Date(),
-      leaseUntil: new Date(Date.now() + 600_000),
-      leaseToken: 'lease:theirs',
-    });
+    const theirs = await takeOver(store, rows[0].id);
     expect(theirs.id).toBe(rows[0].id);
 
     jobs.finish(0);
@@ -292,22 +291,7 @@ describe('BackgroundJobWorker loop', () => {
     expect(lines.filter((l) => l.includes('could not be renewed'))).toEqual([]);
 
     // Row 1 (still running) is taken over: the next renewal says so, naming it.
-    const mine = (await store.find(rows[1].id))!.concurrencyStamp;
-    await store.release({
-      leaseToken: mine,
-      ids: [rows[1].id],
-      now: new Date(),
-      newStamp: 'x'.repeat(32),
-      undoTry: false,
-    });
-    await store.claim({
-      applicationName: null,
-      jobNames: ['Probe'],
-      limit: 1,
-      now: new Date(),
-      leaseUntil: new Date(Date.now() + 600_000),
-      leaseToken: 'lease:theirs',
-    });
+    await takeOver(store, rows[1].id);
     await advance(10_000);
     expect(lines.filter((l) => l.includes('could not be renewed'))).toEqual([
       `warn 1 lease(s) could not be renewed: another worker holds those jobs now (${rows[1].id})`,
