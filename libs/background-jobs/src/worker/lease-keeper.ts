@@ -34,10 +34,9 @@ export class LeaseKeeper {
 
   /** Rows of a claim whose lease runs until `leaseUntil`. */
   hold(jobs: ClaimedJob[], leaseUntil: Date): void {
-    for (const job of jobs) {
-      this.held.set(job.id, job);
-      this.leaseEnds.set(job.leaseToken, leaseUntil.getTime());
-    }
+    for (const job of jobs) this.held.set(job.id, job);
+    // One token per claim: its rows share one lease end.
+    if (jobs.length > 0) this.leaseEnds.set(jobs[0].leaseToken, leaseUntil.getTime());
   }
 
   /** True while no other worker can have claimed this token's rows: its lease had not ended at `at`. */
