@@ -21,6 +21,16 @@ async function enqueue(
   });
 }
 
+/** Housekeeping for a worker whose only job name is 'Known', logging into `lines` as "level message". */
+function housekeepingFor(store: MemoryBackgroundJobStore, lines: string[]): WorkerHousekeeping {
+  const logger = {
+    log: (m: string) => void lines.push(`log ${m}`),
+    warn: (m: string) => void lines.push(`warn ${m}`),
+    error: (m: string) => void lines.push(`error ${m}`),
+  };
+  return new WorkerHousekeeping(store, new ForeignJobNamesReport(store, null, new Set(['Known']), logger), logger);
+}
+
 describe('WorkerHousekeeping', () => {
   beforeEach(() => jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask'], now: T0 }));
   afterEach(() => jest.useRealTimers());
@@ -35,16 +45,7 @@ describe('WorkerHousekeeping', () => {
     await enqueue(store, 'Known', new Date(T0.getTime() - ENQUEUE_KEY_RETENTION_MS - 1), true); // an expired key
     await enqueue(store, 'Known', new Date(T0.getTime() - 1000), true); // a young key
     const lines: string[] = [];
-    const logger = {
-      log: (m: string) => void lines.push(`log ${m}`),
-      warn: (m: string) => void lines.push(`warn ${m}`),
-      error: (m: string) => void lines.push(`error ${m}`),
-    };
-    const housekeeping = new WorkerHousekeeping(
-      store,
-      new ForeignJobNamesReport(store, null, new Set(['Known']), logger),
-      logger,
-    );
+    const housekeeping = housekeepingFor(store, lines);
 
     housekeeping.start();
     await jest.advanceTimersByTimeAsync(0);
@@ -67,16 +68,7 @@ describe('WorkerHousekeeping', () => {
     const store = new MemoryBackgroundJobStore();
     await enqueue(store, 'Known', T0);
     const lines: string[] = [];
-    const logger = {
-      log: (m: string) => void lines.push(m),
-      warn: (m: string) => void lines.push(m),
-      error: (m: string) => void lines.push(m),
-    };
-    const housekeeping = new WorkerHousekeeping(
-      store,
-      new ForeignJobNamesReport(store, null, new Set(['Known']), logger),
-      logger,
-    );
+    const housekeeping = housekeepingFor(store, lines);
     housekeeping.start();
     await jest.advanceTimersByTimeAsync(0);
     store.simulateOutage();
