@@ -12,16 +12,18 @@ const WORKERS = 4;
 describeOnScaleBackends('several worker processes burn down one table', (ctx) => {
   it(`runs each of ${JOBS} jobs exactly once across ${WORKERS} workers and empties the table`, async () => {
     const { store } = ctx;
-    const ids = await insertJobs(
-      store,
-      Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { n: i })),
-    );
-    const started = Date.now();
+    // All four poll before the first row exists: a worker that took longer to start (four Node
+    // processes on two cores) would otherwise find the table already emptied by the others.
     const workers = await ctx.startWorkers(WORKERS, {
       MaxParallelJobExecutionCount: 8,
       JobLeaseDuration: 2,
       JobPollPeriod: 200,
     });
+    const started = Date.now();
+    const ids = await insertJobs(
+      store,
+      Array.from({ length: JOBS }, (_, i) => jobRow('FixtureSleep', { n: i })),
+    );
 
     await waitFor('the table to empty', async () => (await store.count()) === 0, 60_000, 100);
     const elapsed = Date.now() - started;
