@@ -19,6 +19,7 @@ import { MemoryBackgroundJobStore } from './store/memory/memory-background-job-s
 import { SchemaMigrator } from './schema/schema-migrator';
 import { WorkerOrchestrator } from './worker/worker.orchestrator';
 import { WorkerWakeup } from './worker/worker-wakeup';
+import { JobLifecycle } from './worker/job-lifecycle';
 
 /**
  * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app),
@@ -38,10 +39,11 @@ import { WorkerWakeup } from './worker/worker-wakeup';
     BackgroundJobManager,
     { provide: IBackgroundJobManager, useExisting: BackgroundJobManager },
     WorkerWakeup,
+    JobLifecycle,
     SchemaMigrator,
     WorkerOrchestrator,
   ],
-  exports: [IBackgroundJobManager, BackgroundJobRegistry, BACKGROUND_JOB_STORE, WorkerOrchestrator],
+  exports: [IBackgroundJobManager, BackgroundJobRegistry, BACKGROUND_JOB_STORE, WorkerOrchestrator, JobLifecycle],
 })
 export class BackgroundJobsModule extends BackgroundJobsConfigurableModule {
   static forRoot(options: typeof OPTIONS_TYPE) {

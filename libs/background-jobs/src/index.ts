@@ -16,3 +16,4 @@ export { WorkerOrchestrator } from './worker/worker.orchestrator';
 export { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
 export { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from './store/memory/memory-background-job-store';
 export * from './store/enqueue-keys';
+export { JobLifecycle, JobLifecycleListener, JobEnded, JobEndOutcome } from './worker/job-lifecycle';

@@ -6,6 +6,7 @@ import { BackgroundJobRecord, ClaimedJob } from '../store/background-job-record'
 import { ClaimRequest } from '../store/background-job-store';
 import { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from '../store/memory/memory-background-job-store';
 import { BackgroundJobWorker, createBackgroundJobWorker, WorkerSummary } from './background-job-worker';
+import { JobLifecycle } from './job-lifecycle';
 import { JobRunner } from './job-runner';
 
 /**
@@ -23,17 +24,25 @@ class ProbeArgs {
 /** Jobs that run until the test finishes them. */
 class Jobs extends AsyncBackgroundJob<ProbeArgs> {
   readonly started: number[] = [];
-  private readonly finishers = new Map<number, () => void>();
+  private readonly finishers = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
 
   execute(args: ProbeArgs): Promise<void> {
     this.started.push(args.n);
-    return new Promise((resolve) => this.finishers.set(args.n, resolve));
+    return new Promise((resolve, reject) => this.finishers.set(args.n, { resolve, reject }));
   }
 
   finish(n: number): void {
-    const finish = this.finishers.get(n);
-    if (!finish) throw new Error(`job ${n} is not running`);
-    finish();
+    this.finisher(n).resolve();
+  }
+
+  fail(n: number, error: Error): void {
+    this.finisher(n).reject(error);
+  }
+
+  private finisher(n: number) {
+    const finisher = this.finishers.get(n);
+    if (!finisher) throw new Error(`job ${n} is not running`);
+    return finisher;
   }
 }
 
@@ -121,6 +130,7 @@ interface Setup {
   worker: BackgroundJobWorker;
   rows: BackgroundJobRecord[];
   lines: string[];
+  lifecycle: JobLifecycle;
 }
 
 async function setUp(rowCount: number, worker: Partial<BackgroundJobWorkerOptions> = {}): Promise<Setup> {
@@ -145,14 +155,16 @@ async function setUp(rowCount: number, worker: Partial<BackgroundJobWorkerOption
     warn: (m: string) => void lines.push(`warn ${m}`),
     error: (m: string) => void lines.push(`error ${m}`),
   };
+  const lifecycle = new JobLifecycle();
   const created = createBackgroundJobWorker(
     store,
     new JobRunner(registry, options.jobExecutionTimeout * 1000),
     options,
     ['Probe'],
     logger,
+    lifecycle,
   );
-  return { store, jobs, worker: created, rows, lines };
+  return { store, jobs, worker: created, rows, lines, lifecycle };
 }
 
 /** Lets every promise and timer due in the next `ms` run. */
@@ -251,6 +263,32 @@ describe('BackgroundJobWorker loop', () => {
     expect(await leasedUntil()).toBe(40_000);
     await advance(10_000);
     expect(await leasedUntil()).toBe(50_000);
+  });
+
+  it("reports each job's start and end to lifecycle listeners; a listener that throws changes nothing", async () => {
+    const setup = await setUp(2);
+    const events: string[] = [];
+    setup.lifecycle.listen({
+      jobStarted: () => {
+        throw new Error('listener bug');
+      },
+    });
+    setup.lifecycle.listen({
+      jobStarted: (job) => void events.push(`started ${job.jobArgs}`),
+      jobEnded: (e) => void events.push(`${e.outcome} ${e.job.jobArgs} ${e.nextTryTime?.toISOString() ?? ''}`.trim()),
+    });
+    const { store, jobs, rows } = await start(setup);
+    jobs.finish(0);
+    jobs.fail(1, new Error('boom'));
+    await advance(1000);
+    expect(events).toEqual([
+      'started {"n":0}',
+      'started {"n":1}',
+      'succeeded {"n":0}',
+      `failed {"n":1} ${new Date(T0.getTime() + 60_000).toISOString()}`,
+    ]);
+    expect(await store.find(rows[0].id)).toBeUndefined();
+    expect(await store.find(rows[1].id)).toMatchObject({ tryCount: 1, isAbandoned: false });
   });
 
   it('counts and logs a result the store refuses (the lease passed to another worker) and does not write it again', async () => {

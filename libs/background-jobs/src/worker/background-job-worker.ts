@@ -2,6 +2,7 @@ import { Logger, LoggerService } from '@nestjs/common';
 import { BackgroundJobWorkerOptions } from '../background-jobs.options';
 import { BackgroundJobStore, WorkNotifier } from '../store/background-job-store';
 import { DatabaseHealth } from './database-health';
+import type { JobLifecycle } from './job-lifecycle';
 import { JobExecutor } from './job-executor';
 import { JobRunner } from './job-runner';
 import { LeaseKeeper } from './lease-keeper';
@@ -98,6 +99,7 @@ export function createBackgroundJobWorker(
   options: BackgroundJobWorkerOptions,
   jobNames: string[],
   logger: LoggerService = new Logger('BackgroundJobWorker'),
+  lifecycle?: JobLifecycle,
 ): BackgroundJobWorker {
   const health = new DatabaseHealth(logger, (error) => store.isUnavailable(error));
   const queue = new LocalQueue(new LocalQueueSize(options.maxParallelJobExecutionCount, options.maxJobFetchCount));
@@ -110,7 +112,7 @@ export function createBackgroundJobWorker(
     },
     (error) => health.failed(error),
   );
-  const outcomes = new OutcomeRecorder(store, results, leases, health, options, logger);
+  const outcomes = new OutcomeRecorder(store, results, leases, health, options, logger, lifecycle);
   const executor = new JobExecutor(
     runner,
     queue,
@@ -118,6 +120,7 @@ export function createBackgroundJobWorker(
     options.maxParallelJobExecutionCount,
     () => filler.claimIfBelowThreshold(),
     logger,
+    lifecycle,
   );
   const filler = new QueueFiller(store, queue, leases, health, new WakeableSleep(), options, jobNames, () =>
     executor.startQueuedJobs(),

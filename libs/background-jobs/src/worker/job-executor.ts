@@ -1,5 +1,6 @@
 import { LoggerService } from '@nestjs/common';
 import { JobAbort } from './job-abort';
+import type { JobLifecycle } from './job-lifecycle';
 import { JobOutcome, JobRunner, WorkerShutdownError } from './job-runner';
 import { LocalQueue } from './local-queue';
 import { OutcomeRecorder } from './outcome-recorder';
@@ -24,6 +25,7 @@ export class JobExecutor {
     /** Called after each round of starting jobs: the queue may now want a refill. */
     private readonly afterJobsStarted: () => void,
     private readonly logger: LoggerService,
+    private readonly lifecycle?: JobLifecycle,
   ) {}
 
   get runningCount(): number {
@@ -37,10 +39,12 @@ export class JobExecutor {
       if (job.previousLeaseExpired && this.outcomes.abandonIfLostTryWasLast(job)) continue;
       const abort = new JobAbort();
       const started = performance.now();
+      this.lifecycle?.jobStarted(job);
       const finish = (outcome: JobOutcome) => {
-        this.queue.recordJobDuration(performance.now() - started);
+        const durationMs = performance.now() - started;
+        this.queue.recordJobDuration(durationMs);
         this.running.delete(job.id);
-        this.outcomes.record(job, outcome);
+        this.outcomes.record(job, outcome, false, durationMs);
         this.startQueuedJobs();
       };
       const done = this.runner.run(job, abort).then(finish, (error: unknown) => finish({ kind: 'failed', error }));

@@ -4,6 +4,7 @@ import { BackgroundJobStore } from '../store/background-job-store';
 import { newConcurrencyStamp } from '../store/stamps';
 import { nextTryTime } from './backoff';
 import { DatabaseHealth } from './database-health';
+import type { JobLifecycle } from './job-lifecycle';
 import { JobOutcome } from './job-runner';
 import { describeError, withLastError } from './last-error';
 import { LeaseKeeper } from './lease-keeper';
@@ -38,20 +39,24 @@ export class OutcomeRecorder {
     private readonly health: DatabaseHealth,
     private readonly retry: RetryOptions,
     private readonly logger: LoggerService,
+    private readonly lifecycle?: JobLifecycle,
   ) {}
 
   get totals(): Readonly<OutcomeCounts> {
     return this.counts;
   }
 
-  record(job: ClaimedJob, outcome: JobOutcome, abandon = false): void {
+  /** `durationMs`: how long the job ran (0: it did not run). */
+  record(job: ClaimedJob, outcome: JobOutcome, abandon = false, durationMs = 0): void {
     switch (outcome.kind) {
       case 'succeeded':
         this.counts.succeeded++;
         this.results.complete(job.leaseToken, job.id);
+        this.lifecycle?.jobEnded({ job, outcome: 'succeeded', durationMs });
         return;
       case 'interrupted':
         this.interrupted.push(job);
+        this.lifecycle?.jobEnded({ job, outcome: 'interrupted', durationMs, error: outcome.error });
         return;
       case 'broken':
       case 'failed': {
@@ -75,6 +80,11 @@ export class OutcomeRecorder {
           extraProperties: withLastError(job.extraProperties, outcome.error, job.tryCount, now),
           newStamp: newConcurrencyStamp(),
         });
+        this.lifecycle?.jobEnded(
+          next === null
+            ? { job, outcome: 'abandoned', durationMs, error: outcome.error }
+            : { job, outcome: 'failed', durationMs, error: outcome.error, nextTryTime: next },
+        );
       }
     }
   }

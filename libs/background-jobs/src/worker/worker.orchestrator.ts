@@ -6,6 +6,7 @@ import { BACKGROUND_JOB_STORE, BackgroundJobStore } from '../store/background-jo
 import { BackgroundJobWorker, createBackgroundJobWorker } from './background-job-worker';
 import { ForeignJobNamesReport } from './foreign-job-names';
 import { WorkerHousekeeping } from './worker-housekeeping';
+import { JobLifecycle } from './job-lifecycle';
 import { JobRunner } from './job-runner';
 import { WorkerWakeup } from './worker-wakeup';
 
@@ -24,6 +25,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     @Inject(BACKGROUND_JOB_STORE) private readonly store: BackgroundJobStore,
     private readonly registry: BackgroundJobRegistry,
     private readonly wakeup: WorkerWakeup,
+    private readonly lifecycle: JobLifecycle,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -35,6 +37,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
       this.options.worker,
       jobNames,
       this.logger,
+      this.lifecycle,
     );
     this.worker = worker;
     this.wakeup.listen(() => worker.wake());
