@@ -1,5 +1,6 @@
 import type { DatabaseProvider } from '../connection/database-provider';
 import { BackgroundJobRecord, ClaimedJob } from './background-job-record';
+import type { SequentialGuidLayout } from './stamps';
 
 /** New jobs from one enqueue call: what varies per job, and what they share. */
 export interface EnqueueBatch {
@@ -100,6 +101,11 @@ export interface WorkNotifier {
 export interface BackgroundJobStore {
   /** The database behind the store; 'memory' for the in-process store. */
   readonly dialect: DatabaseProvider | 'memory';
+  /**
+   * Where new job ids keep their time so that they ascend in this database's order of its key
+   * (see SequentialGuidLayout); UUIDv7 when absent.
+   */
+  readonly guidLayout?: SequentialGuidLayout;
   /**
    * Creates the table and index, or adopts ABP's (adding missing newer columns), and the enqueue
    * keys table beside it. Serialised across processes.
