@@ -14,7 +14,7 @@ import {
 } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
-import { CountScope, countScope, inTransaction, LEASE_STAMP_LIKE } from './dialect-helpers';
+import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 
 /**
@@ -339,6 +339,8 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
+    // A uuid parameter that is no Guid fails the statement (22P02); no row has such an id.
+    if (!isGuidText(id)) return undefined;
     const [row] = await this.run('bj_find', FIND, [id]);
     return row && recordFromRow(row);
   }
