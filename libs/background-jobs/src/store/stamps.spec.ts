@@ -42,7 +42,7 @@ describe('stamps', () => {
     const inSqlServerOrder = (ids: string[]) =>
       [...ids].sort((a, b) => (sqlServerOrderKey(a) < sqlServerOrderKey(b) ? -1 : 1));
 
-    it('ascend in SQL Server\'s uniqueidentifier order, across milliseconds and within one', () => {
+    it("ascend in SQL Server's uniqueidentifier order, across milliseconds and within one", () => {
       const start = 1_800_000_000_000;
       const ids = [
         ...Array.from({ length: 2000 }, (_, i) => newSequentialGuid(start + i, 'sequentialAtEnd')),

@@ -70,7 +70,11 @@ describe('MssqlPoolRunner', () => {
     const runner = new MssqlPoolRunner(pool);
     await runner.query('MIGRATE', [], { requestTimeoutMs: 600_000 });
     await runner.query('CLAIM');
-    expect(log).toEqual([['request', { requestTimeout: 600_000 }], ['query', 'MIGRATE'], ['query', 'CLAIM']]);
+    expect(log).toEqual([
+      ['request', { requestTimeout: 600_000 }],
+      ['query', 'MIGRATE'],
+      ['query', 'CLAIM'],
+    ]);
   });
 
   it('commits a transaction that succeeds and rolls back one that throws', async () => {
