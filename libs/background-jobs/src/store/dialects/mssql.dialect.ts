@@ -128,7 +128,11 @@ SELECT [Id], [Fingerprint], @creationTime FROM OPENJSON(@keys) WITH ([Id] unique
  */
 export const MAX_CLAIM_READ_LOCKS = 2000;
 
-/** The claim's @limit for these many job names: each name's seek may lock @limit rows. */
+/**
+ * The claim's @limit for these many job names: each name's seek may lock @limit rows, so names x
+ * @limit stays within MAX_CLAIM_READ_LOCKS (for up to 2,000 names; a worker with more claims one
+ * row per name and seek).
+ */
 export function claimLimit(requested: number, jobNameCount: number): number {
   return Math.min(requested, MAX_CLAIM_ROWS, Math.max(1, Math.floor(MAX_CLAIM_READ_LOCKS / jobNameCount)));
 }
