@@ -98,9 +98,18 @@ interface Scenario {
   run(store: BackgroundJobStore, sql: RecordingSqlRunner): Promise<unknown>;
 }
 
-/** Each runs on a fresh store; the name's first word is the store method it calls. */
+/**
+ * Each runs on a fresh store; the name's first word is the store method it calls. A statement is
+ * named after the first scenario that sends it, so the methods come roughly in the order they send
+ * their own statements before others reuse them (claim's release of a row it cannot abandon).
+ */
 const SCENARIOS: Scenario[] = [
   { name: 'migrate', run: (store) => store.migrate() },
+  { name: 'insert-one-row', run: (store) => store.insert([record({ applicationName: 'app', isAbandoned: true })]) },
+  {
+    name: 'insert-many-rows',
+    run: (store) => store.insert(Array.from({ length: 1001 }, (_, i) => record({ id: idOf(i) }))),
+  },
   { name: 'enqueue-one-job', run: (store) => store.enqueue(enqueueBatch(1, false)) },
   { name: 'enqueue-many-jobs', run: (store) => store.enqueue(enqueueBatch(1500, false)) },
   { name: 'enqueue-with-keys', run: (store) => store.enqueue(enqueueBatch(1500, true)) },
@@ -108,10 +117,31 @@ const SCENARIOS: Scenario[] = [
     name: 'enqueue-without-application',
     run: (store) => store.enqueue({ ...enqueueBatch(1, true), applicationName: null }),
   },
-  { name: 'insert-one-row', run: (store) => store.insert([record({ applicationName: 'app', isAbandoned: true })]) },
+  { name: 'complete', run: (store) => store.complete(LEASE, [ID1, ID2]) },
   {
-    name: 'insert-many-rows',
-    run: (store) => store.insert(Array.from({ length: 1001 }, (_, i) => record({ id: idOf(i) }))),
+    name: 'complete-many',
+    run: (store) =>
+      store.complete(
+        LEASE,
+        Array.from({ length: 1001 }, (_, i) => idOf(i)),
+      ),
+  },
+  {
+    name: 'fail-retry-and-abandon',
+    run: (store) =>
+      store.fail([
+        { id: ID1, leaseToken: LEASE, nextTryTime: T0, extraProperties: '{"LastError":"x"}', newStamp: 'n1' },
+        { id: ID2, leaseToken: LEASE, nextTryTime: null, extraProperties: '{}', newStamp: 'n2' },
+      ]),
+  },
+  { name: 'extendLeases', run: (store) => store.extendLeases(LEASE, [ID1], T0) },
+  {
+    name: 'release-undoing-the-try',
+    run: (store) => store.release({ leaseToken: LEASE, ids: [ID1], now: T0, newStamp: 'n', undoTry: true }),
+  },
+  {
+    name: 'release-keeping-the-try',
+    run: (store) => store.release({ leaseToken: LEASE, ids: [ID1], now: T0, newStamp: 'n', undoTry: false }),
   },
   {
     name: 'claim-for-application',
@@ -140,32 +170,6 @@ const SCENARIOS: Scenario[] = [
       sql.reply(Object.assign(new Error('deadlock'), { number: 1205 }), { rows: [claimedRow()] }),
       store.claim(claimRequest())
     ),
-  },
-  { name: 'complete', run: (store) => store.complete(LEASE, [ID1, ID2]) },
-  {
-    name: 'complete-many',
-    run: (store) =>
-      store.complete(
-        LEASE,
-        Array.from({ length: 1001 }, (_, i) => idOf(i)),
-      ),
-  },
-  {
-    name: 'fail-retry-and-abandon',
-    run: (store) =>
-      store.fail([
-        { id: ID1, leaseToken: LEASE, nextTryTime: T0, extraProperties: '{"LastError":"x"}', newStamp: 'n1' },
-        { id: ID2, leaseToken: LEASE, nextTryTime: null, extraProperties: '{}', newStamp: 'n2' },
-      ]),
-  },
-  { name: 'extendLeases', run: (store) => store.extendLeases(LEASE, [ID1], T0) },
-  {
-    name: 'release-undoing-the-try',
-    run: (store) => store.release({ leaseToken: LEASE, ids: [ID1], now: T0, newStamp: 'n', undoTry: true }),
-  },
-  {
-    name: 'release-keeping-the-try',
-    run: (store) => store.release({ leaseToken: LEASE, ids: [ID1], now: T0, newStamp: 'n', undoTry: false }),
   },
   { name: 'find', run: (store) => store.find(ID1) },
   { name: 'find-not-a-guid', run: (store) => store.find('not-a-guid') },
