@@ -1,4 +1,5 @@
 import { MAX_CLAIM_ROWS, MssqlBackgroundJobStore } from './mssql.dialect';
+import { MSSQL_ADMIN_MIGRATION } from './mssql.admin';
 import { SqlParam, SqlResult, SqlRunner } from './mssql-runner';
 import { BackgroundJobRecord } from '../background-job-record';
 import { MAX_DUE_JOB_NAMES } from '../background-job-store';
@@ -163,6 +164,7 @@ IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
   );
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
+${MSSQL_ADMIN_MIGRATION}
 COMMIT TRANSACTION;`),
       );
     });
