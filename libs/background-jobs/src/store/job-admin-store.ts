@@ -22,8 +22,8 @@ import { fromUtcText } from './sql-time';
 export interface JobAdminStore {
   /**
    * Rows per job name and state at `now`. Exact when the table holds at most `exactUpTo` rows; in
-   * a bigger table, a state with more than `exactUpTo` rows is the database's estimate (marked
-   * `estimated`), the others are still exact. States with no rows are left out.
+   * a bigger table, the database's estimate (marked `estimated`), except for the small states
+   * (SMALL_STATE_ROWS, see state-counts.ts), still exact. States with no rows are left out.
    */
   countStates(now: Date, exactUpTo: number): Promise<StateCount[]>;
   /** One page of a state, in the state's order (see LIST_ORDER), after `after` when given. */

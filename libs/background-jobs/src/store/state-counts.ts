@@ -15,19 +15,27 @@ export interface StateCountQueries {
 }
 
 /**
+ * In a table too big to count exactly, a state the estimate puts at no more than this many rows
+ * is still counted exactly: reading that many index entries costs a few milliseconds, and the
+ * small states are the ones an operator looks for (a few abandoned, the processing).
+ */
+export const SMALL_STATE_ROWS = 10_000;
+
+/**
  * Exact counts while the table holds at most `exactUpTo` rows. In a bigger table, each state
- * starts from the estimate; a state estimated at no more than `exactUpTo` rows (the rare ones an
- * operator looks for: a few abandoned, the processing) is then counted exactly through its own
- * index, and keeps its estimate only if it turns out bigger.
+ * starts from the estimate; a state estimated at no more than SMALL_STATE_ROWS (or `exactUpTo`,
+ * if less) is then counted exactly through its own index, and keeps its estimate only if it turns
+ * out bigger.
  */
 export async function countStatesBounded(queries: StateCountQueries, exactUpTo: number): Promise<StateCount[]> {
   if ((await queries.rowsUpTo(exactUpTo + 1)) <= exactUpTo) return queries.countAll();
   const estimates = await queries.estimate();
+  const small = Math.min(exactUpTo, SMALL_STATE_ROWS);
   const counts: StateCount[] = [];
   for (const state of JOB_STATES) {
     const estimated = estimates.filter((c) => c.state === state && c.count > 0);
     const total = estimated.reduce((sum, c) => sum + c.count, 0);
-    const exact = total <= exactUpTo ? await queries.countState(state, exactUpTo) : undefined;
+    const exact = total <= small ? await queries.countState(state, small) : undefined;
     if (exact) counts.push(...exact.filter((c) => c.count > 0).map((c) => ({ ...c, state, estimated: false })));
     else counts.push(...estimated.map((c) => ({ ...c, count: Math.round(c.count), estimated: true })));
   }
