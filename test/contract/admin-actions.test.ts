@@ -132,6 +132,34 @@ describeOnStoreBackends('BackgroundJobsAdmin actions: %s', storeBackends, (suite
       expect(await suite.store.find(row.id)).toEqual(row);
     });
 
+    it('racing a claim, never overwrites a row the claim took: every claimed row keeps its lease', async () => {
+      const jobName = unique('Race');
+      // Retrying rows due now: a claim takes them and a requeue applies to them.
+      const rows = Array.from({ length: 200 }, () =>
+        rowIn('retrying', { jobName, tryCount: 1, nextTryTime: new Date(Date.now() - 60_000) }),
+      );
+      await suite.store.insert(rows);
+      const token = leaseStamp();
+      const [claimed, requeued] = await Promise.all([
+        suite.store.claim({
+          applicationName: null,
+          jobNames: [jobName],
+          limit: 1000,
+          now: new Date(),
+          leaseUntil: new Date(Date.now() + 60_000),
+          leaseToken: token,
+        }),
+        admin().requeue(
+          rows.map((r) => r.id),
+          actor,
+        ),
+      ]);
+      for (const job of claimed) expect((await suite.store.find(job.id))!.concurrencyStamp).toBe(token);
+      // Whatever the order, each row was claimed or requeued (or both: requeued first, then claimed).
+      const touched = new Set([...claimed.map((j) => j.id), ...requeued.done]);
+      expect(touched.size).toBe(rows.length);
+    });
+
     it('requeueWhere: all abandoned rows of one job name, page after page, and refuses other states', async () => {
       const jobName = unique('RequeueAll');
       const rows = Array.from({ length: 520 }, () => rowIn('abandoned', { jobName }));
