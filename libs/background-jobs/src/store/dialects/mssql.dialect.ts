@@ -24,6 +24,7 @@ import {
 } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
 import { isUnavailableError } from './unavailable-errors';
+import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore, MssqlWorkerHeartbeats } from './mssql.admin';
 
 /**
  * SQL Server 2016+, through the mssql pool TypeORM opens (tedious with useUTC: datetime2 columns
@@ -104,6 +105,7 @@ IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
   );
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
+${MSSQL_ADMIN_MIGRATION}
 COMMIT TRANSACTION;`;
 
 const COLUMNS = `[Id], [ApplicationName], [JobName], [JobArgs], [TryCount], [CreationTime], [NextTryTime], [LastTryTime],
@@ -250,8 +252,13 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlserver' as const;
   /** SQL Server compares a uniqueidentifier's last six bytes first: ABP's SequentialAtEnd keeps new ids in key order. */
   readonly guidLayout = 'sequentialAtEnd' as const;
+  readonly admin: MssqlJobAdminStore;
+  readonly heartbeats: MssqlWorkerHeartbeats;
 
-  constructor(private readonly sql: SqlRunner) {}
+  constructor(private readonly sql: SqlRunner) {
+    this.admin = new MssqlJobAdminStore(sql);
+    this.heartbeats = new MssqlWorkerHeartbeats(sql);
+  }
 
   async migrate(): Promise<void> {
     await this.sql.query(MIGRATE, [], { requestTimeoutMs: MIGRATION_REQUEST_TIMEOUT_MS });

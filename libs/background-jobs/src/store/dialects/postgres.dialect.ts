@@ -16,6 +16,7 @@ import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore, PostgresWorkerHeartbeats } from './postgres.admin';
 
 /**
  * PostgreSQL, through the pg pool TypeORM opens. The table is the one ABP's Npgsql provider makes
@@ -69,6 +70,8 @@ const MIGRATE = [
     "CreationTime" timestamp without time zone NOT NULL,
     CONSTRAINT "PK_AbpBackgroundJobEnqueueKeys" PRIMARY KEY ("Id"))`,
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobEnqueueKeys_CreationTime" ON "AbpBackgroundJobEnqueueKeys" ("CreationTime")`,
+  // Ours, beside ABP's: the management service's state indexes and the workers' heartbeat table.
+  ...POSTGRES_ADMIN_MIGRATION,
 ];
 
 const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
@@ -198,9 +201,13 @@ type Row = Record<string, unknown>;
 export class PostgresBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'postgres' as const;
   readonly notifier: WorkNotifier;
+  readonly admin: PostgresJobAdminStore;
+  readonly heartbeats: PostgresWorkerHeartbeats;
 
   constructor(private readonly pool: Pool) {
     this.notifier = new PostgresWorkNotifier(pool);
+    this.admin = new PostgresJobAdminStore(pool);
+    this.heartbeats = new PostgresWorkerHeartbeats(pool);
   }
 
   async migrate(): Promise<void> {
