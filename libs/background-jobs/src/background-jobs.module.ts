@@ -12,7 +12,7 @@ import { BackgroundJobsModuleOptions, BackgroundJobStoreKind, resolveOptions } f
 import { BACKGROUND_JOBS_OPTIONS } from './background-jobs.tokens';
 import { BackgroundJobExplorer } from './background-job.explorer';
 import { BackgroundJobRegistry } from './background-job.registry';
-import { BackgroundJobManager, IBackgroundJobManager } from './background-job-manager';
+import { BackgroundJobManager, IBackgroundJobManager, IDynamicBackgroundJobManager } from './background-job-manager';
 import { BACKGROUND_JOB_STORE } from './store/background-job-store';
 import { createBackgroundJobStore } from './store/store.factory';
 import { MemoryBackgroundJobStore } from './store/memory/memory-background-job-store';
@@ -20,6 +20,7 @@ import { SchemaMigrator } from './schema/schema-migrator';
 import { WorkerOrchestrator } from './worker/worker.orchestrator';
 import { WorkerWakeup } from './worker/worker-wakeup';
 import { JobLifecycle } from './worker/job-lifecycle';
+import { BackgroundJobEventsExplorer } from './events/background-job-events.explorer';
 
 /**
  * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app),
@@ -38,12 +39,21 @@ import { JobLifecycle } from './worker/job-lifecycle';
     BackgroundJobExplorer,
     BackgroundJobManager,
     { provide: IBackgroundJobManager, useExisting: BackgroundJobManager },
+    { provide: IDynamicBackgroundJobManager, useExisting: BackgroundJobManager },
     WorkerWakeup,
     JobLifecycle,
+    BackgroundJobEventsExplorer,
     SchemaMigrator,
     WorkerOrchestrator,
   ],
-  exports: [IBackgroundJobManager, BackgroundJobRegistry, BACKGROUND_JOB_STORE, WorkerOrchestrator, JobLifecycle],
+  exports: [
+    IBackgroundJobManager,
+    IDynamicBackgroundJobManager,
+    BackgroundJobRegistry,
+    BACKGROUND_JOB_STORE,
+    WorkerOrchestrator,
+    JobLifecycle,
+  ],
 })
 export class BackgroundJobsModule extends BackgroundJobsConfigurableModule {
   static forRoot(options: typeof OPTIONS_TYPE) {
