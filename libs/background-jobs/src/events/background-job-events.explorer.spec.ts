@@ -102,6 +102,33 @@ describe('@OnBackgroundJobEvent on the providers of a worker process', () => {
     expect(await store.find(abandon)).toMatchObject({ isAbandoned: true, tryCount: 1 });
   });
 
+  it('finds handlers on a provider made by a factory too', async () => {
+    class Counter {
+      count = 0;
+      readonly counted: Promise<void>;
+      private done!: () => void;
+      constructor() {
+        this.counted = new Promise((resolve) => (this.done = resolve));
+      }
+
+      @OnBackgroundJobEvent('succeeded')
+      onSucceeded(): void {
+        this.count++;
+        this.done();
+      }
+    }
+    const counter = new Counter();
+    const app = await Test.createTestingModule({
+      imports: [BackgroundJobsModule.forRoot({ store: 'memory' })],
+      providers: [ReportJob, { provide: 'COUNTER', useFactory: () => counter }],
+    }).compile();
+    await app.init();
+    await app.get<IBackgroundJobManager>(IBackgroundJobManager).enqueue(new ReportArgs());
+    await counter.counted;
+    await app.close();
+    expect(counter.count).toBe(1);
+  });
+
   it('refuses, at start, a handler on a request-scoped provider', async () => {
     @Injectable({ scope: Scope.REQUEST })
     class PerRequest {

@@ -36,23 +36,27 @@ export class BackgroundJobEventsExplorer implements OnModuleInit {
     const handlers: BackgroundJobEventHandler[] = [];
     const seen = new Set<object>();
     for (const wrapper of this.discovery.getProviders()) {
-      const metatype = wrapper.metatype as (new (...args: never[]) => unknown) | undefined;
-      if (!metatype || typeof metatype !== 'function' || wrapper.inject) continue;
-      const prototype = metatype.prototype as Record<string, unknown> | undefined;
-      if (!prototype) continue;
+      const instance = wrapper.instance as Record<string, (event: BackgroundJobEvent) => unknown> | null | undefined;
+      // Class providers, factories and values alike; a request-scoped one has no instance yet, only its class.
+      const prototype = (
+        instance && typeof instance === 'object'
+          ? Object.getPrototypeOf(instance)
+          : (wrapper.metatype as { prototype?: unknown } | undefined)?.prototype
+      ) as Record<string, unknown> | null | undefined;
+      if (!prototype || prototype === Object.prototype) continue;
       const decorated = this.scanner
         .getAllMethodNames(prototype)
         .map((method) => ({ method, events: backgroundJobEventsOf(prototype[method]) }))
         .filter((m) => m.events.length > 0);
       if (decorated.length === 0) continue;
-      const name = (method: string) => `${metatype.name}.${method}`;
+      const className: string = (prototype.constructor as { name?: string } | undefined)?.name ?? String(wrapper.name);
+      const name = (method: string) => `${className}.${method}`;
       if (!wrapper.isDependencyTreeStatic() || wrapper.isTransient) {
         throw new Error(
           `@OnBackgroundJobEvent is on ${name(decorated[0].method)}, whose provider is request-scoped or transient; ` +
             'job events can only call a singleton provider',
         );
       }
-      const instance = wrapper.instance as Record<string, (event: BackgroundJobEvent) => unknown> | undefined;
       // The same instance provided by two modules has its handlers called once.
       if (!instance || seen.has(instance)) continue;
       seen.add(instance);
