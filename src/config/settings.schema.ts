@@ -1,4 +1,5 @@
 import * as Joi from 'joi';
+import { parseDurationSeconds } from './time-span';
 import { parseTrustProxy } from './trust-proxy';
 
 /**
@@ -26,6 +27,13 @@ export const settingsSchema = Joi.object<Record<string, unknown>>({
   AbpBackgroundJobWorker__JobExecutionTimeout: seconds().default(3600),
   AbpBackgroundJobWorker__ShutdownTimeout: seconds().default(25),
   AbpBackgroundJobWorker__JobNames: Joi.string().allow('').default(''),
+  AbpBackgroundJobWorker__ExcludeJobNames: Joi.string().allow('').default(''),
+  AbpBackgroundJobWorker__StoreSuccessfulJobs: Joi.boolean().default(false),
+  // Seconds or a .NET TimeSpan; empty: keep successful rows for good (null).
+  AbpBackgroundJobWorker__SuccessfulJobRetentionTime: Joi.any()
+    .default(7 * 24 * 60 * 60)
+    .custom((value: unknown) => parseDurationSeconds(value)),
+  AbpBackgroundJobWorker__CleanSuccessfulJobsPeriod: Joi.number().integer().min(1).default(3_600_000),
 
   PORT: Joi.number().port().default(3000),
   Web__Secret: Joi.string().min(16).allow('').default(''),

@@ -12,7 +12,7 @@ import { BackgroundJobsModuleOptions, BackgroundJobStoreKind, resolveOptions } f
 import { BACKGROUND_JOBS_OPTIONS } from './background-jobs.tokens';
 import { BackgroundJobExplorer } from './background-job.explorer';
 import { BackgroundJobRegistry } from './background-job.registry';
-import { BackgroundJobManager, IBackgroundJobManager } from './background-job-manager';
+import { BackgroundJobManager, IBackgroundJobManager, IDynamicBackgroundJobManager } from './background-job-manager';
 import { BACKGROUND_JOB_STORE } from './store/background-job-store';
 import { createBackgroundJobStore } from './store/store.factory';
 import { MemoryBackgroundJobStore } from './store/memory/memory-background-job-store';
@@ -22,6 +22,7 @@ import { WorkerWakeup } from './worker/worker-wakeup';
 import { JobLifecycle } from './worker/job-lifecycle';
 import { BackgroundJobsAdmin } from './admin/background-jobs-admin.types';
 import { StoreBackgroundJobsAdmin } from './admin/store-background-jobs-admin';
+import { BackgroundJobEventsExplorer } from './events/background-job-events.explorer';
 
 /**
  * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app),
@@ -40,14 +41,17 @@ import { StoreBackgroundJobsAdmin } from './admin/store-background-jobs-admin';
     BackgroundJobExplorer,
     BackgroundJobManager,
     { provide: IBackgroundJobManager, useExisting: BackgroundJobManager },
+    { provide: IDynamicBackgroundJobManager, useExisting: BackgroundJobManager },
     WorkerWakeup,
     JobLifecycle,
+    BackgroundJobEventsExplorer,
     SchemaMigrator,
     WorkerOrchestrator,
     { provide: BackgroundJobsAdmin, useClass: StoreBackgroundJobsAdmin },
   ],
   exports: [
     IBackgroundJobManager,
+    IDynamicBackgroundJobManager,
     BackgroundJobRegistry,
     BACKGROUND_JOB_STORE,
     WorkerOrchestrator,

@@ -189,6 +189,24 @@ const SCENARIOS: Scenario[] = [
     name: 'deleteEnqueueKeysBefore',
     run: (store, sql) => (sql.reply({ rowsAffected: 2 }), store.deleteEnqueueKeysBefore(T0, 1000)),
   },
+  {
+    name: 'completeAndKeep',
+    run: (store) =>
+      store.completeAndKeep([
+        { id: ID1, leaseToken: LEASE, completionTime: T0, extraProperties: '{"Result":1}', newStamp: 'n1' },
+        { id: ID2, leaseToken: LEASE, completionTime: T0, extraProperties: null, newStamp: 'n2' },
+      ]),
+  },
+  { name: 'deleteCompletedBefore-of-application', run: (store) => store.deleteCompletedBefore('app', T0, 1000) },
+  { name: 'deleteCompletedBefore-without-application', run: (store) => store.deleteCompletedBefore(null, T0, 10) },
+  {
+    name: 'tryWithLock',
+    run: (store, sql) => (
+      sql.reply({ rows: [{ result: 0 }] }),
+      store.tryWithLock('AbpBackgroundJobCleanup', async () => 1)
+    ),
+  },
+  { name: 'hasCompletionTimeColumn', run: (store) => store.hasCompletionTimeColumn() },
 ];
 
 /**
