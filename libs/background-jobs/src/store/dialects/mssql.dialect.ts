@@ -25,7 +25,8 @@ import {
 } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
 import { isUnavailableError } from './unavailable-errors';
-import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore, MssqlWorkerHeartbeats } from './mssql.admin';
+import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore } from './mssql.admin';
+import { MssqlWorkerHeartbeats } from './mssql.heartbeats';
 
 /**
  * SQL Server 2016+, through the mssql pool TypeORM opens (tedious with useUTC: datetime2 columns

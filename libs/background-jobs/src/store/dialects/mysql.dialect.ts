@@ -31,7 +31,8 @@ import {
   retryOnDeadlock,
 } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
-import { MYSQL_ADMIN_INDEXES, MYSQL_CREATE_WORKERS, MysqlJobAdminStore, MysqlWorkerHeartbeats } from './mysql.admin';
+import { MYSQL_ADMIN_INDEXES, MYSQL_CREATE_WORKERS, MysqlJobAdminStore } from './mysql.admin';
+import { MysqlWorkerHeartbeats } from './mysql.heartbeats';
 
 /**
  * MySQL 8 and MariaDB 10.6+, through the mysql2 pool TypeORM opens (timezone 'Z': DATETIME

@@ -17,7 +17,8 @@ import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE, numericLockKey } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
-import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore, PostgresWorkerHeartbeats } from './postgres.admin';
+import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore } from './postgres.admin';
+import { PostgresWorkerHeartbeats } from './postgres.heartbeats';
 
 /**
  * PostgreSQL, through the pg pool TypeORM opens. The table is the one ABP's Npgsql provider makes

@@ -24,7 +24,8 @@ import { newConcurrencyStamp } from '../stamps';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
-import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore, SqliteWorkerHeartbeats } from './sqlite.admin';
+import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore } from './sqlite.admin';
+import { SqliteWorkerHeartbeats } from './sqlite.heartbeats';
 
 /**
  * SQLite, through better-sqlite3's own handle (TypeORM opens it). SQLite has one writer at a

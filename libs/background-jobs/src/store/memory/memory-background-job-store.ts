@@ -17,7 +17,8 @@ import {
   ReleaseRequest,
   recordsOf,
 } from '../background-job-store';
-import { MemoryJobAdminStore, MemoryWorkerHeartbeats } from './memory-job-admin';
+import { MemoryJobAdminStore } from './memory-job-admin';
+import { MemoryWorkerHeartbeats } from './memory-worker-heartbeats';
 
 /** What every call of a MemoryBackgroundJobStore rejects with while `simulateOutage()` is on. */
 export class MemoryStoreUnavailableError extends Error {
