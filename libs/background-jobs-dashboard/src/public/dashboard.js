@@ -1,0 +1,45 @@
+// Refreshes the overview's counts from the JSON API every few seconds. The page works without it.
+(function () {
+  const overview = document.getElementById('bj-overview');
+  if (!overview) return;
+  const statsUrl = overview.getAttribute('data-stats-url');
+  const PERIOD_MS = 5000;
+  // Counts at or above this may be the database's estimate; the page marks those with "~".
+  const EXACT_COUNT_BOUND = 100000;
+  const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
+  const whole = new Intl.NumberFormat('en');
+
+  function format(count, estimated) {
+    if (count === null || count === undefined) return 'not kept';
+    return estimated && count >= EXACT_COUNT_BOUND ? '~' + compact.format(count) : whole.format(count);
+  }
+
+  function fill(scope, counts, estimated) {
+    scope.querySelectorAll('[data-count]').forEach(function (element) {
+      const state = element.getAttribute('data-count');
+      element.textContent = format(counts ? counts[state] : 0, estimated);
+    });
+  }
+
+  async function refresh() {
+    if (document.hidden) return;
+    try {
+      const response = await fetch(statsUrl, { headers: { accept: 'application/json' }, cache: 'no-store' });
+      if (!response.ok) return;
+      const estimated = response.headers.get('x-counts-estimated') === 'true';
+      const stats = await response.json();
+      fill(document.getElementById('bj-state-counts'), stats, estimated);
+      document.querySelectorAll('#bj-by-job-name tr[data-job-name]').forEach(function (row) {
+        const name = row.getAttribute('data-job-name');
+        const counts = Object.prototype.hasOwnProperty.call(stats.byJobName, name) ? stats.byJobName[name] : null;
+        fill(row, counts, estimated);
+      });
+      const stamp = document.getElementById('bj-refreshed');
+      if (stamp) stamp.textContent = 'Updated ' + new Date().toLocaleTimeString() + '.';
+    } catch {
+      // The next tick tries again; the counts on the page stay as they were.
+    }
+  }
+
+  setInterval(refresh, PERIOD_MS);
+})();
