@@ -28,13 +28,17 @@ export function prettyJson(text: string): string {
 export interface CutText {
   text: string;
   cut: boolean;
-  /** The whole value's length, in characters. */
-  length: number;
+  /** The whole value's length in characters, for reading ("1,048,576"). */
+  length: string;
 }
 
 /** At most `max` characters of `text`, saying whether it was cut. */
 export function cutText(text: string, max: number): CutText {
-  return { text: text.length > max ? text.slice(0, max) : text, cut: text.length > max, length: text.length };
+  return {
+    text: text.length > max ? text.slice(0, max) : text,
+    cut: text.length > max,
+    length: whole.format(text.length),
+  };
 }
 
 /** "2026-12-01 16:07:53 UTC" from an ISO time; text that is no time is kept. */

@@ -23,7 +23,7 @@ export interface HistoryChart {
   to: string;
 }
 
-const WIDTH = 600;
+const WIDTH = 960;
 const HEIGHT = 120;
 const TOP = 14;
 
