@@ -1,3 +1,4 @@
+import { StoreUnavailableError } from '@app/background-jobs';
 import { DashboardTestApp, startDashboardTestApp } from '../../../test/support/dashboard-test-app';
 import { fakeJob } from '../../../test/support/fake-background-jobs-admin';
 
@@ -189,6 +190,18 @@ describe('the dashboard on a fake management service', () => {
       expect(page.text).toContain('<td>box-1</td>');
       expect(page.text).toContain('<td class="text-end">4242</td>');
       expect(page.text).toContain('A, B');
+    });
+
+    it('says the database did not answer (503) on a page and in the API, and that nothing was changed', async () => {
+      jest.spyOn(app.admin, 'stats').mockRejectedValue(new StoreUnavailableError(new Error('ECONNREFUSED')));
+      const page = await get(app, '/jobs');
+      expect(page.status).toBe(503);
+      expect(page.text).toContain('The job database did not answer; nothing was changed.');
+      const api = await send(app, 'GET', '/jobs/api/stats');
+      expect([api.status, api.json()]).toEqual([
+        503,
+        { message: expect.stringContaining('did not answer') as unknown },
+      ]);
     });
 
     it('escapes hostile names, args, errors and application names on every page', async () => {
