@@ -30,7 +30,7 @@ export class ErrorPageFilter implements ExceptionFilter {
     // Errors below the dashboard's path raised before its routes run (the CSRF check, a body
     // parser, an unknown path): answered as the dashboard answers, a page of its own or JSON.
     if (this.dashboard?.owns(req)) {
-      this.dashboard.respond(error, req, res);
+      void this.dashboard.respond(error, req, res);
       return;
     }
     const [status, text] = this.describe(error);

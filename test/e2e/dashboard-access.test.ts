@@ -50,7 +50,7 @@ describe('dashboard access rules of the web app', () => {
     expect(home).toContain('<a class="nav-link" href="/jobs">Jobs</a>');
   });
 
-  it('refuses a remote client that the trusted proxy names, on every page, the API and the assets', async () => {
+  it('refuses a remote client that the trusted proxy names, on every page, the API, the assets and unknown paths', async () => {
     const remote = { 'x-forwarded-for': '203.0.113.50' };
     for (const path of [
       '/jobs',
@@ -58,6 +58,7 @@ describe('dashboard access rules of the web app', () => {
       `/jobs/jobs/${abandoned.id}`,
       '/jobs/api/stats',
       '/jobs/assets/dashboard.js',
+      '/jobs/nowhere',
     ]) {
       const response = await fetch(`${open.baseUrl}${path}`, { headers: remote });
       const text = await response.text();
@@ -67,6 +68,11 @@ describe('dashboard access rules of the web app', () => {
     }
     // A client on this machine behind the same proxy is let in.
     expect(await status(open.baseUrl, '/jobs', { 'x-forwarded-for': '127.0.0.1' })).toBe(200);
+    // An unknown path below the dashboard is its own 404 page; below its API, a JSON message.
+    const unknown = await fetch(`${open.baseUrl}/jobs/nowhere`);
+    expect([unknown.status, await unknown.text()]).toEqual([404, expect.stringContaining('Back to the overview')]);
+    const unknownApi = await fetch(`${open.baseUrl}/jobs/api/nowhere`);
+    expect([unknownApi.status, await unknownApi.json()]).toEqual([404, { message: 'There is no such page.' }]);
   });
 
   it('believes no proxy header without Web__TrustProxy: a forged X-Forwarded-For: 127.0.0.1 is refused', async () => {
@@ -80,7 +86,9 @@ describe('dashboard access rules of the web app', () => {
     const token = csrfTokenOf(page.html);
     const noToken = await browser.postForm(`/jobs/jobs/${abandoned.id}/requeue`, {});
     expect(noToken.status).toBe(403);
+    // Refused by the web app's CSRF check before the dashboard's route, and answered as a page of the dashboard.
     expect(noToken.html).toContain('did not come from this site');
+    expect(noToken.html).toContain('Back to the overview');
     // With a valid token and its cookies, but sent by a page of another site.
     const otherSite: Record<string, string>[] = [
       { origin: 'https://evil.example' },

@@ -26,12 +26,15 @@ export interface DashboardTestApp {
 }
 
 /**
- * The dashboard module alone in a Nest app on loopback, on a fake management service, with
+ * The dashboard module alone (as `forRoot(options)`, or a module given whole) in a Nest app on loopback, on a fake management service, with
  * Nest's own body parsers (JSON and forms) and no CSRF middleware: what a library user gets.
  */
-export async function startDashboardTestApp(options: BackgroundJobsDashboardOptions = {}): Promise<DashboardTestApp> {
+export async function startDashboardTestApp(
+  options: BackgroundJobsDashboardOptions | DynamicModule = {},
+): Promise<DashboardTestApp> {
   const admin = new FakeBackgroundJobsAdmin();
-  @Module({ imports: [FakeAdminModule.with(admin), BackgroundJobsDashboardModule.forRoot(options)] })
+  const dashboard = 'module' in options ? options : BackgroundJobsDashboardModule.forRoot(options);
+  @Module({ imports: [FakeAdminModule.with(admin), dashboard] })
   class TestAppModule {}
   const app = await NestFactory.create<NestExpressApplication>(TestAppModule, { logger: false });
   await app.listen(0, '127.0.0.1');

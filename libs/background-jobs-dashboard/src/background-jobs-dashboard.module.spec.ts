@@ -1,4 +1,5 @@
 import { StoreUnavailableError } from '@app/background-jobs';
+import { BackgroundJobsDashboardModule } from './background-jobs-dashboard.module';
 import { DashboardTestApp, startDashboardTestApp } from '../../../test/support/dashboard-test-app';
 import { fakeJob } from '../../../test/support/fake-background-jobs-admin';
 
@@ -554,6 +555,23 @@ describe('dashboard access through HTTP', () => {
     app = await startDashboardTestApp({ authorize: (req) => req.headers['x-test-user'] === 'admin' });
     expect((await get(app, '/jobs')).status).toBe(403);
     expect((await get(app, '/jobs', { 'x-test-user': 'admin' })).status).toBe(200);
+  });
+
+  it('takes its options from a factory with forRootAsync, the path given as it is', async () => {
+    app = await startDashboardTestApp(
+      BackgroundJobsDashboardModule.forRootAsync({
+        path: '/queue',
+        useFactory: async () => ({ readOnly: true, username: 'ops', password: 'secret' }),
+      }),
+    );
+    const auth = { authorization: `Basic ${Buffer.from('ops:secret').toString('base64')}` };
+    expect((await get(app, '/queue')).status).toBe(401);
+    expect((await get(app, '/queue', auth)).status).toBe(200);
+    const write = await send(app, 'POST', '/queue/api/requeue', {
+      body: '{"ids":[]}',
+      headers: { ...JSON_WRITE, ...auth },
+    });
+    expect(write.status).toBe(403);
   });
 
   it('mounts at another path, and not at all when disabled', async () => {

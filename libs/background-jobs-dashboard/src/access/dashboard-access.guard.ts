@@ -5,7 +5,7 @@ import type { Actor } from '@app/background-jobs/admin/background-jobs-admin.typ
 import { DASHBOARD_OPTIONS } from '../dashboard.tokens';
 import type { ResolvedDashboardOptions } from '../dashboard.options';
 import { DashboardError } from '../http/dashboard-error';
-import { decideAccess } from './access-rules';
+import { AccessDecision, decideAccess } from './access-rules';
 import { refuseWrite } from './write-rules';
 
 const IS_API = 'background-jobs-dashboard:api';
@@ -22,6 +22,25 @@ export function actorOf(req: Request): Actor {
   return actor;
 }
 
+/** Whether the guard has let this request in (false: refused, or it failed before the guard ran). */
+export function wasLetIn(req: Request): boolean {
+  return actors.has(req);
+}
+
+/** The refusal for a request the rules do not let in, or undefined when they do. */
+export async function accessRefusal(
+  req: Request,
+  options: ResolvedDashboardOptions,
+): Promise<DashboardError | undefined> {
+  const decision = await decideAccess(req, options);
+  return decision.allowed ? undefined : refusalOf(decision);
+}
+
+function refusalOf(decision: Extract<AccessDecision, { allowed: false }>): DashboardError {
+  const headers: Record<string, string> = decision.challenge ? { 'WWW-Authenticate': decision.challenge } : {};
+  return new DashboardError(decision.status, decision.message, { headers, accessDenied: true });
+}
+
 const READ_METHODS = new Set(['GET', 'HEAD']);
 
 /** Every dashboard route: who may see it (access-rules.ts), and for writes what they must pass (write-rules.ts). */
@@ -35,10 +54,7 @@ export class DashboardAccessGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     const decision = await decideAccess(req, this.options);
-    if (!decision.allowed) {
-      const headers: Record<string, string> = decision.challenge ? { 'WWW-Authenticate': decision.challenge } : {};
-      throw new DashboardError(decision.status, decision.message, { headers, accessDenied: true });
-    }
+    if (!decision.allowed) throw refusalOf(decision);
     actors.set(req, decision.actor);
     if (!READ_METHODS.has(req.method)) {
       const api = this.reflector.get<boolean | undefined>(IS_API, context.getClass()) === true;

@@ -2,6 +2,7 @@ import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { StoreUnavailableError } from '@app/background-jobs';
 import { AdminInputError } from '@app/background-jobs/admin/background-jobs-admin.types';
+import { accessRefusal, wasLetIn } from '../access/dashboard-access.guard';
 import { JSON_ONLY } from '../access/write-rules';
 import type { ResolvedDashboardOptions } from '../dashboard.options';
 import { DASHBOARD_OPTIONS } from '../dashboard.tokens';
@@ -42,7 +43,20 @@ export class DashboardErrorResponder {
     return req.path === `${this.options.path}/api` || req.path.startsWith(`${this.options.path}/api/`);
   }
 
-  respond(error: unknown, req: Request, res: Response): void {
+  /**
+   * Answers the error; never rejects. A request the access rules do not let in gets their refusal
+   * instead of what went wrong (an unknown path, a failed CSRF check): it sees nothing else.
+   */
+  async respond(error: unknown, req: Request, res: Response): Promise<void> {
+    try {
+      const refusal = wasLetIn(req) || isAccessRefusal(error) ? undefined : await accessRefusal(req, this.options);
+      this.answer(refusal ?? error, req, res);
+    } catch (failure) {
+      this.answer(failure, req, res);
+    }
+  }
+
+  private answer(error: unknown, req: Request, res: Response): void {
     const api = this.isApi(req);
     const { status, message, headers, accessDenied } = this.describe(error, api);
     if (status >= 500) this.logger.error(`${req.method} ${req.path} -> ${status}: ${errorText(error)}`);
@@ -88,6 +102,10 @@ export class DashboardErrorResponder {
     }
     return plain(500, FAILED);
   }
+}
+
+function isAccessRefusal(error: unknown): boolean {
+  return error instanceof DashboardError && error.details.accessDenied === true;
 }
 
 function titleOf(status: number): string {

@@ -10,6 +10,6 @@ export class DashboardExceptionFilter implements ExceptionFilter {
 
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    this.responder.respond(error, http.getRequest<Request>(), http.getResponse<Response>());
+    void this.responder.respond(error, http.getRequest<Request>(), http.getResponse<Response>());
   }
 }
