@@ -224,6 +224,12 @@ describeOnStoreBackends('BackgroundJobStore contract: %s', storeBackends, (suite
       await suite.store.insert([job]);
       expect((await suite.store.find(job.id.toUpperCase()))?.id).toBe(job.id);
     });
+
+    it('finds nothing for an id that is no Guid, instead of failing', async () => {
+      await suite.store.insert([row({ jobName: unique('NotGuid') })]);
+      for (const id of ['', 'not-a-guid', '42', `{${randomUUID()}}`, `${randomUUID()}x`])
+        expect(await suite.store.find(id)).toBeUndefined();
+    });
   });
 
   describe('claim', () => {

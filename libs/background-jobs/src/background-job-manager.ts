@@ -165,7 +165,7 @@ export class BackgroundJobManager implements IBackgroundJobManager {
     if (job.id !== undefined && !UUID.test(job.id))
       throw new RangeError(`A background job id is a UUID, got ${JSON.stringify(job.id)}`);
     return {
-      id: job.id?.toLowerCase() ?? newSequentialGuid(now.getTime()),
+      id: job.id?.toLowerCase() ?? newSequentialGuid(now.getTime(), this.store.guidLayout),
       jobName,
       jobArgs,
       priority,

@@ -20,6 +20,8 @@ import { SchemaMigrator } from './schema/schema-migrator';
 import { WorkerOrchestrator } from './worker/worker.orchestrator';
 import { WorkerWakeup } from './worker/worker-wakeup';
 import { JobLifecycle } from './worker/job-lifecycle';
+import { BackgroundJobsAdmin } from './admin/background-jobs-admin.types';
+import { StoreBackgroundJobsAdmin } from './admin/store-background-jobs-admin';
 
 /**
  * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app),
@@ -42,8 +44,16 @@ import { JobLifecycle } from './worker/job-lifecycle';
     JobLifecycle,
     SchemaMigrator,
     WorkerOrchestrator,
+    { provide: BackgroundJobsAdmin, useClass: StoreBackgroundJobsAdmin },
   ],
-  exports: [IBackgroundJobManager, BackgroundJobRegistry, BACKGROUND_JOB_STORE, WorkerOrchestrator, JobLifecycle],
+  exports: [
+    IBackgroundJobManager,
+    BackgroundJobRegistry,
+    BACKGROUND_JOB_STORE,
+    WorkerOrchestrator,
+    JobLifecycle,
+    BackgroundJobsAdmin,
+  ],
 })
 export class BackgroundJobsModule extends BackgroundJobsConfigurableModule {
   static forRoot(options: typeof OPTIONS_TYPE) {

@@ -17,3 +17,7 @@ export { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
 export { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from './store/memory/memory-background-job-store';
 export * from './store/enqueue-keys';
 export { JobLifecycle, JobLifecycleListener, JobEnded, JobEndOutcome } from './worker/job-lifecycle';
+export * from './admin/background-jobs-admin.types';
+export { StoreBackgroundJobsAdmin, EXACT_COUNT_LIMIT } from './admin/store-background-jobs-admin';
+export * from './store/job-admin-store';
+export { WORKER_HEARTBEAT_PERIOD_MS, WORKER_HEARTBEAT_LIVE_MS } from './worker/worker-heartbeat';

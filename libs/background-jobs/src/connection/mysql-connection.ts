@@ -1,4 +1,4 @@
-import { BackgroundJobRecordEntity } from '../entities/background-job-record.entity';
+import { backgroundJobRecordSchema } from '../entities/background-job-record.entity';
 import { CONNECTION_STRING_SETTING as SETTING, DatabaseConnection } from './database-connection';
 import { parseKeyValues } from './key-values';
 
@@ -37,7 +37,7 @@ export function mysqlConnection(text: string): DatabaseConnection {
       connectTimeout: (s.connectTimeoutSeconds ?? 5) * 1000,
       poolSize: s.poolSize ?? 10,
       ssl: sslOptions(s.sslMode),
-      entities: [BackgroundJobRecordEntity],
+      entities: [backgroundJobRecordSchema('mysql')],
       synchronize: false,
     },
   };

@@ -1,4 +1,4 @@
-import { BackgroundJobRecordEntity } from '../entities/background-job-record.entity';
+import { backgroundJobRecordSchema } from '../entities/background-job-record.entity';
 import { CONNECTION_STRING_SETTING, DatabaseConnection } from './database-connection';
 import { parseKeyValues } from './key-values';
 import { PG_UTC_TYPES } from './pg-types';
@@ -7,7 +7,7 @@ import { PG_UTC_TYPES } from './pg-types';
 export function postgresConnection(text: string): DatabaseConnection {
   const common = {
     type: 'postgres' as const,
-    entities: [BackgroundJobRecordEntity],
+    entities: [backgroundJobRecordSchema('postgres')],
     synchronize: false,
     // A server that stops answering without closing the socket: keep-alive probes notice it, and no
     // query waits longer than query_timeout (the web app answers 503, shutdown is not held up).

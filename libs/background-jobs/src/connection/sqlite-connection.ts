@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { BackgroundJobRecordEntity } from '../entities/background-job-record.entity';
+import { backgroundJobRecordSchema } from '../entities/background-job-record.entity';
 import type { DatabaseConnection } from './database-connection';
 import { parseKeyValues } from './key-values';
 
@@ -23,7 +23,7 @@ export function sqliteConnection(text: string): DatabaseConnection {
       database,
       enableWAL: true,
       timeout: 15_000, // busy timeout: the web app and the workers share the file
-      entities: [BackgroundJobRecordEntity],
+      entities: [backgroundJobRecordSchema('sqlite')],
       synchronize: false,
     },
   };

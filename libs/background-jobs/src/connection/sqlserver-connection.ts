@@ -1,4 +1,4 @@
-import { BackgroundJobRecordEntity } from '../entities/background-job-record.entity';
+import { backgroundJobRecordSchema } from '../entities/background-job-record.entity';
 import { CONNECTION_STRING_SETTING as SETTING, DatabaseConnection } from './database-connection';
 import { parseKeyValues } from './key-values';
 
@@ -55,7 +55,7 @@ export function sqlServerConnection(text: string): DatabaseConnection {
       pool: { max: Number(config.pool.max ?? 10), min: Number(config.pool.min ?? 0) },
       // useUTC: datetime2 columns hold UTC, as ABP writes them with DateTime.UtcNow (the default clock in UTC mode).
       options: { ...config.options, useUTC: true },
-      entities: [BackgroundJobRecordEntity],
+      entities: [backgroundJobRecordSchema('sqlserver')],
       synchronize: false,
     },
   };

@@ -1,5 +1,7 @@
 import type { DatabaseProvider } from '../connection/database-provider';
 import { BackgroundJobRecord, ClaimedJob } from './background-job-record';
+import type { SequentialGuidLayout } from './stamps';
+import type { JobAdminStore, WorkerHeartbeatStore } from './job-admin-store';
 
 /** New jobs from one enqueue call: what varies per job, and what they share. */
 export interface EnqueueBatch {
@@ -101,6 +103,11 @@ export interface BackgroundJobStore {
   /** The database behind the store; 'memory' for the in-process store. */
   readonly dialect: DatabaseProvider | 'memory';
   /**
+   * Where new job ids keep their time so that they ascend in this database's order of its key
+   * (see SequentialGuidLayout); UUIDv7 when absent.
+   */
+  readonly guidLayout?: SequentialGuidLayout;
+  /**
    * Creates the table and index, or adopts ABP's (adding missing newer columns), and the enqueue
    * keys table beside it. Serialised across processes.
    */
@@ -139,6 +146,10 @@ export interface BackgroundJobStore {
   findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]>;
   /** Deletes at most `limit` enqueue keys created before `time`, oldest first; returns how many it deleted. */
   deleteEnqueueKeysBefore(time: Date, limit: number): Promise<number>;
+  /** What the management service (BackgroundJobsAdmin) asks: counts, lists and actions by state. */
+  readonly admin: JobAdminStore;
+  /** The workers' heartbeats, in AbpBackgroundJobWorkers (ours, beside ABP's table; migrate() makes it). */
+  readonly heartbeats: WorkerHeartbeatStore;
 }
 
 export const BACKGROUND_JOB_STORE = Symbol('BackgroundJobStore');

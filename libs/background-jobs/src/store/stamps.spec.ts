@@ -28,4 +28,41 @@ describe('stamps', () => {
     const firsts = new Set([1, 2, 3, 4, 5].map((ms) => newSequentialGuid(1_800_000_000_000 + ms).slice(15, 23)));
     expect(firsts.size).toBe(5);
   });
+
+  describe("ABP's SequentialAtEnd layout, for SQL Server", () => {
+    /**
+     * The bytes of a Guid as .NET and SQL Server store them (the first three groups of the text
+     * little-endian), in the order SQL Server compares uniqueidentifiers: 10-15, 8-9, 6-7, 4-5, 0-3.
+     */
+    function sqlServerOrderKey(id: string): string {
+      const hex = id.replace(/-/g, '');
+      const bytes = [3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15].map((i) => hex.slice(2 * i, 2 * i + 2));
+      return [10, 11, 12, 13, 14, 15, 8, 9, 6, 7, 4, 5, 0, 1, 2, 3].map((i) => bytes[i]).join('');
+    }
+    const inSqlServerOrder = (ids: string[]) =>
+      [...ids].sort((a, b) => (sqlServerOrderKey(a) < sqlServerOrderKey(b) ? -1 : 1));
+
+    it("ascend in SQL Server's uniqueidentifier order, across milliseconds and within one", () => {
+      const start = 1_800_000_000_000;
+      const ids = [
+        ...Array.from({ length: 2000 }, (_, i) => newSequentialGuid(start + i, 'sequentialAtEnd')),
+        ...Array.from({ length: 20_000 }, () => newSequentialGuid(start + 5000, 'sequentialAtEnd')),
+        ...Array.from({ length: 100 }, (_, i) => newSequentialGuid(start + 5001 + i * 65_537, 'sequentialAtEnd')),
+      ];
+      expect(new Set(ids).size).toBe(ids.length);
+      expect(inSqlServerOrder(ids)).toEqual(ids);
+    });
+
+    it('would not ascend as UUIDv7, whose time SQL Server compares last', () => {
+      const ids = Array.from({ length: 100 }, (_, i) => newSequentialGuid(1_800_000_000_000 + i * 1000));
+      expect(inSqlServerOrder(ids)).not.toEqual(ids);
+    });
+
+    it("keep ABP's time in the last six bytes: DateTime.UtcNow.Ticks / 10000, big-endian", () => {
+      // 2030-06-15T12:00:00Z is 640,433,520,000,000,000 .NET ticks (C#: new DateTime(2030, 6, 15, 12, 0, 0).Ticks).
+      const id = newSequentialGuid(Date.parse('2030-06-15T12:00:00Z'), 'sequentialAtEnd');
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(parseInt(id.slice(24), 16)).toBe(64_043_352_000_000);
+    });
+  });
 });

@@ -9,6 +9,7 @@ import { WorkerHousekeeping } from './worker-housekeeping';
 import { JobLifecycle } from './job-lifecycle';
 import { JobRunner } from './job-runner';
 import { WorkerWakeup } from './worker-wakeup';
+import { WorkerHeartbeat } from './worker-heartbeat';
 
 /**
  * Starts the worker after bootstrap when IsJobExecutionEnabled, and stops it in
@@ -19,6 +20,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger('BackgroundJobWorker');
   private worker?: BackgroundJobWorker;
   private housekeeping?: WorkerHousekeeping;
+  private heartbeat?: WorkerHeartbeat;
 
   constructor(
     @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
@@ -71,6 +73,13 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     );
     this.housekeeping = new WorkerHousekeeping(this.store, foreignNames, this.logger);
     this.housekeeping.start();
+    this.heartbeat = new WorkerHeartbeat(
+      this.store,
+      { applicationName, jobNames, maxParallel: maxParallelJobExecutionCount },
+      () => worker.running,
+      this.logger,
+    );
+    this.heartbeat.start();
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
@@ -83,6 +92,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
       `Stopping${signal ? ` on ${signal}` : ''}: no new jobs; waiting up to ${this.options.worker.shutdownTimeout}s for running ones`,
     );
     const s = await worker.stop(this.options.worker.shutdownTimeout * 1000);
+    await this.heartbeat?.stop();
     this.logger.log(
       `Worker stopped: succeeded=${s.succeeded} failed=${s.failed} abandoned=${s.abandoned} released=${s.released} refused=${s.refused}`,
     );

@@ -24,6 +24,13 @@ export async function retryOnDeadlock<T>(
   }
 }
 
+const GUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A Guid in its 36-character text form, the one form a uuid or uniqueidentifier parameter takes; any letter case. */
+export function isGuidText(id: string): boolean {
+  return GUID_TEXT.test(id);
+}
+
 /** Ids per statement: long IN lists and OPENJSON joins stay small, and SQL Server never escalates to a table lock. */
 export const MAX_IDS_PER_STATEMENT = 1000;
 

@@ -30,7 +30,8 @@ describe('MssqlPoolRunner', () => {
   /** Stands in for mssql's pool: records what a Request is given. */
   function fakePool(result = { recordset: [{ n: 1 }], rowsAffected: [2, 3] }) {
     const log: unknown[] = [];
-    const request = () => {
+    const request = (overrides?: unknown) => {
+      if (overrides !== undefined) log.push(['request', overrides]);
       const r = {
         input: (name: string, type: unknown, value: unknown) => (log.push(['input', name, type, value]), r),
         query: async (text: string) => (log.push(['query', text]), result),
@@ -61,6 +62,18 @@ describe('MssqlPoolRunner', () => {
       ['input', 'a', { type: sql.DateTime2, scale: 7 }, at],
       ['input', 'b', { type: sql.NVarChar, length: 40 }, 'x'],
       ['query', 'SELECT @a, @b'],
+    ]);
+  });
+
+  it("gives a statement its own request timeout when asked, and otherwise leaves the pool's", async () => {
+    const { pool, log } = fakePool();
+    const runner = new MssqlPoolRunner(pool);
+    await runner.query('MIGRATE', [], { requestTimeoutMs: 600_000 });
+    await runner.query('CLAIM');
+    expect(log).toEqual([
+      ['request', { requestTimeout: 600_000 }],
+      ['query', 'MIGRATE'],
+      ['query', 'CLAIM'],
     ]);
   });
 

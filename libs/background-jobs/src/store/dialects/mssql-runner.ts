@@ -15,8 +15,13 @@ export interface SqlResult {
   rowsAffected: number;
 }
 
+export interface QueryOptions {
+  /** This statement's own request timeout, in place of the pool's (30 s): the driver cancels it after that. */
+  requestTimeoutMs?: number;
+}
+
 export interface SqlRunner {
-  query(sql: string, params?: SqlParam[]): Promise<SqlResult>;
+  query(sql: string, params?: SqlParam[], options?: QueryOptions): Promise<SqlResult>;
   /** Runs `work` on one connection inside BEGIN TRANSACTION ... COMMIT (ROLLBACK when it throws). */
   transaction<T>(work: (runner: SqlRunner) => Promise<T>): Promise<T>;
 }
@@ -26,15 +31,20 @@ interface MssqlRequest {
   input(name: string, type: unknown, value: unknown): MssqlRequest;
   query(sql: string): Promise<{ recordset?: Record<string, unknown>[]; rowsAffected: number[] }>;
 }
-interface MssqlTransaction {
+/** What a pool or transaction takes for one request (mssql 12.7+): here only its own timeout. */
+interface MssqlRequestOverrides {
+  requestTimeout?: number;
+}
+interface MssqlRequestSource {
+  request(overrides?: MssqlRequestOverrides): MssqlRequest;
+}
+interface MssqlTransaction extends MssqlRequestSource {
   begin(): Promise<unknown>;
   commit(): Promise<void>;
   rollback(): Promise<void>;
-  request(): MssqlRequest;
 }
 /** mssql's ConnectionPool, as TypeORM's SqlServerDriver keeps it in `driver.master`. */
-export interface MssqlPool {
-  request(): MssqlRequest;
+export interface MssqlPool extends MssqlRequestSource {
   transaction(): MssqlTransaction;
 }
 export interface MssqlTypes {
@@ -63,10 +73,13 @@ export function toMssqlType(type: MssqlParamType, sql: MssqlTypes = require('mss
 }
 
 export class MssqlPoolRunner implements SqlRunner {
-  constructor(private readonly target: { request(): MssqlRequest }) {}
+  constructor(private readonly target: MssqlRequestSource) {}
 
-  async query(sql: string, params: SqlParam[] = []): Promise<SqlResult> {
-    const request = this.target.request();
+  async query(sql: string, params: SqlParam[] = [], options: QueryOptions = {}): Promise<SqlResult> {
+    const request =
+      options.requestTimeoutMs === undefined
+        ? this.target.request()
+        : this.target.request({ requestTimeout: options.requestTimeoutMs });
     for (const p of params) request.input(p.name, toMssqlType(p.type), p.value);
     const result = await request.query(sql);
     return { rows: result.recordset ?? [], rowsAffected: result.rowsAffected.reduce((sum, n) => sum + n, 0) };

@@ -16,6 +16,7 @@ import {
   chunk,
   CountScope,
   countScope,
+  isGuidText,
   LEASE_STAMP_LIKE,
   MAX_IDS_PER_STATEMENT,
   perChunk,
@@ -23,6 +24,7 @@ import {
 } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
 import { isUnavailableError } from './unavailable-errors';
+import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore, MssqlWorkerHeartbeats } from './mssql.admin';
 
 /**
  * SQL Server 2016+, through the mssql pool TypeORM opens (tedious with useUTC: datetime2 columns
@@ -33,22 +35,40 @@ import { isUnavailableError } from './unavailable-errors';
  */
 export const MAX_CLAIM_ROWS = 1000;
 
-const DEQUEUE_INDEX = `CREATE INDEX [IX_AbpBackgroundJobs_Dequeue] ON [AbpBackgroundJobs]
-  ([ApplicationName], [CompletionTime], [IsAbandoned], [Priority] DESC, [TryCount], [NextTryTime]) INCLUDE ([JobName], [ConcurrencyStamp])`;
+/**
+ * Ours, beside ABP's: the claim's order (Priority DESC, TryCount, NextTryTime) within one job name,
+ * so a claim seeks each of its names' rows in dequeue order and never reads another name's rows.
+ */
+const DEQUEUE_INDEX_NAME = 'IX_AbpBackgroundJobs_Dequeue';
+const DEQUEUE_INDEX = `CREATE INDEX [${DEQUEUE_INDEX_NAME}] ON [AbpBackgroundJobs]
+  ([ApplicationName], [CompletionTime], [IsAbandoned], [JobName], [Priority] DESC, [TryCount], [NextTryTime]) INCLUDE ([ConcurrencyStamp])`;
+/** The dequeue index's id, NULL when it does not exist. */
+const DEQUEUE_INDEX_ID = `INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'${DEQUEUE_INDEX_NAME}', 'IndexID')`;
+
+/** How long a migration waits for another process's migration to finish (sp_getapplock's @LockTimeout). */
+export const MIGRATION_LOCK_TIMEOUT_MS = 60_000;
+/**
+ * The migration's own request timeout, in place of the pool's 30 s: longer than the applock wait, so
+ * a migration that waits reaches its clear "timed out waiting" error instead of being cancelled by
+ * the driver (which reads as "database unavailable"), and long enough for CREATE INDEX on a large
+ * adopted table.
+ */
+export const MIGRATION_REQUEST_TIMEOUT_MS = 10 * 60_000;
 
 /**
  * One batch, one transaction: the applock (owned by the transaction) serialises concurrent
  * migrations across processes and is released by the COMMIT. Statements on columns or indexes
  * that may be created in this same batch run through EXEC, so the batch compiles on an old table.
+ * A dequeue index of an earlier version (without JobName as its fourth key) is rebuilt in place.
  */
 const MIGRATE = `SET XACT_ABORT ON;
 IF (SELECT [compatibility_level] FROM sys.databases WHERE [database_id] = DB_ID()) < 130
   THROW 50001, N'AbpBackgroundJobs needs database compatibility level 130 (SQL Server 2016) or higher for OPENJSON. Run: ALTER DATABASE CURRENT SET COMPATIBILITY_LEVEL = 130', 1;
 BEGIN TRANSACTION;
 DECLARE @lock int;
-EXEC @lock = sp_getapplock @Resource = N'AbpBackgroundJobs.migrate', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 60000;
+EXEC @lock = sp_getapplock @Resource = N'AbpBackgroundJobs.migrate', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = ${MIGRATION_LOCK_TIMEOUT_MS};
 IF @lock < 0
-  THROW 50002, N'Timed out after 60 s waiting for another process to finish migrating AbpBackgroundJobs', 1;
+  THROW 50002, N'Timed out after ${MIGRATION_LOCK_TIMEOUT_MS / 1000} s waiting for another process to finish migrating AbpBackgroundJobs', 1;
 IF OBJECT_ID(N'[AbpBackgroundJobs]', N'U') IS NULL
   CREATE TABLE [AbpBackgroundJobs] (
     [Id] uniqueidentifier NOT NULL,
@@ -72,8 +92,10 @@ IF COL_LENGTH(N'[AbpBackgroundJobs]', N'CompletionTime') IS NULL
   EXEC(N'ALTER TABLE [AbpBackgroundJobs] ADD [CompletionTime] datetime2 NULL');
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime] ON [AbpBackgroundJobs] ([ApplicationName], [CompletionTime], [IsAbandoned], [NextTryTime])');
-IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_Dequeue', 'IndexID') IS NULL
+IF ${DEQUEUE_INDEX_ID} IS NULL
   EXEC(N'${DEQUEUE_INDEX}');
+ELSE IF COALESCE(INDEX_COL(N'[AbpBackgroundJobs]', ${DEQUEUE_INDEX_ID}, 4), N'') <> N'JobName'
+  EXEC(N'${DEQUEUE_INDEX} WITH (DROP_EXISTING = ON)');
 IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
   CREATE TABLE [AbpBackgroundJobEnqueueKeys] (
     [Id] uniqueidentifier NOT NULL,
@@ -83,6 +105,7 @@ IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
   );
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
+${MSSQL_ADMIN_MIGRATION}
 COMMIT TRANSACTION;`;
 
 const COLUMNS = `[Id], [ApplicationName], [JobName], [JobArgs], [TryCount], [CreationTime], [NextTryTime], [LastTryTime],
@@ -101,22 +124,73 @@ const INSERT_ENQUEUE_KEYS = `INSERT INTO [AbpBackgroundJobEnqueueKeys] WITH (ROW
 SELECT [Id], [Fingerprint], @creationTime FROM OPENJSON(@keys) WITH ([Id] uniqueidentifier '$.id', [Fingerprint] nvarchar(64) '$.fingerprint');`;
 
 /**
- * TOP with ORDER BY only in a SELECT, so the CTE picks the rows and the UPDATE goes through it.
- * UPDLOCK+ROWLOCK hold just the picked rows, READPAST skips rows other claims hold, and
- * READCOMMITTEDLOCK keeps READPAST working where READ_COMMITTED_SNAPSHOT is on. TryCount stops
- * at its smallint top: one more is an arithmetic overflow that fails the claim for every row.
- * Names compare as bytes too: the collation ignores trailing spaces (and usually case), and a
- * worker must leave look-alike names alone.
+ * The most row locks one claim takes while it reads, over all its job names: with the @limit rows
+ * it updates, well under the 5,000 locks on one index at which SQL Server escalates a statement's
+ * row locks to a table lock (which READPAST cannot skip, so every other claim would wait).
  */
-const claim = (appNameClause: string) => `WITH [due] AS (
-  SELECT TOP (@limit) * FROM [AbpBackgroundJobs] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
-  WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
-    AND [JobName] IN (SELECT [name] FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$'))
-    AND CAST([JobName] AS varbinary(256)) IN (SELECT CAST([name] AS varbinary(256)) FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$'))
-  ORDER BY [Priority] DESC, [TryCount], [NextTryTime])
-UPDATE [due]
-SET [TryCount] = CASE WHEN [TryCount] < ${MAX_TRY_COUNT} THEN [TryCount] + 1 ELSE [TryCount] END, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
-OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];`;
+export const MAX_CLAIM_READ_LOCKS = 2000;
+
+/**
+ * The claim's @limit for these many job names: each name's seek may lock @limit rows, so names x
+ * @limit stays within MAX_CLAIM_READ_LOCKS (for up to 2,000 names; a worker with more claims one
+ * row per name and seek).
+ */
+export function claimLimit(requested: number, jobNameCount: number): number {
+  return Math.min(requested, MAX_CLAIM_ROWS, Math.max(1, Math.floor(MAX_CLAIM_READ_LOCKS / jobNameCount)));
+}
+
+/** What a claim returns per row: what readClaimedJob reads (the rest comes from the request). */
+const CLAIMED = `[Id] uniqueidentifier NOT NULL, [JobName] nvarchar(128) NOT NULL, [JobArgs] nvarchar(max) NOT NULL,
+  [TryCount] smallint NOT NULL, [CreationTime] datetime2 NOT NULL, [Priority] tinyint NOT NULL,
+  [ExtraProperties] nvarchar(max) NOT NULL, [PreviousLeaseExpired] bit NOT NULL`;
+
+/**
+ * Picks and leases due rows in one statement.
+ *
+ * Which rows: for each of the claim's job names (OPENJSON, names deduplicated by the caller), one
+ * seek of the dequeue index, whose keys are (ApplicationName, CompletionTime, IsAbandoned, JobName,
+ * Priority DESC, TryCount, NextTryTime): the equalities pin one name, the rows come in dequeue order,
+ * and TOP (@limit) stops each seek after @limit due rows; the outer TOP (@limit) keeps the first
+ * @limit of those in dequeue order (a sort of at most names x @limit rows, never of every due row).
+ * UPDLOCK+ROWLOCK lock just the rows read, READPAST skips rows other claims hold, and
+ * READCOMMITTEDLOCK keeps READPAST working where READ_COMMITTED_SNAPSHOT is on. Names also compare
+ * as bytes: the collation ignores trailing spaces (and usually case), and a worker must leave
+ * look-alike names alone.
+ *
+ * Why it cannot escalate to a table lock: no row of another job name or application is read (they
+ * lie outside every seek's range). Rows of its own names that sort ahead of due ones but are not
+ * due (leased, or waiting with a higher priority or fewer tries) fail [NextTryTime] <= @now inside
+ * the seek, which lets go of a row that does not qualify. Each name's seek keeps at most @limit
+ * rows locked, and
+ * claimLimit() keeps names x @limit within MAX_CLAIM_READ_LOCKS (2,000) and @limit within
+ * MAX_CLAIM_ROWS (1,000). So one index sees at most 2,000 read locks plus 1,000 for the keys the
+ * UPDATE moves, and the table's other indexes at most 2 x 1,000: under the 5,000 locks per index
+ * that trigger escalation. The UPDATE reaches each picked row by its primary key (FORCESEEK), so it
+ * locks nothing else either. The index hint makes the claim need the migration's dequeue index.
+ *
+ * OUTPUT goes INTO a table variable, then a SELECT returns it: OUTPUT without INTO fails (error 334)
+ * when the table has an enabled trigger, such as an audit trigger a DBA adds. TryCount stops at its
+ * smallint top: one more is an arithmetic overflow that fails the claim for every row.
+ */
+const claim = (appNameClause: string) => `DECLARE @claimed TABLE (${CLAIMED});
+UPDATE [job]
+SET [TryCount] = CASE WHEN [job].[TryCount] < ${MAX_TRY_COUNT} THEN [job].[TryCount] + 1 ELSE [job].[TryCount] END,
+    [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
+OUTPUT inserted.[Id], inserted.[JobName], inserted.[JobArgs], inserted.[TryCount], inserted.[CreationTime], inserted.[Priority],
+  inserted.[ExtraProperties], CASE WHEN deleted.[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END
+INTO @claimed
+FROM (
+  SELECT TOP (@limit) [next].[Id]
+  FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$') AS [names]
+  CROSS APPLY (
+    SELECT TOP (@limit) [Id], [Priority], [TryCount], [NextTryTime]
+    FROM [AbpBackgroundJobs] WITH (INDEX([${DEQUEUE_INDEX_NAME}]), UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
+    WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [JobName] = [names].[name]
+      AND [NextTryTime] <= @now AND CAST([JobName] AS varbinary(256)) = CAST([names].[name] AS varbinary(256))
+    ORDER BY [Priority] DESC, [TryCount], [NextTryTime]) AS [next]
+  ORDER BY [next].[Priority] DESC, [next].[TryCount], [next].[NextTryTime]) AS [picked]
+INNER JOIN [AbpBackgroundJobs] AS [job] WITH (ROWLOCK, FORCESEEK) ON [job].[Id] = [picked].[Id];
+SELECT [Id], [JobName], [JobArgs], [TryCount], [CreationTime], [Priority], [ExtraProperties], [PreviousLeaseExpired] FROM @claimed;`;
 const CLAIM_FOR_APP = claim('[ApplicationName] = @applicationName');
 const CLAIM_FOR_NULL_APP = claim('[ApplicationName] IS NULL');
 
@@ -159,8 +233,8 @@ const COUNT: Record<CountScope, string> = {
   application: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;',
 };
 /**
- * The claim's due-row filter without its job names; the dequeue index includes JobName, so it
- * can answer without reading the table. Grouped by the name's bytes: SQL Server compares strings with trailing spaces ignored
+ * The claim's due-row filter without its job names; the dequeue index holds JobName, so it can
+ * answer without reading the table. Grouped by the name's bytes: SQL Server compares strings with trailing spaces ignored
  * ('Job' = 'Job ') and, under the usual _CI_ collations, case too. Every name in a group is the
  * same bytes, so MIN gives it back as stored.
  */
@@ -176,11 +250,18 @@ const PING = 'SELECT 1;';
 
 export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlserver' as const;
+  /** SQL Server compares a uniqueidentifier's last six bytes first: ABP's SequentialAtEnd keeps new ids in key order. */
+  readonly guidLayout = 'sequentialAtEnd' as const;
+  readonly admin: MssqlJobAdminStore;
+  readonly heartbeats: MssqlWorkerHeartbeats;
 
-  constructor(private readonly sql: SqlRunner) {}
+  constructor(private readonly sql: SqlRunner) {
+    this.admin = new MssqlJobAdminStore(sql);
+    this.heartbeats = new MssqlWorkerHeartbeats(sql);
+  }
 
   async migrate(): Promise<void> {
-    await this.sql.query(MIGRATE);
+    await this.sql.query(MIGRATE, [], { requestTimeoutMs: MIGRATION_REQUEST_TIMEOUT_MS });
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
@@ -213,10 +294,11 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     if (request.jobNames.length === 0 || request.limit <= 0) return [];
+    const jobNames = [...new Set(request.jobNames)];
     const params: SqlParam[] = [
-      { name: 'limit', type: 'int', value: Math.min(request.limit, MAX_CLAIM_ROWS) },
+      { name: 'limit', type: 'int', value: claimLimit(request.limit, jobNames.length) },
       { name: 'now', type: 'datetime2', value: request.now },
-      nvarcharMax('jobNames', JSON.stringify(request.jobNames)),
+      nvarcharMax('jobNames', JSON.stringify(jobNames)),
       { name: 'leaseUntil', type: 'datetime2', value: request.leaseUntil },
       { name: 'leaseToken', type: 'nvarchar(40)', value: request.leaseToken },
     ];
@@ -283,6 +365,8 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
+    // The driver refuses a uniqueidentifier parameter that is no Guid; no row has such an id.
+    if (!isGuidText(id)) return undefined;
     const { rows } = await this.sql.query(FIND, [{ name: 'id', type: 'uniqueidentifier', value: id }]);
     return rows[0] && recordFromRow(rows[0]);
   }

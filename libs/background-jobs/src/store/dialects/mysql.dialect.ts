@@ -29,6 +29,7 @@ import {
   retryOnDeadlock,
 } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { MYSQL_ADMIN_INDEXES, MYSQL_CREATE_WORKERS, MysqlJobAdminStore, MysqlWorkerHeartbeats } from './mysql.admin';
 
 /**
  * MySQL 8 and MariaDB 10.6+, through the mysql2 pool TypeORM opens (timezone 'Z': DATETIME
@@ -75,6 +76,8 @@ const INDEXES: Record<string, string> = {
   // sorting (and locking) every due row. MariaDB before 10.8 ignores DESC and sorts anyway.
   IX_AbpBackgroundJobs_Dequeue:
     'CREATE INDEX `IX_AbpBackgroundJobs_Dequeue` ON `AbpBackgroundJobs` (`ApplicationName`, `CompletionTime`, `IsAbandoned`, `Priority` DESC, `TryCount`, `NextTryTime`)',
+  // Ours: the management service's lists and counts by state (mysql.admin.ts).
+  ...MYSQL_ADMIN_INDEXES,
 };
 
 /** Ours, beside ABP's: see enqueue-keys.ts. The index comes with the table, so one statement makes both. */
@@ -159,8 +162,13 @@ type Row = Record<string, unknown>;
 
 export class MysqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'mysql' as const;
+  readonly admin: MysqlJobAdminStore;
+  readonly heartbeats: MysqlWorkerHeartbeats;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {
+    this.admin = new MysqlJobAdminStore(pool);
+    this.heartbeats = new MysqlWorkerHeartbeats(pool);
+  }
 
   async migrate(): Promise<void> {
     await this.withConnection(async (connection) => {
@@ -181,6 +189,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
         const indexes = await names(connection, EXISTING_INDEXES);
         for (const [index, ddl] of Object.entries(INDEXES)) if (!indexes.has(index)) await connection.query(ddl);
         await connection.query(CREATE_ENQUEUE_KEYS);
+        await connection.query(MYSQL_CREATE_WORKERS);
       } finally {
         await connection.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
       }

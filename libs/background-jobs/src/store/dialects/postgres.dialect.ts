@@ -14,8 +14,9 @@ import {
 } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
-import { CountScope, countScope, inTransaction, LEASE_STAMP_LIKE } from './dialect-helpers';
+import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore, PostgresWorkerHeartbeats } from './postgres.admin';
 
 /**
  * PostgreSQL, through the pg pool TypeORM opens. The table is the one ABP's Npgsql provider makes
@@ -69,6 +70,8 @@ const MIGRATE = [
     "CreationTime" timestamp without time zone NOT NULL,
     CONSTRAINT "PK_AbpBackgroundJobEnqueueKeys" PRIMARY KEY ("Id"))`,
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobEnqueueKeys_CreationTime" ON "AbpBackgroundJobEnqueueKeys" ("CreationTime")`,
+  // Ours, beside ABP's: the management service's state indexes and the workers' heartbeat table.
+  ...POSTGRES_ADMIN_MIGRATION,
 ];
 
 const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
@@ -198,9 +201,13 @@ type Row = Record<string, unknown>;
 export class PostgresBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'postgres' as const;
   readonly notifier: WorkNotifier;
+  readonly admin: PostgresJobAdminStore;
+  readonly heartbeats: PostgresWorkerHeartbeats;
 
   constructor(private readonly pool: Pool) {
     this.notifier = new PostgresWorkNotifier(pool);
+    this.admin = new PostgresJobAdminStore(pool);
+    this.heartbeats = new PostgresWorkerHeartbeats(pool);
   }
 
   async migrate(): Promise<void> {
@@ -339,6 +346,8 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
+    // A uuid parameter that is no Guid fails the statement (22P02); no row has such an id.
+    if (!isGuidText(id)) return undefined;
     const [row] = await this.run('bj_find', FIND, [id]);
     return row && recordFromRow(row);
   }

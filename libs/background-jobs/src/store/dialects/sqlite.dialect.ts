@@ -22,6 +22,7 @@ import { toUtcText } from '../sql-time';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore, SqliteWorkerHeartbeats } from './sqlite.admin';
 
 /**
  * SQLite, through better-sqlite3's own handle (TypeORM opens it). SQLite has one writer at a
@@ -142,8 +143,13 @@ type Row = Record<string, unknown>;
 export class SqliteBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Statement>();
+  readonly admin: SqliteJobAdminStore;
+  readonly heartbeats: SqliteWorkerHeartbeats;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    this.admin = new SqliteJobAdminStore(db);
+    this.heartbeats = new SqliteWorkerHeartbeats(db);
+  }
 
   async migrate(): Promise<void> {
     this.db
@@ -161,6 +167,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         this.db.exec(CREATE_DEQUEUE_INDEX);
         this.db.exec(CREATE_ENQUEUE_KEYS);
         this.db.exec(CREATE_ENQUEUE_KEYS_INDEX);
+        for (const ddl of SQLITE_ADMIN_MIGRATION) this.db.exec(ddl);
       })
       .immediate();
   }

@@ -16,6 +16,7 @@ import {
   ReleaseRequest,
   recordsOf,
 } from '../background-job-store';
+import { MemoryJobAdminStore, MemoryWorkerHeartbeats } from './memory-job-admin';
 
 /** What every call of a MemoryBackgroundJobStore rejects with while `simulateOutage()` is on. */
 export class MemoryStoreUnavailableError extends Error {
@@ -40,6 +41,8 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
   /** Enqueue keys by lower-case id, kept after their job's row is gone. */
   private readonly keys = new Map<string, EnqueueKey & { creationTime: number }>();
   private outage = false;
+  readonly admin = new MemoryJobAdminStore({ rows: this.rows, assertAvailable: () => this.assertAvailable(), copy });
+  readonly heartbeats = new MemoryWorkerHeartbeats(() => this.assertAvailable());
 
   /** While on, every call rejects with MemoryStoreUnavailableError (isUnavailable: true), as a database that went away. */
   simulateOutage(on = true): void {

@@ -1,0 +1,236 @@
+import type { BackgroundJobRecord } from '@app/background-jobs/store/background-job-record';
+import type { BackgroundJobStore, ClaimRequest } from '@app/background-jobs/store/background-job-store';
+import type { QueryOptions, SqlParam } from '@app/background-jobs/store/dialects/mssql-runner';
+import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
+import { RecordingSqlRunner } from './recording-sql-runner';
+
+/**
+ * Every statement the SQL Server store sends, recorded at the driver boundary while every store
+ * method runs through the store's interface, down every branch that sends a different statement.
+ * A store method added later shows up as not covered (see coveredMethods) until a scenario here
+ * runs it: add one to SCENARIOS.
+ */
+
+/** One statement with what it was sent with, and the scenario that sent it first. */
+export interface RecordedStatement {
+  /** `<store method>-<branch>`, for file names and messages. */
+  scenario: string;
+  /** The store method the caller called (the statement may come from a helper under it). */
+  method: string;
+  sql: string;
+  params: SqlParam[];
+  options: QueryOptions | undefined;
+}
+
+export interface StoreRecording {
+  /** Each distinct statement (text and parameter types) once, in the order first sent. */
+  statements: RecordedStatement[];
+  /** The store methods the scenarios called, sorted. */
+  coveredMethods: string[];
+}
+
+const T0 = new Date('2030-06-15T12:00:00.000Z');
+const ID1 = '3f2c9a4e-8d1b-4c7e-9a55-0b6e1d2f4a11';
+const ID2 = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
+const LEASE = 'lease:0123456789abcdef0123456789abcdef';
+const idOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
+
+function record(overrides: Partial<BackgroundJobRecord> = {}): BackgroundJobRecord {
+  return {
+    id: ID1,
+    applicationName: null,
+    jobName: 'MyReportJobArgs',
+    jobArgs: '{"content":"x"}',
+    tryCount: 0,
+    creationTime: T0,
+    nextTryTime: T0,
+    lastTryTime: null,
+    isAbandoned: false,
+    priority: 15,
+    completionTime: null,
+    extraProperties: '{}',
+    concurrencyStamp: '0123456789abcdef0123456789abcdef',
+    ...overrides,
+  };
+}
+
+/** A claimed row as tedious returns it. */
+function claimedRow(overrides: Record<string, unknown> = {}) {
+  return {
+    Id: ID1.toUpperCase(),
+    JobName: 'MyReportJobArgs',
+    JobArgs: '{}',
+    TryCount: 1,
+    CreationTime: T0,
+    Priority: 15,
+    ExtraProperties: '{}',
+    PreviousLeaseExpired: false,
+    ...overrides,
+  };
+}
+
+const claimRequest = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
+  applicationName: 'app',
+  jobNames: ['MyReportJobArgs', 'Other'],
+  limit: 10,
+  now: T0,
+  leaseUntil: new Date(T0.getTime() + 60_000),
+  leaseToken: LEASE,
+  ...overrides,
+});
+
+const enqueueBatch = (count: number, keyed: boolean) => ({
+  applicationName: 'app',
+  creationTime: T0,
+  jobs: Array.from({ length: count }, (_, i) => ({
+    id: idOf(i),
+    jobName: 'MyReportJobArgs',
+    jobArgs: '{}',
+    priority: 15,
+    nextTryTime: T0,
+    concurrencyStamp: '0123456789abcdef0123456789abcdef',
+  })),
+  ...(keyed ? { keys: Array.from({ length: count }, (_, i) => ({ id: idOf(i), fingerprint: 'ab'.repeat(32) })) } : {}),
+});
+
+interface Scenario {
+  name: string;
+  run(store: BackgroundJobStore, sql: RecordingSqlRunner): Promise<unknown>;
+}
+
+/**
+ * Each runs on a fresh store; the name's first word is the store method it calls. A statement is
+ * named after the first scenario that sends it, so the methods come roughly in the order they send
+ * their own statements before others reuse them (claim's release of a row it cannot abandon).
+ */
+const SCENARIOS: Scenario[] = [
+  { name: 'migrate', run: (store) => store.migrate() },
+  { name: 'insert-one-row', run: (store) => store.insert([record({ applicationName: 'app', isAbandoned: true })]) },
+  {
+    name: 'insert-many-rows',
+    run: (store) => store.insert(Array.from({ length: 1001 }, (_, i) => record({ id: idOf(i) }))),
+  },
+  { name: 'enqueue-one-job', run: (store) => store.enqueue(enqueueBatch(1, false)) },
+  { name: 'enqueue-many-jobs', run: (store) => store.enqueue(enqueueBatch(1500, false)) },
+  { name: 'enqueue-with-keys', run: (store) => store.enqueue(enqueueBatch(1500, true)) },
+  {
+    name: 'enqueue-without-application',
+    run: (store) => store.enqueue({ ...enqueueBatch(1, true), applicationName: null }),
+  },
+  { name: 'complete', run: (store) => store.complete(LEASE, [ID1, ID2]) },
+  {
+    name: 'complete-many',
+    run: (store) =>
+      store.complete(
+        LEASE,
+        Array.from({ length: 1001 }, (_, i) => idOf(i)),
+      ),
+  },
+  {
+    name: 'fail-retry-and-abandon',
+    run: (store) =>
+      store.fail([
+        { id: ID1, leaseToken: LEASE, nextTryTime: T0, extraProperties: '{"LastError":"x"}', newStamp: 'n1' },
+        { id: ID2, leaseToken: LEASE, nextTryTime: null, extraProperties: '{}', newStamp: 'n2' },
+      ]),
+  },
+  { name: 'extendLeases', run: (store) => store.extendLeases(LEASE, [ID1], T0) },
+  {
+    name: 'release-undoing-the-try',
+    run: (store) => store.release({ leaseToken: LEASE, ids: [ID1], now: T0, newStamp: 'n', undoTry: true }),
+  },
+  {
+    name: 'release-keeping-the-try',
+    run: (store) => store.release({ leaseToken: LEASE, ids: [ID1], now: T0, newStamp: 'n', undoTry: false }),
+  },
+  {
+    name: 'claim-for-application',
+    run: (store, sql) => (sql.reply({ rows: [claimedRow()] }), store.claim(claimRequest())),
+  },
+  { name: 'claim-without-application', run: (store) => store.claim(claimRequest({ applicationName: null })) },
+  { name: 'claim-one-name', run: (store) => store.claim(claimRequest({ jobNames: ['MyReportJobArgs'], limit: 5000 })) },
+  { name: 'claim-no-names', run: (store) => store.claim(claimRequest({ jobNames: [] })) },
+  {
+    name: 'claim-abandons-unreadable-row',
+    run: (store, sql) => (
+      sql.reply({ rows: [claimedRow({ Id: ID2.toUpperCase(), JobArgs: null }), claimedRow()] }, { rowsAffected: 1 }),
+      store.claim(claimRequest())
+    ),
+  },
+  {
+    name: 'claim-releases-row-it-cannot-abandon',
+    run: (store, sql) => (
+      sql.reply({ rows: [claimedRow({ JobArgs: null })] }, new Error('write failed'), { rowsAffected: 1 }),
+      store.claim(claimRequest())
+    ),
+  },
+  {
+    name: 'claim-after-deadlock',
+    run: (store, sql) => (
+      sql.reply(Object.assign(new Error('deadlock'), { number: 1205 }), { rows: [claimedRow()] }),
+      store.claim(claimRequest())
+    ),
+  },
+  { name: 'find', run: (store) => store.find(ID1) },
+  { name: 'find-not-a-guid', run: (store) => store.find('not-a-guid') },
+  { name: 'count-all', run: (store, sql) => (sql.reply({ rows: [{ n: 1 }] }), store.count()) },
+  { name: 'count-without-application', run: (store, sql) => (sql.reply({ rows: [{ n: 1 }] }), store.count(null)) },
+  { name: 'count-of-application', run: (store, sql) => (sql.reply({ rows: [{ n: 1 }] }), store.count('app')) },
+  { name: 'countDueByJobName-of-application', run: (store) => store.countDueByJobName('app', T0) },
+  { name: 'countDueByJobName-without-application', run: (store) => store.countDueByJobName(null, T0) },
+  { name: 'ping', run: (store) => store.ping() },
+  { name: 'isUnavailable', run: async (store) => store.isUnavailable(new Error('x')) },
+  { name: 'findEnqueueKeys', run: (store) => store.findEnqueueKeys([ID1, ID2]) },
+  {
+    name: 'findEnqueueKeys-many',
+    run: (store) => store.findEnqueueKeys(Array.from({ length: 1001 }, (_, i) => idOf(i))),
+  },
+  {
+    name: 'deleteEnqueueKeysBefore',
+    run: (store, sql) => (sql.reply({ rowsAffected: 2 }), store.deleteEnqueueKeysBefore(T0, 1000)),
+  },
+];
+
+/**
+ * The store as a caller sees it, noting each method called on it. Calls the store makes on itself
+ * (claim's release of an unreadable row) go to the store itself and are not noted.
+ */
+function noteCalls(store: MssqlBackgroundJobStore, called: (method: string) => void): BackgroundJobStore {
+  return new Proxy(store, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]): unknown => {
+        called(property);
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/** Runs every scenario on a fresh store and recording runner; see StoreRecording. */
+export async function recordStoreStatements(): Promise<StoreRecording> {
+  const statements: RecordedStatement[] = [];
+  const seen = new Set<string>();
+  const covered = new Set<string>();
+  for (const scenario of SCENARIOS) {
+    const sql = new RecordingSqlRunner();
+    let method = '';
+    const store = noteCalls(new MssqlBackgroundJobStore(sql), (name) => {
+      method = name;
+      covered.add(name);
+    });
+    try {
+      await scenario.run(store, sql);
+    } catch (error) {
+      throw new Error(`Scenario ${scenario.name} failed: ${String(error)}`, { cause: error });
+    }
+    for (const call of sql.calls) {
+      const key = `${call.sql}\n${call.params.map((p) => `${p.name} ${p.type}`).join(', ')}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      statements.push({ scenario: scenario.name, method, sql: call.sql, params: call.params, options: call.options });
+    }
+  }
+  return { statements, coveredMethods: [...covered].sort() };
+}
