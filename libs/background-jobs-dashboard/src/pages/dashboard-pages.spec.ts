@@ -37,15 +37,18 @@ describe('dashboard pages on a fake management service', () => {
     expect(page.text).toContain('Not kept: succeeded jobs are deleted');
   });
 
-  it('marks estimated counts with "~" and draws the last hour as an SVG once history exists', async () => {
+  it('marks estimated counts with "~" (a big state, its job names too; small states are exact) and draws the last hour as an SVG once history exists', async () => {
     jest.spyOn(app.admin, 'stats').mockResolvedValue({
       waiting: 1_234_567,
       scheduled: 12,
-      retrying: 0,
+      retrying: 52_345,
       processing: 0,
-      abandoned: 0,
+      abandoned: 3,
       succeeded: 99,
-      byJobName: {},
+      byJobName: {
+        A: { waiting: 1_234_000, scheduled: 12, retrying: 52_000, processing: 0, abandoned: 3, succeeded: 99 },
+        B: { waiting: 567, scheduled: 0, retrying: 345, processing: 0, abandoned: 0, succeeded: 0 },
+      },
       estimated: true,
     });
     app.admin.historyPoints = [
@@ -54,7 +57,12 @@ describe('dashboard pages on a fake management service', () => {
     ];
     const page = await get(app, '/jobs');
     expect(page.text).toMatch(/data-count="waiting">~1.2M</);
+    expect(page.text).toMatch(/data-count="retrying">~52.3K</);
     expect(page.text).toMatch(/data-count="scheduled">12</);
+    expect(page.text).toMatch(/data-count="abandoned">3</);
+    const rowB = /<tr data-job-name="B">[\s\S]*?<\/tr>/.exec(page.text)![0];
+    expect(rowB).toMatch(/data-count="waiting">~567</);
+    expect(rowB).toMatch(/data-count="scheduled">0</);
     expect(page.text).toContain('a count marked ~ is the database');
     expect(page.text).toContain('<svg class="bj-chart"');
     expect(page.text.match(/<rect class="bj-bar bj-bar-(succeeded|failed)"/g)).toHaveLength(3);

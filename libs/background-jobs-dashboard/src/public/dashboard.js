@@ -4,20 +4,23 @@
   if (!overview) return;
   const statsUrl = overview.getAttribute('data-stats-url');
   const PERIOD_MS = 5000;
-  // Counts at or above this may be the database's estimate; the page marks those with "~".
-  const EXACT_COUNT_BOUND = 100000;
+  // In a table too big to count, a state past this many rows is the database's estimate, its
+  // counts per job name too; the page marks those with "~" (view/formatting.ts decides the same).
+  const exactStateRows = Number(overview.getAttribute('data-exact-state-rows'));
   const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
   const whole = new Intl.NumberFormat('en');
 
-  function format(count, estimated) {
+  function format(count, estimate) {
     if (count === null || count === undefined) return 'not kept';
-    return estimated && count >= EXACT_COUNT_BOUND ? '~' + compact.format(count) : whole.format(count);
+    return estimate ? '~' + compact.format(count) : whole.format(count);
   }
 
-  function fill(scope, counts, estimated) {
+  /** Fills each [data-count] in scope; `totals` are the per-state counts that decide what is an estimate. */
+  function fill(scope, counts, totals, estimated) {
     scope.querySelectorAll('[data-count]').forEach(function (element) {
       const state = element.getAttribute('data-count');
-      element.textContent = format(counts ? counts[state] : 0, estimated);
+      const estimate = estimated && totals[state] !== null && totals[state] > exactStateRows;
+      element.textContent = format(counts ? counts[state] : 0, estimate);
     });
   }
 
@@ -28,11 +31,11 @@
       if (!response.ok) return;
       const estimated = response.headers.get('x-counts-estimated') === 'true';
       const stats = await response.json();
-      fill(document.getElementById('bj-state-counts'), stats, estimated);
+      fill(document.getElementById('bj-state-counts'), stats, stats, estimated);
       document.querySelectorAll('#bj-by-job-name tr[data-job-name]').forEach(function (row) {
         const name = row.getAttribute('data-job-name');
         const counts = Object.prototype.hasOwnProperty.call(stats.byJobName, name) ? stats.byJobName[name] : null;
-        fill(row, counts, estimated);
+        fill(row, counts, stats, estimated);
       });
       const stamp = document.getElementById('bj-refreshed');
       if (stamp) stamp.textContent = 'Updated ' + new Date().toLocaleTimeString() + '.';

@@ -1,13 +1,22 @@
-/** Counts at or above this may be the database's estimate (the issue's bound); below it they are exact. */
-export const EXACT_COUNT_BOUND = 100_000;
+import { SMALL_STATE_ROWS } from '@app/background-jobs/store/state-counts';
+
+/**
+ * In a table too big to count (`estimated` stats), the service still counts a state of at most
+ * this many rows exactly; a bigger state's counts, its per-job-name ones too, are estimates.
+ */
+export const EXACT_STATE_ROWS = SMALL_STATE_ROWS;
 
 const compact = new Intl.NumberFormat('en', { notation: 'compact', maximumFractionDigits: 1 });
 const whole = new Intl.NumberFormat('en');
 
+/** Whether a state's counts may be estimates: the stats say some are, and this state is past the exactly counted size. */
+export function isEstimate(stateTotal: number | null, statsEstimated: boolean): boolean {
+  return statsEstimated && stateTotal !== null && stateTotal > EXACT_STATE_ROWS;
+}
+
 /** "1,234", or "~1.2M" for a count the database estimated (the page marks every estimate). */
-export function formatCount(count: number, estimated: boolean): string {
-  if (estimated && count >= EXACT_COUNT_BOUND) return `~${compact.format(count)}`;
-  return whole.format(count);
+export function formatCount(count: number, estimate: boolean): string {
+  return estimate ? `~${compact.format(count)}` : whole.format(count);
 }
 
 /** The first `max` characters of `text` on one line: runs of white space (newlines too) as one space. */

@@ -8,7 +8,16 @@ import type {
 } from '@app/background-jobs/admin/background-jobs-admin.types';
 import { JOB_STATES } from '@app/background-jobs/admin/background-jobs-admin.types';
 import { ACTION_LABELS, ACTIONS_BY_STATE, JobAction } from '../job-actions';
-import { cutText, formatCount, formatTime, oneLine, prettyJson, relativeTime } from './formatting';
+import {
+  cutText,
+  EXACT_STATE_ROWS,
+  formatCount,
+  formatTime,
+  isEstimate,
+  oneLine,
+  prettyJson,
+  relativeTime,
+} from './formatting';
 import { historyChart } from './history-chart';
 import { STATE_LABELS } from './state-labels';
 
@@ -48,16 +57,18 @@ export class DashboardLinks {
 }
 
 export function overviewModel(stats: JobStats, history: HistoryPoint[] | null, links: DashboardLinks) {
-  const count = (value: number | null) => (value === null ? 'not kept' : formatCount(value, stats.estimated));
+  const count = (state: JobState, value: number | null) =>
+    value === null ? 'not kept' : formatCount(value, isEstimate(stats[state], stats.estimated));
   return {
     title: 'Jobs',
     tab: 'overview',
     statsUrl: `${links.base}/api/stats`,
-    estimated: stats.estimated,
+    exactStateRows: EXACT_STATE_ROWS,
+    estimated: JOB_STATES.some((state) => isEstimate(stats[state], stats.estimated)),
     states: JOB_STATES.map((state) => ({
       state,
       ...STATE_LABELS[state],
-      count: count(stats[state]),
+      count: count(state, stats[state]),
       href: links.state(state),
     })),
     byJobName: Object.keys(stats.byJobName)
@@ -66,7 +77,7 @@ export function overviewModel(stats: JobStats, history: HistoryPoint[] | null, l
         name,
         cells: JOB_STATES.map((state) => ({
           state,
-          count: count(stats.byJobName[name][state]),
+          count: count(state, stats.byJobName[name][state]),
           href: links.state(state, { jobName: name }),
           some: (stats.byJobName[name][state] ?? 0) > 0,
         })),
