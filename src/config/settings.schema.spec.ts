@@ -102,4 +102,34 @@ describe('validateSettings', () => {
       'AbpBackgroundJobWorker__StoreSuccessfulJobs="sometimes": must be a boolean',
     );
   });
+
+  it('mounts the dashboard at /jobs, open to this machine only, by default', () => {
+    expect(validateSettings({})).toMatchObject({
+      Dashboard__Path: '/jobs',
+      Dashboard__Enabled: true,
+      Dashboard__Username: '',
+      Dashboard__Password: '',
+      Dashboard__ReadOnly: false,
+    });
+  });
+
+  it('reads Dashboard__Path as a path below the root, and refuses one that is not', () => {
+    expect(validateSettings({ Dashboard__Path: 'ops/jobs/' })).toMatchObject({ Dashboard__Path: '/ops/jobs' });
+    expect(() => validateSettings({ Dashboard__Path: '/' })).toThrow('Dashboard__Path="/":');
+    expect(() => validateSettings({ Dashboard__Path: '/a b' })).toThrow('Dashboard__Path="/a b":');
+    expect(() => validateSettings({ Dashboard__Path: '/"><script>' })).toThrow('Dashboard__Path=');
+  });
+
+  it('needs Dashboard__Username and Dashboard__Password together', () => {
+    expect(validateSettings({ Dashboard__Username: 'ops', Dashboard__Password: 's3cret' })).toMatchObject({
+      Dashboard__Username: 'ops',
+      Dashboard__Password: 's3cret',
+    });
+    expect(() => validateSettings({ Dashboard__Username: 'ops' })).toThrow(
+      'Dashboard__Password=undefined: is needed with Dashboard__Username',
+    );
+    expect(() => validateSettings({ Dashboard__Password: 's3cret' })).toThrow(
+      'Dashboard__Password=(hidden): is set, but Dashboard__Username is not',
+    );
+  });
 });
