@@ -20,6 +20,8 @@ import { SchemaMigrator } from './schema/schema-migrator';
 import { WorkerOrchestrator } from './worker/worker.orchestrator';
 import { WorkerWakeup } from './worker/worker-wakeup';
 import { JobLifecycle } from './worker/job-lifecycle';
+import { RecurringJobExplorer } from './schedules/recurring-job.explorer';
+import { RecurringJobs } from './schedules/recurring-jobs.service';
 
 /**
  * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app),
@@ -42,8 +44,17 @@ import { JobLifecycle } from './worker/job-lifecycle';
     JobLifecycle,
     SchemaMigrator,
     WorkerOrchestrator,
+    RecurringJobExplorer,
+    RecurringJobs,
   ],
-  exports: [IBackgroundJobManager, BackgroundJobRegistry, BACKGROUND_JOB_STORE, WorkerOrchestrator, JobLifecycle],
+  exports: [
+    IBackgroundJobManager,
+    BackgroundJobRegistry,
+    BACKGROUND_JOB_STORE,
+    WorkerOrchestrator,
+    JobLifecycle,
+    RecurringJobs,
+  ],
 })
 export class BackgroundJobsModule extends BackgroundJobsConfigurableModule {
   static forRoot(options: typeof OPTIONS_TYPE) {

@@ -17,3 +17,4 @@ export { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
 export { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from './store/memory/memory-background-job-store';
 export * from './store/enqueue-keys';
 export { JobLifecycle, JobLifecycleListener, JobEnded, JobEndOutcome } from './worker/job-lifecycle';
+export { uuidV5, uniqueJobId, occurrenceJobId } from './store/derived-ids';

@@ -1,4 +1,5 @@
 import { LoggerService } from '@nestjs/common';
+import { withCancellation } from '../cancellation/cancel-job';
 import { ClaimedJob } from '../store/background-job-record';
 import { BackgroundJobStore } from '../store/background-job-store';
 import { newConcurrencyStamp } from '../store/stamps';
@@ -54,6 +55,22 @@ export class OutcomeRecorder {
         this.results.complete(job.leaseToken, job.id);
         this.lifecycle?.jobEnded({ job, outcome: 'succeeded', durationMs });
         return;
+      case 'cancelled': {
+        const now = new Date();
+        this.counts.abandoned++;
+        this.logger.warn(
+          `Cancelled job ${job.id} (${job.jobName}) on try ${job.tryCount}${outcome.error.requestedBy ? ` at the request of ${outcome.error.requestedBy}` : ''}`,
+        );
+        this.results.fail({
+          id: job.id,
+          leaseToken: job.leaseToken,
+          nextTryTime: null,
+          extraProperties: withCancellation(job.extraProperties, outcome.error.requestedBy, job.tryCount, now),
+          newStamp: newConcurrencyStamp(),
+        });
+        this.lifecycle?.jobEnded({ job, outcome: 'abandoned', durationMs, error: outcome.error });
+        return;
+      }
       case 'interrupted':
         this.interrupted.push(job);
         this.lifecycle?.jobEnded({ job, outcome: 'interrupted', durationMs, error: outcome.error });

@@ -9,6 +9,9 @@ import { WorkerHousekeeping } from './worker-housekeeping';
 import { JobLifecycle } from './job-lifecycle';
 import { JobRunner } from './job-runner';
 import { WorkerWakeup } from './worker-wakeup';
+import { CancellationWatcher } from '../cancellation/cancellation-watcher';
+import { RecurringJobExplorer } from '../schedules/recurring-job.explorer';
+import { RecurringJobScheduler } from '../schedules/recurring-job-scheduler';
 
 /**
  * Starts the worker after bootstrap when IsJobExecutionEnabled, and stops it in
@@ -19,6 +22,8 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger('BackgroundJobWorker');
   private worker?: BackgroundJobWorker;
   private housekeeping?: WorkerHousekeeping;
+  private scheduler?: RecurringJobScheduler;
+  private cancellations?: CancellationWatcher;
 
   constructor(
     @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
@@ -26,6 +31,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     private readonly registry: BackgroundJobRegistry,
     private readonly wakeup: WorkerWakeup,
     private readonly lifecycle: JobLifecycle,
+    private readonly recurringJobs: RecurringJobExplorer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -71,6 +77,26 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     );
     this.housekeeping = new WorkerHousekeeping(this.store, foreignNames, this.logger);
     this.housekeeping.start();
+    this.startRecurringJobsAndCancellations(worker);
+  }
+
+  /** The scheduler of recurring jobs, and the watcher that brings cancel requests to this process's worker. */
+  private startRecurringJobsAndCancellations(worker: BackgroundJobWorker): void {
+    this.scheduler = new RecurringJobScheduler(
+      this.store.schedules,
+      this.recurringJobs.declarations,
+      {
+        applicationName: this.options.worker.applicationName,
+        refreshMs: Math.max(this.options.worker.jobPollPeriod, 1000),
+      },
+      new Logger('RecurringJobs'),
+    );
+    this.scheduler.start();
+    this.cancellations = new CancellationWatcher(this.store.cancellations, this.logger);
+    this.cancellations.attach(worker);
+    void this.cancellations
+      .start()
+      .catch((error: unknown) => this.logger.error(`Cancel requests are not watched: ${String(error)}`));
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
@@ -78,11 +104,13 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     if (!worker) return;
     this.worker = undefined;
     await this.housekeeping?.stop();
+    await this.scheduler?.stop();
     this.wakeup.listen(undefined);
     this.logger.log(
       `Stopping${signal ? ` on ${signal}` : ''}: no new jobs; waiting up to ${this.options.worker.shutdownTimeout}s for running ones`,
     );
     const s = await worker.stop(this.options.worker.shutdownTimeout * 1000);
+    await this.cancellations?.stop();
     this.logger.log(
       `Worker stopped: succeeded=${s.succeeded} failed=${s.failed} abandoned=${s.abandoned} released=${s.released} refused=${s.refused}`,
     );

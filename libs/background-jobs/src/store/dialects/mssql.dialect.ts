@@ -9,7 +9,9 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   recordsOf,
+  TransactionalJobStore,
 } from '../background-job-store';
+import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import {
@@ -24,6 +26,10 @@ import {
 } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
 import { isUnavailableError } from './unavailable-errors';
+import { CallerTransactionRunner } from './mssql-caller-transaction';
+import { MSSQL_CANCELLATIONS_MIGRATION, MssqlCancellations } from './mssql.cancellations';
+import { MSSQL_SCHEDULES_MIGRATION, MssqlSchedules } from './mssql.schedules';
+import { MssqlUniqueJobs } from './mssql.unique-jobs';
 
 /**
  * SQL Server 2016+, through the mssql pool TypeORM opens (tedious with useUTC: datetime2 columns
@@ -104,6 +110,8 @@ IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
   );
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
+${MSSQL_SCHEDULES_MIGRATION}
+${MSSQL_CANCELLATIONS_MIGRATION}
 COMMIT TRANSACTION;`;
 
 const COLUMNS = `[Id], [ApplicationName], [JobName], [JobArgs], [TryCount], [CreationTime], [NextTryTime], [LastTryTime],
@@ -251,7 +259,23 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   /** SQL Server compares a uniqueidentifier's last six bytes first: ABP's SequentialAtEnd keeps new ids in key order. */
   readonly guidLayout = 'sequentialAtEnd' as const;
 
-  constructor(private readonly sql: SqlRunner) {}
+  readonly uniqueJobs: MssqlUniqueJobs;
+  readonly schedules: MssqlSchedules;
+  readonly cancellations: MssqlCancellations;
+
+  constructor(private readonly sql: SqlRunner) {
+    this.uniqueJobs = new MssqlUniqueJobs(sql);
+    this.schedules = new MssqlSchedules(sql);
+    this.cancellations = new MssqlCancellations(sql);
+  }
+
+  /** The same statements on the mssql Transaction that TypeORM's query runner holds for the caller. */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    const transaction = transactionConnectionOf(entityManager, this.dialect) as ConstructorParameters<
+      typeof CallerTransactionRunner
+    >[0];
+    return new MssqlBackgroundJobStore(new CallerTransactionRunner(transaction));
+  }
 
   async migrate(): Promise<void> {
     await this.sql.query(MIGRATE, [], { requestTimeoutMs: MIGRATION_REQUEST_TIMEOUT_MS });
