@@ -10,8 +10,10 @@ interface TypeOrmTransactionView {
   queryRunner?: {
     isTransactionActive?: boolean;
     isReleased?: boolean;
-    /** The driver's connection the runner holds (pg client, mysql2 connection, mssql Transaction, better-sqlite3 handle). */
+    /** The driver's connection the runner holds (pg client, mysql2 connection, mssql Transaction). */
     databaseConnection?: unknown;
+    /** SQLite's runners hold none of their own: every one uses the driver's one handle. */
+    driver?: { databaseConnection?: unknown };
   };
 }
 
@@ -47,8 +49,9 @@ export function transactionConnectionOf(entityManager: object, dialect: Database
   if (!runner) throw new NotInTransactionError('this EntityManager has no query runner (it is not a transaction’s)');
   if (runner.isReleased) throw new NotInTransactionError('its query runner was released');
   if (!runner.isTransactionActive) throw new NotInTransactionError('its transaction has not started or is over');
-  if (!runner.databaseConnection) throw new NotInTransactionError('its query runner holds no connection');
-  return runner.databaseConnection;
+  const connection = runner.databaseConnection ?? runner.driver?.databaseConnection;
+  if (!connection) throw new NotInTransactionError('its query runner holds no connection');
+  return connection;
 }
 
 /** TypeORM's subscriber shape for transaction events: it calls afterTransactionCommit on every subscriber of the DataSource. */

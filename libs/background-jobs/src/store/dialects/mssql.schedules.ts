@@ -27,12 +27,18 @@ export const MSSQL_SCHEDULES_MIGRATION = `IF OBJECT_ID(N'[AbpBackgroundJobSchedu
     CONSTRAINT [PK_AbpBackgroundJobSchedules] PRIMARY KEY ([Name])
   );`;
 
+/**
+ * A name matches code point for code point: SQL Server ignores trailing spaces in = under every
+ * collation ('x' = 'x '); the first test seeks the key, the second decides.
+ */
+const NAME_IS = '[Name] = @name AND CAST([Name] AS varbinary(256)) = CAST(@name AS varbinary(256))';
+
 const SELECT = `SELECT [Name], [ApplicationName], [JobName], [JobArgs], [Cron], [TimeZone], [Priority], [IsPaused], [Source],
   [DefinitionStamp], [CreationTime], [LastOccurrenceTime], [LastEnqueueTime], [LastJobId] FROM [AbpBackgroundJobSchedules]`;
 const LIST_ALL = `${SELECT} ORDER BY [Name];`;
 const LIST_FOR_APP = `${SELECT} WHERE [ApplicationName] = @applicationName ORDER BY [Name];`;
 const LIST_FOR_NULL_APP = `${SELECT} WHERE [ApplicationName] IS NULL ORDER BY [Name];`;
-const FIND = `${SELECT} WHERE [Name] = @name;`;
+const FIND = `${SELECT} WHERE ${NAME_IS};`;
 
 const INSERT = `INSERT INTO [AbpBackgroundJobSchedules] WITH (ROWLOCK) ([Name], [ApplicationName], [JobName], [JobArgs], [Cron], [TimeZone],
   [Priority], [IsPaused], [Source], [DefinitionStamp], [CreationTime], [LastOccurrenceTime], [LastEnqueueTime], [LastJobId])
@@ -45,22 +51,22 @@ const UPDATE_DEFINITION = `UPDATE [AbpBackgroundJobSchedules] WITH (ROWLOCK)
 SET [ApplicationName] = @applicationName, [JobName] = @jobName, [JobArgs] = @jobArgs, [Cron] = @cron, [TimeZone] = @timeZone,
   [Priority] = @priority, [Source] = @source, [DefinitionStamp] = @newStamp,
   [LastOccurrenceTime] = CASE WHEN @lastOccurrenceTime > [LastOccurrenceTime] THEN @lastOccurrenceTime ELSE [LastOccurrenceTime] END
-WHERE [Name] = @name AND [DefinitionStamp] = @expectedStamp;`;
+WHERE ${NAME_IS} AND [DefinitionStamp] = @expectedStamp;`;
 
 /** Every SET reads the row as it was, so IsPaused here is the old value. */
 const SET_PAUSED = `UPDATE [AbpBackgroundJobSchedules] WITH (ROWLOCK)
 SET [LastOccurrenceTime] = CASE WHEN [IsPaused] = 1 AND @paused = 0 AND @resumedAt > [LastOccurrenceTime] THEN @resumedAt
     ELSE [LastOccurrenceTime] END,
   [IsPaused] = @paused
-WHERE [Name] = @name;`;
+WHERE ${NAME_IS};`;
 
-const REMOVE = 'DELETE FROM [AbpBackgroundJobSchedules] WITH (ROWLOCK) WHERE [Name] = @name;';
+const REMOVE = `DELETE FROM [AbpBackgroundJobSchedules] WITH (ROWLOCK) WHERE ${NAME_IS};`;
 
 const ADVANCE = `UPDATE [AbpBackgroundJobSchedules] WITH (ROWLOCK)
 SET [LastOccurrenceTime] = @occurrence, [LastEnqueueTime] = @now, [LastJobId] = @jobId
-WHERE [Name] = @name AND [IsPaused] = 0 AND [DefinitionStamp] = @definitionStamp AND [LastOccurrenceTime] < @occurrence;`;
+WHERE ${NAME_IS} AND [IsPaused] = 0 AND [DefinitionStamp] = @definitionStamp AND [LastOccurrenceTime] < @occurrence;`;
 const RECORD_TRIGGER = `UPDATE [AbpBackgroundJobSchedules] WITH (ROWLOCK) SET [LastEnqueueTime] = @now, [LastJobId] = @jobId
-WHERE [Name] = @name;`;
+WHERE ${NAME_IS};`;
 
 const nameParam = (name: string): SqlParam => ({ name: 'name', type: 'nvarchar(128)', value: name });
 

@@ -27,6 +27,12 @@ export const MYSQL_SCHEDULES_MIGRATION = [
 ) CHARACTER SET=utf8mb4`,
 ];
 
+/**
+ * A name matches byte for byte: utf8mb4_bin still pads with spaces ('x' = 'x '); the first test
+ * seeks the key, the second decides. The name is sent twice.
+ */
+const NAME_IS = '`Name` = ? AND CAST(`Name` AS BINARY) = CAST(? AS BINARY)';
+
 const SELECT = `SELECT \`Name\`, \`ApplicationName\`, \`JobName\`, \`JobArgs\`, \`Cron\`, \`TimeZone\`, \`Priority\`, \`IsPaused\`,
   \`Source\`, \`DefinitionStamp\`, \`CreationTime\`, \`LastOccurrenceTime\`, \`LastEnqueueTime\`, \`LastJobId\`
   FROM \`AbpBackgroundJobSchedules\``;
@@ -34,7 +40,7 @@ const ORDER = 'ORDER BY `Name`';
 const LIST_ALL = `${SELECT} ${ORDER}`;
 const LIST_FOR_APP = `${SELECT} WHERE \`ApplicationName\` = ? ${ORDER}`;
 const LIST_FOR_NULL_APP = `${SELECT} WHERE \`ApplicationName\` IS NULL ${ORDER}`;
-const FIND = `${SELECT} WHERE \`Name\` = ?`;
+const FIND = `${SELECT} WHERE ${NAME_IS}`;
 
 const INSERT = `INSERT INTO \`AbpBackgroundJobSchedules\` (\`Name\`, \`ApplicationName\`, \`JobName\`, \`JobArgs\`, \`Cron\`, \`TimeZone\`,
     \`Priority\`, \`IsPaused\`, \`Source\`, \`DefinitionStamp\`, \`CreationTime\`, \`LastOccurrenceTime\`, \`LastEnqueueTime\`, \`LastJobId\`)
@@ -44,19 +50,19 @@ const INSERT = `INSERT INTO \`AbpBackgroundJobSchedules\` (\`Name\`, \`Applicati
 const UPDATE_DEFINITION = `UPDATE \`AbpBackgroundJobSchedules\`
   SET \`ApplicationName\` = ?, \`JobName\` = ?, \`JobArgs\` = ?, \`Cron\` = ?, \`TimeZone\` = ?, \`Priority\` = ?, \`Source\` = ?,
     \`DefinitionStamp\` = ?, \`LastOccurrenceTime\` = GREATEST(\`LastOccurrenceTime\`, ?)
-  WHERE \`Name\` = ? AND \`DefinitionStamp\` = ?`;
+  WHERE ${NAME_IS} AND \`DefinitionStamp\` = ?`;
 
 /** The cursor moves before IsPaused changes, reading the old IsPaused (SET runs left to right). */
 const SET_PAUSED = `UPDATE \`AbpBackgroundJobSchedules\`
   SET \`LastOccurrenceTime\` = CASE WHEN \`IsPaused\` = 1 AND ? = 0 THEN GREATEST(\`LastOccurrenceTime\`, ?) ELSE \`LastOccurrenceTime\` END,
     \`IsPaused\` = ?
-  WHERE \`Name\` = ?`;
+  WHERE ${NAME_IS}`;
 
-const REMOVE = 'DELETE FROM `AbpBackgroundJobSchedules` WHERE `Name` = ?';
+const REMOVE = `DELETE FROM \`AbpBackgroundJobSchedules\` WHERE ${NAME_IS}`;
 
 const ADVANCE = `UPDATE \`AbpBackgroundJobSchedules\` SET \`LastOccurrenceTime\` = ?, \`LastEnqueueTime\` = ?, \`LastJobId\` = ?
-  WHERE \`Name\` = ? AND \`IsPaused\` = 0 AND \`DefinitionStamp\` = ? AND \`LastOccurrenceTime\` < ?`;
-const RECORD_TRIGGER = 'UPDATE `AbpBackgroundJobSchedules` SET `LastEnqueueTime` = ?, `LastJobId` = ? WHERE `Name` = ?';
+  WHERE ${NAME_IS} AND \`IsPaused\` = 0 AND \`DefinitionStamp\` = ? AND \`LastOccurrenceTime\` < ?`;
+const RECORD_TRIGGER = `UPDATE \`AbpBackgroundJobSchedules\` SET \`LastEnqueueTime\` = ?, \`LastJobId\` = ? WHERE ${NAME_IS}`;
 
 /** As the claim: READ COMMITTED takes no gap locks, so a run never blocks enqueues. */
 const READ_COMMITTED = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED';
@@ -80,7 +86,7 @@ export class MysqlSchedules implements ScheduleStore {
   }
 
   async find(name: string): Promise<ScheduleRecord | undefined> {
-    const [rows] = (await this.pool.query(FIND, [name])) as [Row[], unknown];
+    const [rows] = (await this.pool.query(FIND, [name, name])) as [Row[], unknown];
     return rows[0] && scheduleFromRow(rows[0]);
   }
 
@@ -127,6 +133,7 @@ export class MysqlSchedules implements ScheduleStore {
         newStamp,
         lastOccurrenceTime,
         d.name,
+        d.name,
         expectedStamp,
       ])) === 1
     );
@@ -134,11 +141,11 @@ export class MysqlSchedules implements ScheduleStore {
 
   async setPaused(name: string, paused: boolean, resumedAt: Date): Promise<boolean> {
     const flag = paused ? 1 : 0;
-    return (await this.affected(this.pool, SET_PAUSED, [flag, resumedAt, flag, name])) === 1;
+    return (await this.affected(this.pool, SET_PAUSED, [flag, resumedAt, flag, name, name])) === 1;
   }
 
   async remove(name: string): Promise<boolean> {
-    return (await this.affected(this.pool, REMOVE, [name])) === 1;
+    return (await this.affected(this.pool, REMOVE, [name, name])) === 1;
   }
 
   async enqueueRun(run: ScheduleRun, now: Date): Promise<boolean> {
@@ -154,10 +161,11 @@ export class MysqlSchedules implements ScheduleStore {
                   now,
                   job.id,
                   run.name,
+                  run.name,
                   occurrence.definitionStamp,
                   occurrence.time,
                 ])
-              : await this.affected(connection, RECORD_TRIGGER, [now, job.id, run.name]);
+              : await this.affected(connection, RECORD_TRIGGER, [now, job.id, run.name, run.name]);
             if (recorded !== 1) return false;
             await insertJobIfAbsent(connection, { ...job, creationTime: now });
             return true;

@@ -39,7 +39,7 @@ export class MemorySchedules implements ScheduleStore {
     if (!schedule || schedule.definitionStamp !== expectedStamp) return false;
     Object.assign(schedule, definition, {
       definitionStamp: newStamp,
-      lastOccurrenceTime: new Date(lastOccurrenceTime.getTime()),
+      lastOccurrenceTime: new Date(Math.max(schedule.lastOccurrenceTime.getTime(), lastOccurrenceTime.getTime())),
     });
     return true;
   }
@@ -48,7 +48,8 @@ export class MemorySchedules implements ScheduleStore {
     this.tables.assertAvailable();
     const schedule = this.schedules.get(name);
     if (!schedule) return false;
-    if (!paused && schedule.isPaused) schedule.lastOccurrenceTime = new Date(resumedAt.getTime());
+    if (!paused && schedule.isPaused && resumedAt > schedule.lastOccurrenceTime)
+      schedule.lastOccurrenceTime = new Date(resumedAt.getTime());
     schedule.isPaused = paused;
     return true;
   }
@@ -70,7 +71,7 @@ export class MemorySchedules implements ScheduleStore {
     }
     schedule.lastEnqueueTime = new Date(now.getTime());
     schedule.lastJobId = run.job.id.toLowerCase();
-    insertIfAbsent(this.tables, run.job);
+    insertIfAbsent(this.tables, { ...run.job, creationTime: now });
     return true;
   }
 }
