@@ -164,11 +164,8 @@ export class BackgroundJobManager implements IBackgroundJobManager {
       );
     for (const [index, job] of jobs.entries()) {
       if (job.uniqueKey === undefined) continue;
-      results[index].outcome = await this.writeUnique(
-        target,
-        this.uniqueRow(newJobs[index], job.uniqueKey, now),
-        job.onConflict ?? 'keep',
-      );
+      const row = this.uniqueRow(newJobs[index], job.uniqueKey, now);
+      results[index] = { id: row.id, outcome: await this.writeUnique(target, row, job.onConflict ?? 'keep') };
     }
     if (entityManager) afterCommit(entityManager, () => this.wakeup.wake());
     else this.wakeup.wake();
