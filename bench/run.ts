@@ -1,12 +1,14 @@
 /**
  * `npm run bench`: our worker beside graphile-worker, pg-boss and BullMQ, measured the same way
- * (see measure.ts). BENCH_JOBS sets N (default 20000), BENCH_ROUNDS the runs per figure (default 5); BENCH_ONLY=ours,graphile,... picks systems.
+ * (see measure.ts). BENCH_JOBS sets N (default 20000), BENCH_ROUNDS the runs per figure (default 5); BENCH_ONLY=ours,graphile,... picks systems;
+ * BENCH_ONLY=dashboard runs the dashboard section (dashboard.ts), off otherwise.
  * Prints one table and writes bench/results/latest.json. Not part of `npm test`.
  */
 import { cleanUpOnSignals, runCleanups } from './support/cleanup';
 import { RESULTS_FILE } from './support/paths';
 import { measure, measureEnqueueRates } from './measure';
 import { OursSystem } from './ours';
+import { runDashboardBench } from './dashboard';
 import { BullmqSystem } from './peers/bullmq';
 import { GraphileSystem } from './peers/graphile';
 import { PgBossSystem } from './peers/pg-boss';
@@ -30,15 +32,25 @@ async function main(): Promise<void> {
   const jobs = Number(process.env.BENCH_JOBS ?? 20_000);
   if (!Number.isInteger(jobs) || jobs <= 0)
     throw new Error(`BENCH_JOBS must be a positive whole number, got ${process.env.BENCH_JOBS}`);
-  const only = (process.env.BENCH_ONLY ?? '')
+  const asked = (process.env.BENCH_ONLY ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  const log = (message: string) => process.stderr.write(`${message}\n`);
+  // The dashboard section runs only when asked for (BENCH_ONLY=dashboard), and alone unless others are named.
+  if (asked.includes('dashboard')) {
+    try {
+      await runDashboardBench(log);
+    } finally {
+      await runCleanups();
+    }
+    if (asked.length === 1) return;
+  }
+  const only = asked.filter((key) => key !== 'dashboard');
   const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
   if (!Number.isInteger(rounds) || rounds <= 0)
     throw new Error(`BENCH_ROUNDS must be a positive whole number, got ${process.env.BENCH_ROUNDS}`);
   const latencySamples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
-  const log = (message: string) => process.stderr.write(`${message}\n`);
   const startedAt = new Date();
   const results: SystemResult[] = [];
   try {

@@ -14,7 +14,12 @@ import { loggerOptions } from './logger-options';
  */
 @Module({})
 export class AppCoreModule {
-  static register(options: { isJobExecutionEnabled: boolean; httpLogging?: boolean }): DynamicModule {
+  /** `connectAttempts`: tries to reach the database at start, 3 s apart (a CLI gives up sooner than a service). */
+  static register(options: {
+    isJobExecutionEnabled: boolean;
+    httpLogging?: boolean;
+    connectAttempts?: number;
+  }): DynamicModule {
     return {
       module: AppCoreModule,
       imports: [
@@ -27,7 +32,7 @@ export class AppCoreModule {
           inject: [ConfigService],
           useFactory: (config: ConfigService) => ({
             ...databaseConnection(config).typeorm,
-            retryAttempts: 20,
+            retryAttempts: options.connectAttempts ?? 20,
             retryDelay: 3000,
             // Wait for a database that is still starting; fail at once on anything else (a bad schema, a typo).
             toRetry: (error: unknown) =>

@@ -22,6 +22,8 @@ import { WorkerWakeup } from './worker/worker-wakeup';
 import { JobLifecycle } from './worker/job-lifecycle';
 import { RecurringJobExplorer } from './schedules/recurring-job.explorer';
 import { RecurringJobs } from './schedules/recurring-jobs.service';
+import { BackgroundJobsAdmin } from './admin/background-jobs-admin.types';
+import { StoreBackgroundJobsAdmin } from './admin/store-background-jobs-admin';
 
 /**
  * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app),
@@ -46,6 +48,7 @@ import { RecurringJobs } from './schedules/recurring-jobs.service';
     WorkerOrchestrator,
     RecurringJobExplorer,
     RecurringJobs,
+    { provide: BackgroundJobsAdmin, useClass: StoreBackgroundJobsAdmin },
   ],
   exports: [
     IBackgroundJobManager,
@@ -54,6 +57,7 @@ import { RecurringJobs } from './schedules/recurring-jobs.service';
     WorkerOrchestrator,
     JobLifecycle,
     RecurringJobs,
+    BackgroundJobsAdmin,
   ],
 })
 export class BackgroundJobsModule extends BackgroundJobsConfigurableModule {

@@ -18,3 +18,7 @@ export { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from './store/m
 export * from './store/enqueue-keys';
 export { JobLifecycle, JobLifecycleListener, JobEnded, JobEndOutcome } from './worker/job-lifecycle';
 export { uuidV5, uniqueJobId, occurrenceJobId } from './store/derived-ids';
+export * from './admin/background-jobs-admin.types';
+export { StoreBackgroundJobsAdmin, EXACT_COUNT_LIMIT } from './admin/store-background-jobs-admin';
+export * from './store/job-admin-store';
+export { WORKER_HEARTBEAT_PERIOD_MS, WORKER_HEARTBEAT_LIVE_MS } from './worker/worker-heartbeat';

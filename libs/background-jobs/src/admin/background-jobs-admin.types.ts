@@ -50,6 +50,8 @@ export interface JobView {
   extraProperties: string;
   concurrencyStamp: string;
   state: JobState;
+  /** Set by list() when jobArgs holds only the start of the args (2,000 characters); get() returns them whole. */
+  jobArgsTruncated?: true;
 }
 
 export interface JobListPage {

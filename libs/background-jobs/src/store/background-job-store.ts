@@ -4,6 +4,7 @@ import type { SequentialGuidLayout } from './stamps';
 import type { JobCancellationStore } from './job-cancellation-store';
 import type { ScheduleStore } from './schedule-store';
 import type { UniqueJobStore } from './unique-job-store';
+import type { JobAdminStore, WorkerHeartbeatStore } from './job-admin-store';
 
 /** New jobs from one enqueue call: what varies per job, and what they share. */
 export interface EnqueueBatch {
@@ -168,6 +169,10 @@ export interface BackgroundJobStore {
    * (the in-memory store).
    */
   withinTransaction(entityManager: object): TransactionalJobStore;
+  /** What the management service (BackgroundJobsAdmin) asks: counts, lists and actions by state. */
+  readonly admin: JobAdminStore;
+  /** The workers' heartbeats, in AbpBackgroundJobWorkers (ours, beside ABP's table; migrate() makes it). */
+  readonly heartbeats: WorkerHeartbeatStore;
 }
 
 /** What an enqueue writes and reads inside the caller's transaction. */

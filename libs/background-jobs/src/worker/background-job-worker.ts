@@ -67,6 +67,11 @@ export class BackgroundJobWorker {
     );
   }
 
+  /** Jobs running now. */
+  get running(): number {
+    return this.parts.executor.runningCount;
+  }
+
   /** Something may be due now: claim at once if there is room, else as soon as there is. */
   wake(): void {
     this.parts.filler.wake();

@@ -18,7 +18,8 @@ export function withLastError(extraProperties: string, error: unknown, tryCount:
   }
 }
 
-function bagOf(extraProperties: string): Record<string, unknown> {
+/** ExtraProperties as an object: empty for '' or null, anything else that is not an object kept under OriginalExtraProperties. */
+export function bagOf(extraProperties: string): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(extraProperties || '{}');
     if (parsed === null) return {};

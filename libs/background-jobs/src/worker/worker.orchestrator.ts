@@ -12,6 +12,7 @@ import { WorkerWakeup } from './worker-wakeup';
 import { CancellationWatcher } from '../cancellation/cancellation-watcher';
 import { RecurringJobExplorer } from '../schedules/recurring-job.explorer';
 import { RecurringJobScheduler } from '../schedules/recurring-job-scheduler';
+import { WorkerHeartbeat } from './worker-heartbeat';
 
 /**
  * Starts the worker after bootstrap when IsJobExecutionEnabled, and stops it in
@@ -24,6 +25,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
   private housekeeping?: WorkerHousekeeping;
   private scheduler?: RecurringJobScheduler;
   private cancellations?: CancellationWatcher;
+  private heartbeat?: WorkerHeartbeat;
 
   constructor(
     @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
@@ -77,6 +79,13 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     );
     this.housekeeping = new WorkerHousekeeping(this.store, foreignNames, this.logger);
     this.housekeeping.start();
+    this.heartbeat = new WorkerHeartbeat(
+      this.store,
+      { applicationName, jobNames, maxParallel: maxParallelJobExecutionCount },
+      () => worker.running,
+      this.logger,
+    );
+    this.heartbeat.start();
     this.startRecurringJobsAndCancellations(worker);
   }
 
@@ -111,6 +120,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     );
     const s = await worker.stop(this.options.worker.shutdownTimeout * 1000);
     await this.cancellations?.stop();
+    await this.heartbeat?.stop();
     this.logger.log(
       `Worker stopped: succeeded=${s.succeeded} failed=${s.failed} abandoned=${s.abandoned} released=${s.released} refused=${s.refused}`,
     );

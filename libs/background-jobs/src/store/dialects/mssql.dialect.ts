@@ -30,6 +30,7 @@ import { CallerTransactionRunner } from './mssql-caller-transaction';
 import { MSSQL_CANCELLATIONS_MIGRATION, MssqlCancellations } from './mssql.cancellations';
 import { MSSQL_SCHEDULES_MIGRATION, MssqlSchedules } from './mssql.schedules';
 import { MssqlUniqueJobs } from './mssql.unique-jobs';
+import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore, MssqlWorkerHeartbeats } from './mssql.admin';
 
 /**
  * SQL Server 2016+, through the mssql pool TypeORM opens (tedious with useUTC: datetime2 columns
@@ -110,6 +111,7 @@ IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
   );
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
+${MSSQL_ADMIN_MIGRATION}
 ${MSSQL_SCHEDULES_MIGRATION}
 ${MSSQL_CANCELLATIONS_MIGRATION}
 COMMIT TRANSACTION;`;
@@ -258,12 +260,16 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlserver' as const;
   /** SQL Server compares a uniqueidentifier's last six bytes first: ABP's SequentialAtEnd keeps new ids in key order. */
   readonly guidLayout = 'sequentialAtEnd' as const;
+  readonly admin: MssqlJobAdminStore;
+  readonly heartbeats: MssqlWorkerHeartbeats;
 
   readonly uniqueJobs: MssqlUniqueJobs;
   readonly schedules: MssqlSchedules;
   readonly cancellations: MssqlCancellations;
 
   constructor(private readonly sql: SqlRunner) {
+    this.admin = new MssqlJobAdminStore(sql);
+    this.heartbeats = new MssqlWorkerHeartbeats(sql);
     this.uniqueJobs = new MssqlUniqueJobs(sql);
     this.schedules = new MssqlSchedules(sql);
     this.cancellations = new MssqlCancellations(sql);

@@ -34,6 +34,7 @@ import { isUnavailableError } from './unavailable-errors';
 import { MYSQL_CANCELLATIONS_MIGRATION, MysqlCancellations } from './mysql.cancellations';
 import { MYSQL_SCHEDULES_MIGRATION, MysqlSchedules } from './mysql.schedules';
 import { MysqlUniqueJobs } from './mysql.unique-jobs';
+import { MYSQL_ADMIN_INDEXES, MYSQL_CREATE_WORKERS, MysqlJobAdminStore, MysqlWorkerHeartbeats } from './mysql.admin';
 
 /**
  * MySQL 8 and MariaDB 10.6+, through the mysql2 pool TypeORM opens (timezone 'Z': DATETIME
@@ -80,6 +81,8 @@ const INDEXES: Record<string, string> = {
   // sorting (and locking) every due row. MariaDB before 10.8 ignores DESC and sorts anyway.
   IX_AbpBackgroundJobs_Dequeue:
     'CREATE INDEX `IX_AbpBackgroundJobs_Dequeue` ON `AbpBackgroundJobs` (`ApplicationName`, `CompletionTime`, `IsAbandoned`, `Priority` DESC, `TryCount`, `NextTryTime`)',
+  // Ours: the management service's lists and counts by state (mysql.admin.ts).
+  ...MYSQL_ADMIN_INDEXES,
 };
 
 /** Ours, beside ABP's: see enqueue-keys.ts. The index comes with the table, so one statement makes both. */
@@ -164,6 +167,8 @@ type Row = Record<string, unknown>;
 
 export class MysqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'mysql' as const;
+  readonly admin: MysqlJobAdminStore;
+  readonly heartbeats: MysqlWorkerHeartbeats;
 
   readonly uniqueJobs: MysqlUniqueJobs;
   readonly schedules: MysqlSchedules;
@@ -177,6 +182,8 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     private readonly pool: Pool,
     private readonly callerTransaction?: PoolConnection,
   ) {
+    this.admin = new MysqlJobAdminStore(pool);
+    this.heartbeats = new MysqlWorkerHeartbeats(pool);
     this.uniqueJobs = new MysqlUniqueJobs(callerTransaction ?? pool);
     this.schedules = new MysqlSchedules(pool);
     this.cancellations = new MysqlCancellations(pool);
@@ -209,6 +216,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
         for (const [index, ddl] of Object.entries(INDEXES)) if (!indexes.has(index)) await connection.query(ddl);
         await connection.query(CREATE_ENQUEUE_KEYS);
         // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
+        await connection.query(MYSQL_CREATE_WORKERS);
         for (const ddl of [...MYSQL_SCHEDULES_MIGRATION, ...MYSQL_CANCELLATIONS_MIGRATION]) await connection.query(ddl);
       } finally {
         await connection.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);

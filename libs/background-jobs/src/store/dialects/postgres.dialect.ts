@@ -22,6 +22,7 @@ import { COLUMNS, NOTIFY_CHANNEL } from './postgres.names';
 import { POSTGRES_CANCELLATIONS_MIGRATION, PostgresCancellations } from './postgres.cancellations';
 import { POSTGRES_SCHEDULES_MIGRATION, PostgresSchedules } from './postgres.schedules';
 import { PostgresUniqueJobs } from './postgres.unique-jobs';
+import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore, PostgresWorkerHeartbeats } from './postgres.admin';
 
 /**
  * PostgreSQL, through the pg pool TypeORM opens. The table is the one ABP's Npgsql provider makes
@@ -74,6 +75,8 @@ const MIGRATE = [
     "CreationTime" timestamp without time zone NOT NULL,
     CONSTRAINT "PK_AbpBackgroundJobEnqueueKeys" PRIMARY KEY ("Id"))`,
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobEnqueueKeys_CreationTime" ON "AbpBackgroundJobEnqueueKeys" ("CreationTime")`,
+  // Ours, beside ABP's: the management service's state indexes and the workers' heartbeat table.
+  ...POSTGRES_ADMIN_MIGRATION,
   // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
   ...POSTGRES_SCHEDULES_MIGRATION,
   ...POSTGRES_CANCELLATIONS_MIGRATION,
@@ -204,10 +207,14 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   readonly uniqueJobs: PostgresUniqueJobs;
   readonly schedules: PostgresSchedules;
   readonly cancellations: PostgresCancellations;
+  readonly admin: PostgresJobAdminStore;
+  readonly heartbeats: PostgresWorkerHeartbeats;
 
   /** `pool`: TypeORM's pg pool, or (withinTransaction) the client of the caller's transaction. */
   constructor(private readonly pool: Pool) {
     this.notifier = new PostgresWorkNotifier(pool);
+    this.admin = new PostgresJobAdminStore(pool);
+    this.heartbeats = new PostgresWorkerHeartbeats(pool);
     this.uniqueJobs = new PostgresUniqueJobs(pool);
     this.schedules = new PostgresSchedules(pool);
     this.cancellations = new PostgresCancellations(pool);

@@ -28,6 +28,7 @@ import { SQLITE_CANCELLATIONS_MIGRATION, SqliteCancellations } from './sqlite.ca
 import { SQLITE_SCHEDULES_MIGRATION, SqliteSchedules } from './sqlite.schedules';
 import { SqliteStatements } from './sqlite-statements';
 import { SqliteUniqueJobs } from './sqlite.unique-jobs';
+import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore, SqliteWorkerHeartbeats } from './sqlite.admin';
 
 /**
  * SQLite, through better-sqlite3's own handle (TypeORM opens it). SQLite has one writer at a
@@ -148,11 +149,15 @@ type Row = Record<string, unknown>;
 export class SqliteBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlite' as const;
   private readonly statements = new Map<string, Statement>();
+  readonly admin: SqliteJobAdminStore;
+  readonly heartbeats: SqliteWorkerHeartbeats;
   readonly uniqueJobs: SqliteUniqueJobs;
   readonly schedules: SqliteSchedules;
   readonly cancellations: SqliteCancellations;
 
   constructor(private readonly db: Database) {
+    this.admin = new SqliteJobAdminStore(db);
+    this.heartbeats = new SqliteWorkerHeartbeats(db);
     const statements = new SqliteStatements(db);
     this.uniqueJobs = new SqliteUniqueJobs(statements);
     this.schedules = new SqliteSchedules(statements);
@@ -185,6 +190,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         this.db.exec(CREATE_ENQUEUE_KEYS);
         this.db.exec(CREATE_ENQUEUE_KEYS_INDEX);
         // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
+        for (const ddl of SQLITE_ADMIN_MIGRATION) this.db.exec(ddl);
         for (const ddl of [...SQLITE_SCHEDULES_MIGRATION, ...SQLITE_CANCELLATIONS_MIGRATION]) this.db.exec(ddl);
       })
       .immediate();

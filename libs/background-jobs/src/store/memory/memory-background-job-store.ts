@@ -20,6 +20,7 @@ import {
 import { MemoryCancellations } from './memory-cancellations';
 import { MemorySchedules } from './memory-schedules';
 import { MemoryUniqueJobs } from './memory-unique-jobs';
+import { MemoryJobAdminStore, MemoryWorkerHeartbeats } from './memory-job-admin';
 
 /** What every call of a MemoryBackgroundJobStore rejects with while `simulateOutage()` is on. */
 export class MemoryStoreUnavailableError extends Error {
@@ -48,6 +49,8 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
   readonly uniqueJobs = new MemoryUniqueJobs(this.tables);
   readonly schedules = new MemorySchedules(this.tables);
   readonly cancellations = new MemoryCancellations(this.tables);
+  readonly admin = new MemoryJobAdminStore({ rows: this.rows, assertAvailable: () => this.assertAvailable(), copy });
+  readonly heartbeats = new MemoryWorkerHeartbeats(() => this.assertAvailable());
 
   /** While on, every call rejects with MemoryStoreUnavailableError (isUnavailable: true), as a database that went away. */
   simulateOutage(on = true): void {

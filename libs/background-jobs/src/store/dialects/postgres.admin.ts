@@ -1,0 +1,320 @@
+import type { Pool } from 'pg';
+import type { JobState } from '../../admin/background-jobs-admin.types';
+import { recordFromRow } from '../background-job-record';
+import type { JobNameCount } from '../background-job-store';
+import {
+  AdminListRequest,
+  heartbeatFromRow,
+  HistoryCount,
+  JobAdminStore,
+  JobStateRow,
+  LIST_ORDER,
+  ListedJob,
+  LISTED_ARGS_LENGTH,
+  RequeueUpdate,
+  StateCount,
+  WorkerHeartbeatRow,
+  WorkerHeartbeatStore,
+} from '../job-admin-store';
+import { toUtcText } from '../sql-time';
+import { countStatesBounded, scaleSample } from '../state-counts';
+import { LEASE_STAMP_LIKE } from './dialect-helpers';
+
+/**
+ * PostgreSQL's side of the management service (see job-admin-store.ts). Five partial indexes of
+ * ours split the table by state, each row in exactly one of them (a write adds one index entry,
+ * whatever the row's state), and each state's list is an ordered scan of one or two of them:
+ * new (TryCount 0, no lease), tried (TryCount >= 1, no lease), leased, abandoned, completed.
+ * Statements are sent unnamed (planned for their values each time): their text depends on the
+ * filters, and a generic plan could not see which partial index a state's predicate matches.
+ */
+const TABLE = '"AbpBackgroundJobs"';
+const LIVE = `"CompletionTime" IS NULL AND "IsAbandoned" = FALSE`;
+const LEASED = `"ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}'`;
+const NOT_LEASED = `"ConcurrencyStamp" NOT LIKE '${LEASE_STAMP_LIKE}'`;
+/** Held by a live lease; $1 is now in every statement that uses it. */
+const HELD = `(${LEASED} AND "NextTryTime" > $1::timestamp)`;
+
+const INDEXES = {
+  New: { columns: '("NextTryTime", "Id")', where: `${LIVE} AND "TryCount" = 0 AND ${NOT_LEASED}` },
+  Tried: { columns: '("NextTryTime", "Id")', where: `${LIVE} AND "TryCount" > 0 AND ${NOT_LEASED}` },
+  Leased: { columns: '("NextTryTime", "Id")', where: `${LIVE} AND ${LEASED}` },
+  Abandoned: { columns: '("CreationTime", "Id")', where: `"CompletionTime" IS NULL AND "IsAbandoned" = TRUE` },
+  Completed: { columns: '("CompletionTime", "Id")', where: `"CompletionTime" IS NOT NULL` },
+};
+type IndexName = keyof typeof INDEXES;
+
+/** Ours, beside ABP's: the state indexes and the workers' heartbeat table. Run by PostgresBackgroundJobStore.migrate(). */
+export const POSTGRES_ADMIN_MIGRATION = [
+  ...Object.entries(INDEXES).map(
+    ([name, index]) =>
+      `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_${name}" ON ${TABLE} ${index.columns} WHERE ${index.where}`,
+  ),
+  `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobWorkers" (
+    "Id" uuid NOT NULL,
+    "Host" character varying(256) NOT NULL,
+    "Pid" integer NOT NULL,
+    "ApplicationName" character varying(96) NULL,
+    "JobNames" text NOT NULL,
+    "MaxParallel" integer NOT NULL,
+    "Running" integer NOT NULL,
+    "StartedAt" timestamp without time zone NOT NULL,
+    "LastHeartbeat" timestamp without time zone NOT NULL,
+    CONSTRAINT "PK_AbpBackgroundJobWorkers" PRIMARY KEY ("Id"))`,
+];
+
+/** A state's rows as the union of parts, each an ordered scan of one index (NOW: where now goes). */
+const NOW = ':now';
+const part = (index: IndexName, extra = '') => INDEXES[index].where + (extra ? ` AND ${extra}` : '');
+const BRANCHES: Record<JobState, string[]> = {
+  waiting: [part('New', `"NextTryTime" <= ${NOW}`), part('Leased', `"TryCount" = 0 AND "NextTryTime" <= ${NOW}`)],
+  scheduled: [part('New', `"NextTryTime" > ${NOW}`)],
+  retrying: [part('Tried'), part('Leased', `"TryCount" > 0 AND "NextTryTime" <= ${NOW}`)],
+  processing: [part('Leased', `"NextTryTime" > ${NOW}`)],
+  abandoned: [part('Abandoned')],
+  succeeded: [part('Completed')],
+};
+
+/** A row's state in SQL, in the order of admin/job-states.ts ($1 is now). */
+const STATE_OF = `CASE WHEN "CompletionTime" IS NOT NULL THEN 'succeeded' WHEN "IsAbandoned" THEN 'abandoned'
+  WHEN ${HELD} THEN 'processing' WHEN "TryCount" >= 1 THEN 'retrying'
+  WHEN "NextTryTime" > $1::timestamp THEN 'scheduled' ELSE 'waiting' END`;
+
+const TABLE_SIZE = `SELECT reltuples::float8 AS tuples, relpages::float8 AS pages,
+  pg_relation_size(oid)::float8 / current_setting('block_size')::float8 AS blocks
+  FROM pg_class WHERE oid = '${TABLE}'::regclass`;
+const ROWS_UP_TO = `SELECT count(*)::int AS n FROM (SELECT 1 FROM ${TABLE} LIMIT $1) AS bounded`;
+// Grouped in the "C" collation, byte order, whatever the column's collation.
+const COUNT_ALL = `SELECT "JobName" COLLATE "C" AS "jobName", ${STATE_OF} AS state, count(*)::int AS n
+  FROM ${TABLE} GROUP BY 1, 2`;
+/** SYSTEM sampling reads whole pages chosen at random with probability $2 percent: a few hundred pages of a big table. */
+const SAMPLE = `SELECT "JobName" COLLATE "C" AS "jobName", ${STATE_OF} AS state, count(*)::int AS n
+  FROM ${TABLE} TABLESAMPLE SYSTEM ($2) GROUP BY 1, 2`;
+/** About this many rows are read to estimate a big table's counts. */
+const SAMPLE_ROWS = 30_000;
+const countState = (branch: string) => `SELECT "JobName" COLLATE "C" AS "jobName", count(*)::int AS n
+  FROM (SELECT "JobName" FROM ${TABLE} WHERE ${branch} LIMIT $1) AS bounded GROUP BY 1`;
+
+const READ = `SELECT "Id", "TryCount", "NextTryTime", "IsAbandoned", "CompletionTime", "ConcurrencyStamp", "ExtraProperties"
+  FROM ${TABLE} WHERE "Id" = ANY($1::uuid[])`;
+/** Abandoned or retrying, not held, and still as the caller read it (its stamp). */
+const REQUEUE = `UPDATE ${TABLE} AS job
+  SET "NextTryTime" = $1::timestamp, "IsAbandoned" = FALSE, "TryCount" = 0, "ExtraProperties" = requeued.extra_properties,
+    "ConcurrencyStamp" = requeued.new_stamp
+  FROM unnest($2::uuid[], $3::varchar[], $4::text[], $5::varchar[]) AS requeued(id, expected_stamp, extra_properties, new_stamp)
+  WHERE job."Id" = requeued.id AND job."ConcurrencyStamp" = requeued.expected_stamp
+    AND job."CompletionTime" IS NULL AND (job."IsAbandoned" OR job."TryCount" >= 1)
+    AND NOT (job."ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AND job."NextTryTime" > $1::timestamp)
+  RETURNING job."Id"`;
+const RUN_NOW = `UPDATE ${TABLE} SET "NextTryTime" = $1::timestamp, "ConcurrencyStamp" = $3
+  WHERE "Id" = ANY($2::uuid[]) AND ${LIVE} AND "TryCount" = 0 AND "NextTryTime" > $1::timestamp AND NOT ${HELD}
+  RETURNING "Id"`;
+const DELETE = `DELETE FROM ${TABLE} WHERE "Id" = ANY($2::uuid[]) AND NOT ${HELD} RETURNING "Id"`;
+
+const PER_MINUTE = `SELECT minute::text AS minute, sum(succeeded)::int AS succeeded, sum(failed)::int AS failed FROM (
+    SELECT date_trunc('minute', "CompletionTime") AS minute, count(*) AS succeeded, 0 AS failed FROM ${TABLE}
+    WHERE "CompletionTime" IS NOT NULL AND "CompletionTime" >= $2::timestamp GROUP BY 1
+    UNION ALL
+    SELECT date_trunc('minute', "LastTryTime"), 0, count(*) FROM ${TABLE}
+    WHERE "CompletionTime" IS NULL AND "LastTryTime" >= $2::timestamp AND ("IsAbandoned" OR "TryCount" >= 1) AND NOT ${HELD}
+    GROUP BY 1) AS counts
+  GROUP BY minute`;
+
+type Row = Record<string, unknown>;
+
+export class PostgresJobAdminStore implements JobAdminStore {
+  constructor(private readonly pool: Pool) {}
+
+  countStates(now: Date, exactUpTo: number): Promise<StateCount[]> {
+    const at = toUtcText(now);
+    let tableRows = 0;
+    return countStatesBounded(
+      {
+        rowsUpTo: async (limit) => {
+          tableRows = await this.tableRows();
+          // The statistics say it is well above the bound: no need to read `limit` rows to know.
+          if (tableRows > 2 * limit) return limit;
+          return (await this.rows(ROWS_UP_TO, [limit]))[0].n as number;
+        },
+        countAll: async () => counts(await this.rows(COUNT_ALL, [at])),
+        estimate: async () => {
+          const percent = Math.min(100, (100 * SAMPLE_ROWS) / Math.max(tableRows, exactUpTo + 1));
+          return scaleSample(
+            (await this.rows(SAMPLE, [at, percent])) as Array<{ jobName: string; state: string; n: number }>,
+            100 / percent,
+          );
+        },
+        countState: (state, limit) => this.countState(state, at, limit),
+      },
+      exactUpTo,
+    );
+  }
+
+  /** The planner's row count (reltuples) scaled to the table's size now, as the planner does it; 0 if never measured. */
+  private async tableRows(): Promise<number> {
+    const [{ tuples, pages, blocks }] = (await this.rows(TABLE_SIZE, [])) as Array<Record<string, number>>;
+    return tuples > 0 && pages > 0 ? (tuples / pages) * blocks : 0;
+  }
+
+  private async countState(state: JobState, at: string, limit: number): Promise<JobNameCount[] | undefined> {
+    const found = new Map<string, number>();
+    let total = 0;
+    for (const branch of BRANCHES[state]) {
+      const values: unknown[] = [limit + 1];
+      for (const r of await this.rows(countState(withNow(branch, values, at)), values)) {
+        found.set(r.jobName as string, (found.get(r.jobName as string) ?? 0) + (r.n as number));
+        total += r.n as number;
+      }
+      if (total > limit) return undefined;
+    }
+    return [...found].map(([jobName, count]) => ({ jobName, count }));
+  }
+
+  async list(request: AdminListRequest): Promise<ListedJob[]> {
+    const { column, descending } = LIST_ORDER[request.state];
+    const [past, direction] = descending ? ['<', 'DESC'] : ['>', 'ASC'];
+    const values: unknown[] = [request.limit];
+    const param = (value: unknown, type: string) => `$${values.push(value)}::${type}`;
+    const filters: string[] = [];
+    if (request.jobName !== undefined) filters.push(`"JobName" = ${param(request.jobName, 'varchar')}`);
+    if (request.applicationName === null) filters.push('"ApplicationName" IS NULL');
+    else if (request.applicationName !== undefined)
+      filters.push(`"ApplicationName" = ${param(request.applicationName, 'varchar')}`);
+    if (request.after) {
+      const time = param(request.after.time, 'timestamp');
+      filters.push(
+        `"${column}" ${past}= ${time} AND ("${column}" ${past} ${time} OR "Id" ${past} ${param(request.after.id, 'uuid')})`,
+      );
+    }
+    const order = `ORDER BY "${column}" ${direction}, "Id" ${direction}`;
+    const selects = BRANCHES[request.state].map(
+      (branch) =>
+        `(SELECT * FROM ${TABLE} WHERE ${[withNow(branch, values, toUtcText(request.now)), ...filters].join(' AND ')} ${order} LIMIT $1)`,
+    );
+    const sql = `SELECT "Id", "ApplicationName", "JobName", left("JobArgs", ${LISTED_ARGS_LENGTH}) AS "JobArgs",
+        length("JobArgs") > ${LISTED_ARGS_LENGTH} AS "ArgsCut", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
+        "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp",
+        "${column}"::text AS "SortTime", "Id"::text AS "SortId"
+      FROM (${selects.join(' UNION ALL ')}) AS page ${order} LIMIT $1`;
+    return (await this.rows(sql, values)).map((row) => ({
+      record: recordFromRow(row),
+      position: { time: row.SortTime as string, id: row.SortId as string },
+      jobArgsTruncated: row.ArgsCut === true,
+    }));
+  }
+
+  async read(ids: string[]): Promise<JobStateRow[]> {
+    return (await this.rows(READ, [ids])).map((row) => ({
+      id: String(row.Id).toLowerCase(),
+      tryCount: Number(row.TryCount),
+      nextTryTime: row.NextTryTime as Date,
+      isAbandoned: row.IsAbandoned === true,
+      completionTime: (row.CompletionTime as Date | null) ?? null,
+      concurrencyStamp: row.ConcurrencyStamp as string,
+      extraProperties: row.ExtraProperties as string,
+    }));
+  }
+
+  async requeue(updates: RequeueUpdate[], now: Date): Promise<string[]> {
+    return ids(
+      await this.rows(REQUEUE, [
+        toUtcText(now),
+        updates.map((u) => u.id),
+        updates.map((u) => u.expectedStamp),
+        updates.map((u) => u.extraProperties),
+        updates.map((u) => u.newStamp),
+      ]),
+    );
+  }
+
+  async runNow(jobIds: string[], now: Date, newStamp: string): Promise<string[]> {
+    return ids(await this.rows(RUN_NOW, [toUtcText(now), jobIds, newStamp]));
+  }
+
+  async delete(jobIds: string[], now: Date): Promise<string[]> {
+    return ids(await this.rows(DELETE, [toUtcText(now), jobIds]));
+  }
+
+  async history(since: Date, now: Date): Promise<HistoryCount[]> {
+    const rows = await this.rows(PER_MINUTE, [toUtcText(now), toUtcText(since)]);
+    return rows
+      .map((r) => ({
+        minute: new Date(`${(r.minute as string).replace(' ', 'T')}Z`),
+        succeeded: r.succeeded as number,
+        failed: r.failed as number,
+      }))
+      .sort((a, b) => a.minute.getTime() - b.minute.getTime());
+  }
+
+  private async rows(text: string, values: unknown[]): Promise<Row[]> {
+    return (await this.pool.query(text, values)).rows as Row[];
+  }
+}
+
+const UPSERT_WORKER = `INSERT INTO "AbpBackgroundJobWorkers"
+    ("Id", "Host", "Pid", "ApplicationName", "JobNames", "MaxParallel", "Running", "StartedAt", "LastHeartbeat")
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+  ON CONFLICT ("Id") DO UPDATE SET "Host" = excluded."Host", "Pid" = excluded."Pid",
+    "ApplicationName" = excluded."ApplicationName", "JobNames" = excluded."JobNames", "MaxParallel" = excluded."MaxParallel",
+    "Running" = excluded."Running", "StartedAt" = excluded."StartedAt", "LastHeartbeat" = excluded."LastHeartbeat"`;
+const DELETE_WORKER = `DELETE FROM "AbpBackgroundJobWorkers" WHERE "Id" = $1`;
+const PRUNE_WORKERS = `DELETE FROM "AbpBackgroundJobWorkers" WHERE "LastHeartbeat" < $1`;
+const LIVE_WORKERS = `SELECT "Id", "Host", "Pid", "ApplicationName", "JobNames", "MaxParallel", "Running", "StartedAt", "LastHeartbeat"
+  FROM "AbpBackgroundJobWorkers" WHERE "LastHeartbeat" >= $1 ORDER BY "LastHeartbeat" DESC, "Id"`;
+
+export class PostgresWorkerHeartbeats implements WorkerHeartbeatStore {
+  constructor(private readonly pool: Pool) {}
+
+  async beat(h: WorkerHeartbeatRow): Promise<void> {
+    await this.pool.query({
+      name: 'bj_worker_beat',
+      text: UPSERT_WORKER,
+      values: [
+        h.id,
+        h.host.slice(0, 256),
+        h.pid,
+        h.applicationName,
+        JSON.stringify(h.jobNames),
+        h.maxParallel,
+        h.running,
+        toUtcText(h.startedAt),
+        toUtcText(h.lastHeartbeat),
+      ],
+    });
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.pool.query({ name: 'bj_worker_remove', text: DELETE_WORKER, values: [id] });
+  }
+
+  async prune(time: Date): Promise<number> {
+    return (
+      (await this.pool.query({ name: 'bj_worker_prune', text: PRUNE_WORKERS, values: [toUtcText(time)] })).rowCount ?? 0
+    );
+  }
+
+  async live(since: Date): Promise<WorkerHeartbeatRow[]> {
+    const result = await this.pool.query({ name: 'bj_worker_live', text: LIVE_WORKERS, values: [toUtcText(since)] });
+    return (result.rows as Row[]).map(heartbeatFromRow);
+  }
+}
+
+/** The branch with its NOW marks as one more parameter (added to `values` only if it has any). */
+function withNow(branch: string, values: unknown[], now: string): string {
+  if (!branch.includes(NOW)) return branch;
+  const param = `$${values.push(now)}::timestamp`;
+  return branch.split(NOW).join(param);
+}
+
+function counts(rows: Row[]): StateCount[] {
+  return rows.map((r) => ({
+    jobName: r.jobName as string,
+    state: r.state as JobState,
+    count: r.n as number,
+    estimated: false,
+  }));
+}
+
+function ids(rows: Row[]): string[] {
+  return rows.map((r) => String(r.Id).toLowerCase());
+}
