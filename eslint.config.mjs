@@ -53,13 +53,22 @@ export default defineConfig(
   {
     // Plain CommonJS run by Node: the Jest config, the build script, the scale tests' fixture worker.
     files: ['**/*.js'],
-    ignores: ['src/web/public/**'],
+    ignores: ['src/web/public/**', 'libs/*/src/public/**'],
     languageOptions: { sourceType: 'commonjs', globals: nodeGlobals },
   },
   {
-    // The page's own script, served to the browser as is.
-    files: ['src/web/public/**/*.js'],
-    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly' } },
+    // The pages' own scripts, served to the browser as they are.
+    files: ['src/web/public/**/*.js', 'libs/*/src/public/**/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: {
+        document: 'readonly',
+        window: 'readonly',
+        fetch: 'readonly',
+        Intl: 'readonly',
+        setInterval: 'readonly',
+      },
+    },
   },
   prettier,
 );

@@ -1,6 +1,7 @@
 /** Unit tests sit beside the code (libs/**, src/**: *.spec.ts); contract, e2e and scale tests under test/. */
 const moduleNameMapper = {
   '^@app/background-jobs(|/.*)$': '<rootDir>/libs/background-jobs/src$1',
+  '^@app/background-jobs-dashboard(|/.*)$': '<rootDir>/libs/background-jobs-dashboard/src$1',
   '^@app/common-shared(|/.*)$': '<rootDir>/libs/common-shared/src$1',
 };
 const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };

@@ -46,6 +46,9 @@ export interface OursConfig {
   pollPeriodMs?: number;
 }
 
+/** BENCH_STORE_SUCCESSFUL_JOBS=true: our worker keeps succeeded rows (ABP 10.6's StoreSuccessfulJobs). */
+const storeSuccessfulJobs = process.env.BENCH_STORE_SUCCESSFUL_JOBS === 'true';
+
 /** Our worker, run through its real entrypoint `node dist/main.worker.js`, JSON logs piped to us. */
 export class OursSystem implements SystemUnderTest {
   readonly system: string;
@@ -64,7 +67,8 @@ export class OursSystem implements SystemUnderTest {
   constructor(private readonly config: OursConfig) {
     this.store = config.store;
     const poll = config.pollPeriodMs ? `, poll ${config.pollPeriodMs} ms` : '';
-    this.system = `ours, MaxParallelJobExecutionCount ${config.parallel}${poll}`;
+    const kept = storeSuccessfulJobs ? ', StoreSuccessfulJobs' : '';
+    this.system = `ours, MaxParallelJobExecutionCount ${config.parallel}${poll}${kept}`;
   }
 
   async prepare(): Promise<void> {
@@ -101,8 +105,14 @@ export class OursSystem implements SystemUnderTest {
     return rate;
   }
 
-  remaining(): Promise<number> {
-    return this.jobStore.count();
+  /** Rows not run yet; with StoreSuccessfulJobs the kept rows stay, so only live rows count (read through the dequeue index). */
+  async remaining(): Promise<number> {
+    if (!storeSuccessfulJobs) return this.jobStore.count();
+    const notAbandoned = this.config.store === 'PostgreSQL' ? 'FALSE' : '0';
+    const [row] = await this.app!.get<DataSource>(getDataSourceToken()).query<Array<{ n: number | string }>>(
+      `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "CompletionTime" IS NULL AND "IsAbandoned" = ${notAbandoned}`,
+    );
+    return Number(row.n);
   }
 
   async clear(): Promise<void> {
@@ -118,6 +128,7 @@ export class OursSystem implements SystemUnderTest {
         ...(this.config.pollPeriodMs
           ? { AbpBackgroundJobWorker__JobPollPeriod: String(this.config.pollPeriodMs) }
           : {}),
+        ...(storeSuccessfulJobs ? { AbpBackgroundJobWorker__StoreSuccessfulJobs: 'true' } : {}),
       }),
       // For diagnosis only, e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
       nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),

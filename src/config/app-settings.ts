@@ -27,11 +27,22 @@ export function workerOptions(config: ConfigService): BackgroundJobWorkerOptions
     jobLeaseDuration: get('JobLeaseDuration'),
     jobExecutionTimeout: get('JobExecutionTimeout'),
     shutdownTimeout: get('ShutdownTimeout'),
-    jobNames: get<string>('JobNames')
-      .split(',')
-      .map((n) => n.trim())
-      .filter(Boolean),
+    jobNames: nameList(get('JobNames')),
+    excludeJobNames: nameList(get('ExcludeJobNames')),
+    storeSuccessfulJobs: get('StoreSuccessfulJobs'),
+    successfulJobRetentionTime: get<number | null>('SuccessfulJobRetentionTime'),
+    cleanSuccessfulJobsPeriod: get('CleanSuccessfulJobsPeriod'),
+    // ABP's AddDedicatedWorker is code (module options); a process's settings say JobNames or ExcludeJobNames.
+    workerConfigurations: [],
   };
+}
+
+/** A comma-separated list of job names. */
+function nameList(value: string): string[] {
+  return value
+    .split(',')
+    .map((n) => n.trim())
+    .filter(Boolean);
 }
 
 /** Express's `trust proxy`: which proxies' X-Forwarded-* headers (and so HTTPS) the web app believes. */

@@ -64,4 +64,72 @@ describe('validateSettings', () => {
       expect(() => validateSettings({ Web__TrustProxy: value })).toThrow(`Web__TrustProxy=${JSON.stringify(value)}:`);
     },
   );
+
+  it("fills ABP 10.6's StoreSuccessfulJobs settings with its defaults: off, 7 days, hourly", () => {
+    expect(validateSettings({})).toMatchObject({
+      AbpBackgroundJobWorker__StoreSuccessfulJobs: false,
+      AbpBackgroundJobWorker__SuccessfulJobRetentionTime: 604_800,
+      AbpBackgroundJobWorker__CleanSuccessfulJobsPeriod: 3_600_000,
+      AbpBackgroundJobWorker__ExcludeJobNames: '',
+    });
+  });
+
+  it.each([
+    ['7.00:00:00', 604_800],
+    ['1.02:03:04.5', 93_784.5],
+    ['01:30', 5400],
+    ['00:00:30', 30],
+    ['3600', 3600],
+    ['0.5', 0.5],
+    ['', null],
+  ])('reads SuccessfulJobRetentionTime=%j as seconds (.NET TimeSpan or seconds; empty: keep)', (value, seconds) => {
+    expect(validateSettings({ AbpBackgroundJobWorker__SuccessfulJobRetentionTime: value })).toMatchObject({
+      AbpBackgroundJobWorker__SuccessfulJobRetentionTime: seconds,
+    });
+  });
+
+  it.each(['7 days', '-1', '25:00:00', '00:61', 'P7D'])('refuses SuccessfulJobRetentionTime=%j, naming it', (value) => {
+    expect(() => validateSettings({ AbpBackgroundJobWorker__SuccessfulJobRetentionTime: value })).toThrow(
+      `AbpBackgroundJobWorker__SuccessfulJobRetentionTime=${JSON.stringify(value)}: failed custom validation because must be a number of seconds`,
+    );
+  });
+
+  it('refuses a CleanSuccessfulJobsPeriod that is not a positive whole number of milliseconds', () => {
+    expect(() => validateSettings({ AbpBackgroundJobWorker__CleanSuccessfulJobsPeriod: '0' })).toThrow(
+      'AbpBackgroundJobWorker__CleanSuccessfulJobsPeriod="0": must be greater than or equal to 1',
+    );
+    expect(() => validateSettings({ AbpBackgroundJobWorker__StoreSuccessfulJobs: 'sometimes' })).toThrow(
+      'AbpBackgroundJobWorker__StoreSuccessfulJobs="sometimes": must be a boolean',
+    );
+  });
+
+  it('mounts the dashboard at /jobs, open to this machine only, by default', () => {
+    expect(validateSettings({})).toMatchObject({
+      Dashboard__Path: '/jobs',
+      Dashboard__Enabled: true,
+      Dashboard__Username: '',
+      Dashboard__Password: '',
+      Dashboard__ReadOnly: false,
+    });
+  });
+
+  it('reads Dashboard__Path as a path below the root, and refuses one that is not', () => {
+    expect(validateSettings({ Dashboard__Path: 'ops/jobs/' })).toMatchObject({ Dashboard__Path: '/ops/jobs' });
+    expect(() => validateSettings({ Dashboard__Path: '/' })).toThrow('Dashboard__Path="/":');
+    expect(() => validateSettings({ Dashboard__Path: '/a b' })).toThrow('Dashboard__Path="/a b":');
+    expect(() => validateSettings({ Dashboard__Path: '/"><script>' })).toThrow('Dashboard__Path=');
+  });
+
+  it('needs Dashboard__Username and Dashboard__Password together', () => {
+    expect(validateSettings({ Dashboard__Username: 'ops', Dashboard__Password: 's3cret' })).toMatchObject({
+      Dashboard__Username: 'ops',
+      Dashboard__Password: 's3cret',
+    });
+    expect(() => validateSettings({ Dashboard__Username: 'ops' })).toThrow(
+      'Dashboard__Password=undefined: is needed with Dashboard__Username',
+    );
+    expect(() => validateSettings({ Dashboard__Password: 's3cret' })).toThrow(
+      'Dashboard__Password=(hidden): is set, but Dashboard__Username is not',
+    );
+  });
 });

@@ -1,4 +1,6 @@
 import * as Joi from 'joi';
+import { parseDurationSeconds } from './time-span';
+import { normalizeDashboardPath } from '@app/background-jobs-dashboard/dashboard.options';
 import { parseTrustProxy } from './trust-proxy';
 
 /**
@@ -26,6 +28,13 @@ export const settingsSchema = Joi.object<Record<string, unknown>>({
   AbpBackgroundJobWorker__JobExecutionTimeout: seconds().default(3600),
   AbpBackgroundJobWorker__ShutdownTimeout: seconds().default(25),
   AbpBackgroundJobWorker__JobNames: Joi.string().allow('').default(''),
+  AbpBackgroundJobWorker__ExcludeJobNames: Joi.string().allow('').default(''),
+  AbpBackgroundJobWorker__StoreSuccessfulJobs: Joi.boolean().default(false),
+  // Seconds or a .NET TimeSpan; empty: keep successful rows for good (null).
+  AbpBackgroundJobWorker__SuccessfulJobRetentionTime: Joi.any()
+    .default(7 * 24 * 60 * 60)
+    .custom((value: unknown) => parseDurationSeconds(value)),
+  AbpBackgroundJobWorker__CleanSuccessfulJobsPeriod: Joi.number().integer().min(1).default(3_600_000),
 
   PORT: Joi.number().port().default(3000),
   Web__Secret: Joi.string().min(16).allow('').default(''),
@@ -36,9 +45,30 @@ export const settingsSchema = Joi.object<Record<string, unknown>>({
       parseTrustProxy(value);
       return value;
     }),
+  Dashboard__Path: Joi.string()
+    .default('/jobs')
+    .custom((value: string) => normalizeDashboardPath(value)),
+  Dashboard__Enabled: Joi.boolean().default(true),
+  Dashboard__Username: Joi.string().allow('').default(''),
+  // Both or neither: a password with no user name, or the reverse, is a mistake, not an open dashboard.
+  Dashboard__Password: Joi.string()
+    .allow('')
+    .default('')
+    .when('Dashboard__Username', {
+      is: Joi.string().min(1).required(),
+      then: Joi.string().min(1).required().messages({
+        'any.required': 'is needed with Dashboard__Username',
+        'string.empty': 'is needed with Dashboard__Username',
+      }),
+      otherwise: Joi.string().valid('').messages({ 'any.only': 'is set, but Dashboard__Username is not' }),
+    }),
+  Dashboard__ReadOnly: Joi.boolean().default(false),
   Logging__Level: Joi.string().valid('trace', 'debug', 'info', 'warn', 'error', 'fatal').default('info'),
   Logging__Format: Joi.string().valid('auto', 'pretty', 'json').default('auto'),
 }).unknown(true);
+
+/** Settings whose value an error line must not print. */
+const SECRET_SETTING = /(Password|Secret)$/;
 
 /** `validate` for ConfigModule: one line per bad setting, naming it and its value. */
 export function validateSettings(env: Record<string, unknown>): Record<string, unknown> {
@@ -46,7 +76,8 @@ export function validateSettings(env: Record<string, unknown>): Record<string, u
   if (result.error) {
     const lines = result.error.details.map((d) => {
       const key = d.path.join('.');
-      return `  ${key}=${JSON.stringify(env[key])}: ${d.message.replace(/^"[^"]+" /, '')}`;
+      const value = SECRET_SETTING.test(key) && env[key] ? '(hidden)' : JSON.stringify(env[key]);
+      return `  ${key}=${value}: ${d.message.replace(/^"[^"]+" /, '')}`;
     });
     throw new Error(`Invalid settings:\n${lines.join('\n')}`);
   }

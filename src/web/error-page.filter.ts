@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger, Optional } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { JobArgsTooLargeError, StoreUnavailableError } from '@app/background-jobs';
+import { DashboardErrorResponder } from '@app/background-jobs-dashboard';
 import { renderIndex } from './render-index';
 import { firstValue, InvalidSubmissionIdError, submissionIdOf } from './submission-id';
 
@@ -19,10 +20,19 @@ const UNAVAILABLE =
 export class ErrorPageFilter implements ExceptionFilter {
   private readonly logger = new Logger('Web');
 
+  /** Absent when the dashboard is not mounted (Dashboard__Enabled=false). */
+  constructor(@Optional() private readonly dashboard?: DashboardErrorResponder) {}
+
   catch(error: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const req = http.getRequest<Request>();
     const res = http.getResponse<Response>();
+    // Errors below the dashboard's path raised before its routes run (the CSRF check, a body
+    // parser, an unknown path): answered as the dashboard answers, a page of its own or JSON.
+    if (this.dashboard?.owns(req)) {
+      void this.dashboard.respond(error, req, res);
+      return;
+    }
     const [status, text] = this.describe(error);
     if (status >= 500)
       this.logger.error(

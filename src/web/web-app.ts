@@ -10,6 +10,8 @@ import { trustProxy } from '../config/app-settings';
 import { configureViews } from './view-engine';
 import { csrfProtection } from './csrf';
 import { formBody } from './form-body';
+import { dashboardApiPath } from '@app/background-jobs-dashboard';
+import { dashboardOptions } from './dashboard';
 
 /** Express middleware for the web app: security headers, cookies, CSRF, static files, views. */
 export function configureWebApp(app: NestExpressApplication, config: ConfigService): void {
@@ -42,6 +44,16 @@ export function configureWebApp(app: NestExpressApplication, config: ConfigServi
     req.csrfToken = (options) => csrf.generateCsrfToken(req, res, options);
     next();
   });
-  app.use(csrf.doubleCsrfProtection);
+  // The dashboard's JSON API is for scripts, which have no CSRF cookie: its writes need
+  // Content-Type: application/json and a same-site origin instead (the dashboard checks both).
+  const dashboard = dashboardOptions((key) => config.get(key));
+  const apiPath = dashboard.enabled ? dashboardApiPath(dashboard.path) : undefined;
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    apiPath !== undefined && (req.path === apiPath || req.path.startsWith(`${apiPath}/`))
+      ? next()
+      : csrf.doubleCsrfProtection(req, res, next),
+  );
   configureViews(app);
+  // The navbar's "Jobs" link (views/layout.hbs), on every page while the dashboard is mounted.
+  if (dashboard.enabled) app.setLocal('jobsPath', dashboard.path);
 }

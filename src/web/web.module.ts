@@ -4,10 +4,11 @@ import { AppCoreModule } from '../config/app-core.module';
 import { IndexController } from './index.controller';
 import { ErrorPageFilter } from './error-page.filter';
 import { HealthController } from './health.controller';
+import { dashboardModule } from './dashboard';
 
-/** The web app: enqueues jobs and never executes them (ABP's IsJobExecutionEnabled = false). */
+/** The web app: enqueues jobs and never executes them (ABP's IsJobExecutionEnabled = false); the jobs dashboard at Dashboard__Path. */
 @Module({
-  imports: [AppCoreModule.register({ isJobExecutionEnabled: false, httpLogging: false })],
+  imports: [AppCoreModule.register({ isJobExecutionEnabled: false, httpLogging: false }), dashboardModule()],
   controllers: [IndexController, HealthController],
   providers: [{ provide: APP_FILTER, useClass: ErrorPageFilter }],
 })

@@ -56,7 +56,7 @@ export interface NodeProcessOptions {
 
 // Settings in the runner's own environment (or a developer's shell) must not reach a child.
 const APP_SETTING =
-  /^(ConnectionStrings__|DatabaseProvider$|Database__|AbpBackgroundJobWorker__|Logging__|Web__|PORT$|DATABASE_URL$)/;
+  /^(ConnectionStrings__|DatabaseProvider$|Database__|AbpBackgroundJobWorker__|Dashboard__|Logging__|Web__|PORT$|DATABASE_URL$)/;
 const STDERR_KEPT = 1_000_000;
 
 export class NodeProcess {

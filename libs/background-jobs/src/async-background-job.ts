@@ -11,9 +11,13 @@ export interface BackgroundJobContext {
   readonly signal: AbortSignal;
 }
 
-/** ABP's `AsyncBackgroundJob<TArgs>`: extend it, decorate with @BackgroundJob(ArgsClass). */
-export abstract class AsyncBackgroundJob<TArgs> {
+/**
+ * ABP's `AsyncBackgroundJob<TArgs>`: extend it, decorate with @BackgroundJob(ArgsClass). What
+ * `execute` resolves to is the job's result: kept in ExtraProperties.Result when the worker keeps
+ * successful jobs (StoreSuccessfulJobs), so it must be JSON-serialisable; most jobs return nothing.
+ */
+export abstract class AsyncBackgroundJob<TArgs, TResult = unknown> {
   protected readonly logger = new Logger(this.constructor.name);
 
-  abstract execute(args: TArgs, context: BackgroundJobContext): Promise<void>;
+  abstract execute(args: TArgs, context: BackgroundJobContext): Promise<TResult>;
 }

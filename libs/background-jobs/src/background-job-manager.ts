@@ -2,7 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { EntityManager } from 'typeorm';
 import { cancelJob, CancelOutcome, thisProcess } from './cancellation/cancel-job';
 import { BackgroundJobPriority } from './background-job-priority';
-import { BackgroundJobRegistry } from './background-job.registry';
+import {
+  BackgroundJobRegistry,
+  DynamicBackgroundJobHandler,
+  DynamicBackgroundJobOptions,
+} from './background-job.registry';
 import { BACKGROUND_JOBS_OPTIONS } from './background-jobs.tokens';
 import { ResolvedBackgroundJobsOptions } from './background-jobs.options';
 import { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
@@ -100,6 +104,40 @@ export interface IBackgroundJobManager {
   cancel(jobId: string, options?: { by?: string }): Promise<CancelOutcome>;
 }
 
+/**
+ * ABP 10.3's `IDynamicBackgroundJobManager`: jobs by name, including jobs with no class, whose
+ * handler is registered at run time. Register the handler in every process that enqueues or runs
+ * the job (enqueueByName refuses a name no job or handler has), before the worker starts when a
+ * JobNames or dedicated worker setting names it (in onModuleInit, say). Handlers live in memory:
+ * register them again at each start.
+ */
+export interface IDynamicBackgroundJobManager {
+  /** Enqueues the job of a registered job class or dynamic handler by its name, with a plain object payload. */
+  enqueueByName(jobName: string, args: object, options?: EnqueueOptions): Promise<string>;
+  /**
+   * Runs `handler` for jobs of `jobName` (the args parsed from their JSON; what it returns is the
+   * job's result). Registering a name again replaces its handler; a name a job class has is refused.
+   * The workers here claim the name from their next claim on (unless JobNames, ExcludeJobNames or a
+   * dedicated worker say otherwise).
+   */
+  registerHandler<TArgs = Record<string, unknown>>(
+    jobName: string,
+    handler: DynamicBackgroundJobHandler<TArgs>,
+    options?: DynamicBackgroundJobOptions,
+  ): void;
+  /**
+   * Removes the handler: true when there was one. This process claims no more jobs of the name; a
+   * row of it claimed before but not started fails its try (retried later, by whichever worker has
+   * the handler then) instead of being abandoned.
+   */
+  unregisterHandler(jobName: string): boolean;
+  /** A dynamic handler (not a job class) is registered for the name. */
+  isHandlerRegistered(jobName: string): boolean;
+}
+
+/** Injection token: `@Inject(IDynamicBackgroundJobManager) jobs: IDynamicBackgroundJobManager`. */
+export const IDynamicBackgroundJobManager = Symbol('IDynamicBackgroundJobManager');
+
 /** An enqueue with a chosen id that was already enqueued with another job; nothing was written. */
 export class JobIdTakenError extends Error {
   constructor(readonly id: string) {
@@ -112,7 +150,7 @@ export class JobIdTakenError extends Error {
 export const IBackgroundJobManager = Symbol('IBackgroundJobManager');
 
 @Injectable()
-export class BackgroundJobManager implements IBackgroundJobManager {
+export class BackgroundJobManager implements IBackgroundJobManager, IDynamicBackgroundJobManager {
   constructor(
     private readonly registry: BackgroundJobRegistry,
     @Inject(BACKGROUND_JOB_STORE) private readonly store: BackgroundJobStore,
@@ -128,6 +166,23 @@ export class BackgroundJobManager implements IBackgroundJobManager {
   async enqueueByName(jobName: string, args: object, options: EnqueueOptions = {}): Promise<string> {
     const [id] = await this.enqueueMany([{ args, jobName, ...options }]);
     return id;
+  }
+
+  registerHandler<TArgs = Record<string, unknown>>(
+    jobName: string,
+    handler: DynamicBackgroundJobHandler<TArgs>,
+    options?: DynamicBackgroundJobOptions,
+  ): void {
+    this.registry.registerHandler(jobName, handler as DynamicBackgroundJobHandler, options);
+    this.wakeup.wake(); // rows of the name may be waiting already
+  }
+
+  unregisterHandler(jobName: string): boolean {
+    return this.registry.unregisterHandler(jobName);
+  }
+
+  isHandlerRegistered(jobName: string): boolean {
+    return this.registry.isHandlerRegistered(jobName);
   }
 
   async enqueueMany(jobs: JobToEnqueue[]): Promise<string[]> {

@@ -31,6 +31,7 @@ export class BackgroundJobExplorer implements OnModuleInit {
         argsType: metadata.argsType,
         jobTypeName: metatype.name,
         timeoutMs: metadata.timeoutMs,
+        retry: metadata.retry,
         resolve: this.resolverFor(wrapper, metatype),
         // Singletons are built before onModuleInit runs.
         instance: isSingleton(wrapper) ? (wrapper.instance as AsyncBackgroundJob<unknown>) : undefined,

@@ -12,7 +12,7 @@ import { BackgroundJobsModuleOptions, BackgroundJobStoreKind, resolveOptions } f
 import { BACKGROUND_JOBS_OPTIONS } from './background-jobs.tokens';
 import { BackgroundJobExplorer } from './background-job.explorer';
 import { BackgroundJobRegistry } from './background-job.registry';
-import { BackgroundJobManager, IBackgroundJobManager } from './background-job-manager';
+import { BackgroundJobManager, IBackgroundJobManager, IDynamicBackgroundJobManager } from './background-job-manager';
 import { BACKGROUND_JOB_STORE } from './store/background-job-store';
 import { createBackgroundJobStore } from './store/store.factory';
 import { MemoryBackgroundJobStore } from './store/memory/memory-background-job-store';
@@ -24,6 +24,7 @@ import { RecurringJobExplorer } from './schedules/recurring-job.explorer';
 import { RecurringJobs } from './schedules/recurring-jobs.service';
 import { BackgroundJobsAdmin } from './admin/background-jobs-admin.types';
 import { StoreBackgroundJobsAdmin } from './admin/store-background-jobs-admin';
+import { BackgroundJobEventsExplorer } from './events/background-job-events.explorer';
 
 /**
  * ABP's background jobs module. Needs a TypeORM DataSource (TypeOrmModule.forRoot in the app),
@@ -42,8 +43,10 @@ import { StoreBackgroundJobsAdmin } from './admin/store-background-jobs-admin';
     BackgroundJobExplorer,
     BackgroundJobManager,
     { provide: IBackgroundJobManager, useExisting: BackgroundJobManager },
+    { provide: IDynamicBackgroundJobManager, useExisting: BackgroundJobManager },
     WorkerWakeup,
     JobLifecycle,
+    BackgroundJobEventsExplorer,
     SchemaMigrator,
     WorkerOrchestrator,
     RecurringJobExplorer,
@@ -52,6 +55,7 @@ import { StoreBackgroundJobsAdmin } from './admin/store-background-jobs-admin';
   ],
   exports: [
     IBackgroundJobManager,
+    IDynamicBackgroundJobManager,
     BackgroundJobRegistry,
     BACKGROUND_JOB_STORE,
     WorkerOrchestrator,

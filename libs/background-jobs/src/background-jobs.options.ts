@@ -1,3 +1,5 @@
+import { checkWorkerConfigurations } from './worker/dedicated-workers';
+
 /**
  * Options of the module, under ABP's names (`AbpBackgroundJobOptions` and
  * `AbpBackgroundJobWorkerOptions`); durations keep ABP's units so a setting copied from an ABP
@@ -24,6 +26,30 @@ export interface BackgroundJobWorkerOptions {
   /** Seconds shutdown waits for running jobs before aborting them and releasing their rows. */
   shutdownTimeout: number;
   /** Run only these job names (a dedicated worker); empty: every job registered in the process. */
+  jobNames: string[];
+  /** Run none of these job names (the default worker of a process beside dedicated ones); empty: exclude none. */
+  excludeJobNames: string[];
+  /**
+   * ABP 10's `StoreSuccessfulJobs`: a succeeded job's row is kept, with CompletionTime set and the
+   * job's result in ExtraProperties.Result, instead of being deleted. Kept rows are never claimed again.
+   */
+  storeSuccessfulJobs: boolean;
+  /** Seconds a kept successful row stays before the cleanup deletes it; null keeps them for good. */
+  successfulJobRetentionTime: number | null;
+  /** Milliseconds between two runs of the cleanup of kept successful rows. */
+  cleanSuccessfulJobsPeriod: number;
+  /**
+   * ABP 10's `WorkerConfigurations`: dedicated workers in this process, each running only its job
+   * names with its own local queue and MaxParallelJobExecutionCount slots; the default worker then
+   * runs every other name. Build them with `addDedicatedWorker()`.
+   */
+  workerConfigurations: BackgroundJobWorkerConfiguration[];
+}
+
+/** ABP's `BackgroundJobWorkerConfiguration`: a dedicated worker and the job names it alone runs. */
+export interface BackgroundJobWorkerConfiguration {
+  /** ABP's lock name: here the worker's name in logs, unique among the workers of a process. */
+  lockName: string;
   jobNames: string[];
 }
 
@@ -57,6 +83,11 @@ export const DEFAULT_WORKER_OPTIONS: Readonly<BackgroundJobWorkerOptions> = Obje
   jobExecutionTimeout: 3600,
   shutdownTimeout: 25,
   jobNames: [],
+  excludeJobNames: [],
+  storeSuccessfulJobs: false,
+  successfulJobRetentionTime: 7 * 24 * 60 * 60,
+  cleanSuccessfulJobsPeriod: 3_600_000,
+  workerConfigurations: [],
 });
 
 export interface ResolvedBackgroundJobsOptions {
@@ -73,6 +104,14 @@ export function resolveOptions(options: BackgroundJobsModuleOptions): ResolvedBa
   assertPositive('maxParallelJobExecutionCount', worker.maxParallelJobExecutionCount);
   assertPositive('jobLeaseDuration', worker.jobLeaseDuration);
   assertPositive('defaultWaitFactor', worker.defaultWaitFactor);
+  assertPositive('cleanSuccessfulJobsPeriod', worker.cleanSuccessfulJobsPeriod);
+  const retention = worker.successfulJobRetentionTime;
+  if (retention !== null && !(typeof retention === 'number' && retention >= 0 && Number.isFinite(retention))) {
+    throw new Error(
+      `Background jobs option successfulJobRetentionTime must be a number of seconds, not negative, or null (keep), got ${String(retention)}`,
+    );
+  }
+  checkWorkerConfigurations(worker.workerConfigurations);
   return {
     isJobExecutionEnabled: options.isJobExecutionEnabled ?? true,
     autoMigrate: options.autoMigrate ?? true,

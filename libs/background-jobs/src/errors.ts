@@ -33,3 +33,20 @@ export class StoreUnavailableError extends Error {
     (this as { cause?: unknown }).cause = cause;
   }
 }
+
+/**
+ * Thrown by a job to give up at once: the job is abandoned after this try, with this message as
+ * its LastError, however many tries its retry policy would still allow. For input that will never
+ * work (a record that no longer exists, args that break a rule).
+ */
+export class AbandonJobError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbandonJobError';
+  }
+}
+
+/** True for an AbandonJobError, also one made by another copy of this library (told by its name). */
+export function isAbandonJobError(error: unknown): boolean {
+  return error instanceof AbandonJobError || (error instanceof Error && error.name === 'AbandonJobError');
+}

@@ -25,16 +25,17 @@ export class BrowserSession {
     return csrfTokenOf(page.html);
   }
 
-  postForm(path: string, fields: Record<string, string>): Promise<PageResponse> {
-    return this.postBody(path, new URLSearchParams(fields).toString());
+  /** `headers` add to or replace the browser's own (e.g. an `origin` of another site). */
+  postForm(path: string, fields: Record<string, string>, headers: Record<string, string> = {}): Promise<PageResponse> {
+    return this.postBody(path, new URLSearchParams(fields).toString(), headers);
   }
 
   /** For bodies a URLSearchParams would be slow to build (megabytes). */
-  postBody(path: string, body: string): Promise<PageResponse> {
+  postBody(path: string, body: string, headers: Record<string, string> = {}): Promise<PageResponse> {
     return this.request(path, {
       method: 'POST',
       body,
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
     });
   }
 

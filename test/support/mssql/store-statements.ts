@@ -246,6 +246,24 @@ const SCENARIOS: Scenario[] = [
   { name: 'cancellations.findRequests', run: (store) => store.cancellations.findRequests([ID1, ID2]) },
   { name: 'cancellations.deleteRequests', run: (store) => store.cancellations.deleteRequests([ID1]) },
   { name: 'cancellations.deleteSettledRequests', run: (store) => store.cancellations.deleteSettledRequests(1000) },
+  {
+    name: 'completeAndKeep',
+    run: (store) =>
+      store.completeAndKeep([
+        { id: ID1, leaseToken: LEASE, completionTime: T0, extraProperties: '{"Result":1}', newStamp: 'n1' },
+        { id: ID2, leaseToken: LEASE, completionTime: T0, extraProperties: null, newStamp: 'n2' },
+      ]),
+  },
+  { name: 'deleteCompletedBefore-of-application', run: (store) => store.deleteCompletedBefore('app', T0, 1000) },
+  { name: 'deleteCompletedBefore-without-application', run: (store) => store.deleteCompletedBefore(null, T0, 10) },
+  {
+    name: 'tryWithLock',
+    run: (store, sql) => (
+      sql.reply({ rows: [{ result: 0 }] }),
+      store.tryWithLock('AbpBackgroundJobCleanup', async () => 1)
+    ),
+  },
+  { name: 'hasCompletionTimeColumn', run: (store) => store.hasCompletionTimeColumn() },
 ];
 
 /** A schedule row as the scheduler writes it. */

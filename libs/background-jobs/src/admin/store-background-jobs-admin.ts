@@ -1,7 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { BACKGROUND_JOBS_OPTIONS } from '../background-jobs.tokens';
 import type { ResolvedBackgroundJobsOptions } from '../background-jobs.options';
-import { BackgroundJobRecord } from '../store/background-job-record';
 import { BACKGROUND_JOB_STORE, BackgroundJobStore } from '../store/background-job-store';
 import { chunk } from '../store/dialects/dialect-helpers';
 import { JobStateRow } from '../store/job-admin-store';
@@ -19,12 +18,12 @@ import {
   JobState,
   JobStats,
   JobView,
-  StateCounts,
   WorkerInfo,
 } from './background-jobs-admin.types';
 import { DELETE_STATES, isHeld, parseState, REQUEUE_STATES, stateOf } from './job-states';
 import { decodeCursor, encodeCursor } from './list-cursor';
 import { withRequeueHistory } from './requeue-history';
+import { statsOf, viewOf } from './job-views';
 
 /** Counts are exact up to this many rows of a state; above it, the database's estimate. */
 export const EXACT_COUNT_LIMIT = 100_000;
@@ -68,15 +67,8 @@ export class StoreBackgroundJobsAdmin extends BackgroundJobsAdmin {
 
   async stats(): Promise<JobStats> {
     const counts = await this.store.admin.countStates(new Date(), EXACT_COUNT_LIMIT);
-    const kept = this.succeededKept() || counts.some((c) => c.state === 'succeeded' && c.count > 0);
-    const totals = emptyCounts(kept);
-    const byJobName: Record<string, StateCounts> = {};
-    for (const { jobName, state, count } of counts) {
-      const forName = (byJobName[jobName] ??= emptyCounts(kept));
-      forName[state] = (forName[state] ?? 0) + count;
-      totals[state] = (totals[state] ?? 0) + count;
-    }
-    return { ...totals, byJobName: sortedByName(byJobName), estimated: counts.some((c) => c.estimated) };
+    // Succeeded rows found (kept by another app on the table, or before the setting was turned off) are shown too.
+    return statsOf(counts, this.succeededKept() || counts.some((c) => c.state === 'succeeded' && c.count > 0));
   }
 
   async list(query: JobListQuery): Promise<JobListPage> {
@@ -285,14 +277,6 @@ export class StoreBackgroundJobsAdmin extends BackgroundJobsAdmin {
   }
 }
 
-function emptyCounts(succeededKept: boolean): StateCounts {
-  return { waiting: 0, scheduled: 0, retrying: 0, processing: 0, abandoned: 0, succeeded: succeededKept ? 0 : null };
-}
-
-function sortedByName(byJobName: Record<string, StateCounts>): Record<string, StateCounts> {
-  return Object.fromEntries(Object.entries(byJobName).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 /** Ids as an action takes them: an array of text, at most MAX_IDS_PER_ACTION; lower case, each once. */
 function checkIds(ids: unknown): string[] {
   if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string'))
@@ -324,24 +308,4 @@ function idList(ids: string[]): string {
 
 function selectionText(state: JobState, jobName: string | undefined): string {
   return `all ${state}${jobName === undefined ? '' : ` of job name ${JSON.stringify(jobName)}`}`;
-}
-
-function viewOf(record: BackgroundJobRecord, state: JobState): JobView {
-  const time = (date: Date | null) => date && date.toISOString();
-  return {
-    id: record.id,
-    applicationName: record.applicationName,
-    jobName: record.jobName,
-    jobArgs: record.jobArgs,
-    tryCount: record.tryCount,
-    creationTime: record.creationTime.toISOString(),
-    nextTryTime: record.nextTryTime.toISOString(),
-    lastTryTime: time(record.lastTryTime),
-    isAbandoned: record.isAbandoned,
-    priority: record.priority,
-    completionTime: time(record.completionTime),
-    extraProperties: record.extraProperties,
-    concurrencyStamp: record.concurrencyStamp,
-    state,
-  };
 }

@@ -7,13 +7,18 @@ export type ArgsType<T = object> = abstract new (...args: never[]) => T;
  * class's name.
  */
 export function BackgroundJobName(name: string): ClassDecorator {
+  checkJobName(name);
+  return (target) => Reflect.defineMetadata(BACKGROUND_JOB_NAME_METADATA, name, target);
+}
+
+/** A job name fits ABP's JobName column (128 characters) and holds no control characters. */
+export function checkJobName(name: string): void {
   // eslint-disable-next-line no-control-regex -- control characters are what this rejects
-  if (!name || name.length > 128 || /[\u0000-\u001f\u007f]/.test(name)) {
+  if (typeof name !== 'string' || !name || name.length > 128 || /[\u0000-\u001f\u007f]/.test(name)) {
     throw new Error(
       `A background job name must be 1 to 128 characters long, without control characters, got ${JSON.stringify(name)}`,
     );
   }
-  return (target) => Reflect.defineMetadata(BACKGROUND_JOB_NAME_METADATA, name, target);
 }
 
 export function getJobName(argsType: ArgsType): string {

@@ -71,6 +71,19 @@ export interface FailedJobUpdate {
   newStamp: string;
 }
 
+/**
+ * A succeeded job whose row is kept (StoreSuccessfulJobs), as ABP 10 keeps it: CompletionTime set,
+ * never claimed again, until the cleanup deletes it.
+ */
+export interface CompletedJobUpdate {
+  id: string;
+  leaseToken: string;
+  completionTime: Date;
+  /** The bag with the job's result; null leaves ExtraProperties as it is. */
+  extraProperties: string | null;
+  newStamp: string;
+}
+
 export interface ReleaseRequest {
   leaseToken: string;
   ids: string[];
@@ -128,6 +141,24 @@ export interface BackgroundJobStore {
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
   /** Deletes the rows; returns how many were still held. */
   complete(leaseToken: string, ids: string[]): Promise<number>;
+  /** StoreSuccessfulJobs' complete: keeps the rows, marked completed; returns how many were still held. */
+  completeAndKeep(updates: CompletedJobUpdate[]): Promise<number>;
+  /**
+   * Deletes at most `limit` kept rows of one application (null: of none) whose CompletionTime is
+   * before `before`, skipping rows another statement holds; returns how many it deleted. Live rows
+   * are never touched.
+   */
+  deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number>;
+  /**
+   * Runs `work` while this store holds the database lock `name`, which one holder at a time has
+   * across all processes (PostgreSQL: an advisory lock; MySQL: GET_LOCK; SQL Server: sp_getapplock;
+   * SQLite: a lock row; memory: per store). Resolves undefined at once, without running `work`,
+   * while another holds it. A holder that dies frees it: the lock goes with its connection (SQLite's
+   * lock row expires a minute after its holder last renewed it).
+   */
+  tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined>;
+  /** False for a table adopted without migrating that lacks ABP 10's CompletionTime column. */
+  hasCompletionTimeColumn(): Promise<boolean>;
   /** Writes retries or abandonment; returns how many were still held. */
   fail(updates: FailedJobUpdate[]): Promise<number>;
   /** Pushes NextTryTime out to `until` for the rows still held. */

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AsyncBackgroundJob } from '../async-background-job';
-import { BackgroundJobRegistry } from '../background-job.registry';
+import { BackgroundJobRegistry, RegisteredBackgroundJob } from '../background-job.registry';
+import { AbandonJobError } from '../errors';
 import { BackgroundJobWorkerOptions, resolveOptions } from '../background-jobs.options';
 import { BackgroundJobRecord, ClaimedJob } from '../store/background-job-record';
 import { ClaimRequest } from '../store/background-job-store';
 import { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from '../store/memory/memory-background-job-store';
 import { BackgroundJobWorker, createBackgroundJobWorker, WorkerSummary } from './background-job-worker';
+import type { JobNameSource } from './dedicated-workers';
 import { JobLifecycle } from './job-lifecycle';
 import { JobRunner } from './job-runner';
 
@@ -24,15 +26,19 @@ class ProbeArgs {
 /** Jobs that run until the test finishes them. */
 class Jobs extends AsyncBackgroundJob<ProbeArgs> {
   readonly started: number[] = [];
-  private readonly finishers = new Map<number, { resolve: () => void; reject: (error: Error) => void }>();
+  private readonly finishers = new Map<
+    number,
+    { resolve: (result?: unknown) => void; reject: (error: Error) => void }
+  >();
 
-  execute(args: ProbeArgs): Promise<void> {
+  execute(args: ProbeArgs): Promise<unknown> {
     this.started.push(args.n);
     return new Promise((resolve, reject) => this.finishers.set(args.n, { resolve, reject }));
   }
 
-  finish(n: number): void {
-    this.finisher(n).resolve();
+  /** Ends job `n` successfully, returning `result`. */
+  finish(n: number, result?: unknown): void {
+    this.finisher(n).resolve(result);
   }
 
   fail(n: number, error: Error): void {
@@ -133,7 +139,12 @@ interface Setup {
   lifecycle: JobLifecycle;
 }
 
-async function setUp(rowCount: number, worker: Partial<BackgroundJobWorkerOptions> = {}): Promise<Setup> {
+async function setUp(
+  rowCount: number,
+  worker: Partial<BackgroundJobWorkerOptions> = {},
+  registration: Partial<RegisteredBackgroundJob> = {},
+  jobNames: string[] | JobNameSource = ['Probe'],
+): Promise<Setup> {
   const store = new ObservedStore();
   const rows = Array.from({ length: rowCount }, (_, n) => row(n));
   await store.insert(rows);
@@ -145,6 +156,7 @@ async function setUp(rowCount: number, worker: Partial<BackgroundJobWorkerOption
     jobTypeName: 'Jobs',
     resolve: async () => jobs,
     instance: jobs,
+    ...registration,
   });
   const options = resolveOptions({
     worker: { maxParallelJobExecutionCount: 2, maxJobFetchCount: 4, jobPollPeriod: 5000, ...worker },
@@ -160,7 +172,7 @@ async function setUp(rowCount: number, worker: Partial<BackgroundJobWorkerOption
     store,
     new JobRunner(registry, options.jobExecutionTimeout * 1000),
     options,
-    ['Probe'],
+    jobNames,
     logger,
     lifecycle,
   );
@@ -400,5 +412,76 @@ describe('BackgroundJobWorker loop', () => {
     for (const queued of rows.slice(2))
       expect(await store.find(queued.id)).toMatchObject({ tryCount: 0, nextTryTime: T0 });
     expect(summary).toMatchObject({ succeeded: 2, released: 4 });
+  });
+
+  describe('StoreSuccessfulJobs, per-job retry, AbandonJobError, job name sources', () => {
+    const bagOf = async (store: MemoryBackgroundJobStore, id: string) =>
+      JSON.parse((await store.find(id))!.extraProperties) as Record<string, unknown>;
+
+    it('keeps a succeeded row, completed, with its result in ExtraProperties.Result, and never runs it again', async () => {
+      const setup = await setUp(2, { storeSuccessfulJobs: true });
+      const ended: unknown[] = [];
+      setup.lifecycle.listen({ jobEnded: (e) => void ended.push([e.outcome, e.result]) });
+      const { store, jobs, rows } = await start(setup);
+      await advance(1500);
+      jobs.finish(0, { rows: 3 });
+      jobs.finish(1);
+      await advance();
+      expect(await store.find(rows[0].id)).toMatchObject({
+        completionTime: new Date(T0.getTime() + 1500),
+        extraProperties: '{"Result":{"rows":3}}',
+        isAbandoned: false,
+        tryCount: 1,
+      });
+      expect((await store.find(rows[0].id))!.concurrencyStamp).not.toMatch(/^lease:/);
+      expect(await store.find(rows[1].id)).toMatchObject({ extraProperties: '{}' });
+      expect((await store.find(rows[1].id))!.completionTime).not.toBeNull();
+      expect(ended).toEqual([
+        ['succeeded', { rows: 3 }],
+        ['succeeded', undefined],
+      ]);
+      await advance(60_000); // a dozen polls
+      expect(jobs.started).toEqual([0, 1]);
+      expect(store.completions).toEqual([]); // nothing deleted
+    });
+
+    it('abandons a job that throws AbandonJobError at once, with its message, whatever retries are left', async () => {
+      const { store, jobs, rows, lines } = await start(await setUp(1));
+      jobs.fail(0, new AbandonJobError('customer 42 no longer exists'));
+      await advance();
+      expect(await store.find(rows[0].id)).toMatchObject({ isAbandoned: true, tryCount: 1 });
+      expect((await bagOf(store, rows[0].id)).LastError).toMatch(/^AbandonJobError: customer 42 no longer exists/);
+      expect(lines.filter((l) => l.startsWith('error Abandoned job'))).toHaveLength(1);
+    });
+
+    it("retries by the job's own policy and abandons after its maxTries", async () => {
+      const retry = { maxTries: 2, backoff: 'fixed' as const, delayMs: 1000 };
+      const { store, jobs, rows } = await start(await setUp(1, { jobPollPeriod: 500 }, { retry }));
+      jobs.fail(0, new Error('try 1'));
+      await advance();
+      expect(await store.find(rows[0].id)).toMatchObject({
+        isAbandoned: false,
+        tryCount: 1,
+        nextTryTime: new Date(T0.getTime() + 1000), // 1 s after the claim, not ABP's 60 s
+      });
+      await advance(1000);
+      expect(jobs.started).toEqual([0, 0]);
+      jobs.fail(0, new Error('try 2'));
+      await advance();
+      expect(await store.find(rows[0].id)).toMatchObject({ isAbandoned: true, tryCount: 2 });
+      expect((await bagOf(store, rows[0].id)).LastError).toMatch(/^Error: try 2/);
+    });
+
+    it('claims the names its job name source gives at each claim (dynamic handlers come and go)', async () => {
+      const source = { current: [] as string[] };
+      const setup = await setUp(1, {}, {}, source);
+      const { jobs, worker } = await start(setup);
+      await advance(5000);
+      expect(jobs.started).toEqual([]);
+      source.current = ['Probe'];
+      worker.wake();
+      await advance();
+      expect(jobs.started).toEqual([0]);
+    });
   });
 });

@@ -4,6 +4,7 @@ import type { JobCancelledError } from '../cancellation/job-cancelled.error';
 import type { ClaimedJob } from '../store/background-job-record';
 import { BackgroundJobStore, WorkNotifier } from '../store/background-job-store';
 import { DatabaseHealth } from './database-health';
+import type { JobNameSource } from './dedicated-workers';
 import type { JobLifecycle } from './job-lifecycle';
 import { JobExecutor } from './job-executor';
 import { JobRunner } from './job-runner';
@@ -109,14 +110,18 @@ export class BackgroundJobWorker {
   }
 }
 
-/** Builds a worker and its parts for one store; `jobNames`: the job names it claims. */
+/**
+ * Builds a worker and its parts for one store; `jobNames`: the job names it claims (a source is
+ * read at every claim). `notifier`: the store's, or one shared by the workers of a process.
+ */
 export function createBackgroundJobWorker(
   store: BackgroundJobStore,
   runner: JobRunner,
   options: BackgroundJobWorkerOptions,
-  jobNames: string[],
+  jobNames: string[] | JobNameSource,
   logger: LoggerService = new Logger('BackgroundJobWorker'),
   lifecycle?: JobLifecycle,
+  notifier: WorkNotifier | undefined = store.notifier,
 ): BackgroundJobWorker {
   const health = new DatabaseHealth(logger, (error) => store.isUnavailable(error));
   const queue = new LocalQueue(new LocalQueueSize(options.maxParallelJobExecutionCount, options.maxJobFetchCount));
@@ -129,7 +134,9 @@ export function createBackgroundJobWorker(
     },
     (error) => health.failed(error),
   );
-  const outcomes = new OutcomeRecorder(store, results, leases, health, options, logger, lifecycle);
+  const outcomes = new OutcomeRecorder(store, results, leases, health, options, logger, lifecycle, (jobName) =>
+    runner.retryPolicyFor(jobName),
+  );
   const executor = new JobExecutor(
     runner,
     queue,
@@ -139,7 +146,8 @@ export function createBackgroundJobWorker(
     logger,
     lifecycle,
   );
-  const filler = new QueueFiller(store, queue, leases, health, new WakeableSleep(), options, jobNames, () =>
+  const names = Array.isArray(jobNames) ? { current: jobNames } : jobNames;
+  const filler = new QueueFiller(store, queue, leases, health, new WakeableSleep(), options, names, () =>
     executor.startQueuedJobs(),
   );
   return new BackgroundJobWorker({
@@ -150,7 +158,7 @@ export function createBackgroundJobWorker(
     outcomes,
     results,
     health,
-    notifier: store.notifier,
+    notifier,
     logger,
   });
 }

@@ -13,12 +13,16 @@ export interface JobEnded {
   error?: unknown;
   /** When a 'failed' job runs next. */
   nextTryTime?: Date;
+  /** What a 'succeeded' job returned, when not undefined. */
+  result?: unknown;
 }
 
 /** What metrics, traces and job events listen to in a worker process. Called on the job path: keep it cheap. */
 export interface JobLifecycleListener {
   jobStarted?(job: ClaimedJob): void;
   jobEnded?(ended: JobEnded): void;
+  /** At shutdown, once the workers stopped: finish what the listener deferred (bounded by the listener). */
+  drain?(): Promise<void>;
 }
 
 /**
@@ -44,6 +48,19 @@ export class JobLifecycle {
 
   jobEnded(ended: JobEnded): void {
     for (const l of this.listeners) if (l.jobEnded) this.safely(() => l.jobEnded!(ended));
+  }
+
+  /** Called once the workers have stopped: waits for every listener's drain(); one that fails is logged. */
+  async drain(): Promise<void> {
+    await Promise.all(
+      this.listeners.map(async (l) => {
+        try {
+          await l.drain?.();
+        } catch (error) {
+          this.logger.warn(`A job lifecycle listener failed to drain: ${String(error)}`);
+        }
+      }),
+    );
   }
 
   private safely(call: () => void): void {

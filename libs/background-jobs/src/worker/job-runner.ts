@@ -4,9 +4,11 @@ import { JobCancelledError } from '../cancellation/job-cancelled.error';
 import { ClaimedJob } from '../store/background-job-record';
 import { JobAbort } from './job-abort';
 import { JobDeadlines } from './job-deadlines';
+import type { RetryPolicy } from './retry-policy';
 
 export type JobOutcome =
-  | { kind: 'succeeded' }
+  /** `result`: what the job returned, when not undefined. */
+  | { kind: 'succeeded'; result?: unknown }
   /** The job threw or timed out: retry by ABP's backoff. */
   | { kind: 'failed'; error: unknown }
   /** The row can never run (args unreadable, job not constructible): abandon now, as ABP does. */
@@ -46,13 +48,20 @@ export class JobRunner {
     private readonly defaultTimeoutMs: number,
   ) {}
 
+  /** The job's own retry policy (@BackgroundJob's `retry`), when it has one. */
+  retryPolicyFor(jobName: string): RetryPolicy | undefined {
+    return this.registry.findByName(jobName)?.retry;
+  }
+
   run(job: ClaimedJob, abort: JobAbort): Promise<JobOutcome> {
     const registered = this.registry.findByName(job.jobName);
-    if (!registered)
-      return Promise.resolve({
-        kind: 'broken',
-        error: new Error(`No job is registered for the job name "${job.jobName}"`),
-      });
+    if (!registered) {
+      const error = new Error(`No job is registered for the job name "${job.jobName}"`);
+      // Claimed just before its dynamic handler was unregistered here: another worker may still run it.
+      return Promise.resolve(
+        this.registry.wasUnregistered(job.jobName) ? { kind: 'failed', error } : { kind: 'broken', error },
+      );
+    }
     let args: object;
     try {
       args = parseArgs(job.jobArgs, registered.argsType.prototype as object);
@@ -103,11 +112,14 @@ export class JobRunner {
         );
       };
       abort.onAbort(failed);
-      const succeeded = () => (abort.aborted ? failed(abort.abortReason) : settle(SUCCEEDED));
+      const succeeded = (result: unknown) =>
+        abort.aborted
+          ? failed(abort.abortReason)
+          : settle(result === undefined ? SUCCEEDED : { kind: 'succeeded', result });
       try {
-        const result: unknown = instance.execute(args, context);
-        if (isThenable(result)) result.then(succeeded, failed);
-        else succeeded(); // a plain (not async) execute that returned
+        const returned: unknown = instance.execute(args, context);
+        if (isThenable(returned)) returned.then(succeeded, failed);
+        else succeeded(returned); // a plain (not async) execute that returned
       } catch (error) {
         failed(error); // an execute that threw before returning a promise
       }

@@ -1,5 +1,7 @@
 import { LoggerService } from '@nestjs/common';
 import { withCancellation } from '../cancellation/cancel-job';
+import { BackgroundJobWorkerOptions } from '../background-jobs.options';
+import { isAbandonJobError } from '../errors';
 import { ClaimedJob } from '../store/background-job-record';
 import { BackgroundJobStore } from '../store/background-job-store';
 import { newConcurrencyStamp } from '../store/stamps';
@@ -7,13 +9,15 @@ import { nextTryTime } from './backoff';
 import { DatabaseHealth } from './database-health';
 import type { JobLifecycle } from './job-lifecycle';
 import { JobOutcome } from './job-runner';
+import { withResult } from './job-result';
 import { describeError, withLastError } from './last-error';
 import { LeaseKeeper } from './lease-keeper';
 import { ResultWriter, WrittenResults } from './result-writer';
+import type { RetryPolicy } from './retry-policy';
 import { lookUpRows, RowStanding } from './row-holders';
 
-/** ABP's retry settings, as nextTryTime takes them. */
-type RetryOptions = Parameters<typeof nextTryTime>[1];
+/** ABP's retry settings, as nextTryTime takes them, and whether succeeded rows are kept. */
+type OutcomeOptions = Parameters<typeof nextTryTime>[1] & Pick<BackgroundJobWorkerOptions, 'storeSuccessfulJobs'>;
 
 export interface OutcomeCounts {
   succeeded: number;
@@ -24,9 +28,11 @@ export interface OutcomeCounts {
 }
 
 /**
- * Turns each job's outcome into its row's result, by ABP's rules: success deletes the row, a
- * failure sets the next try (or abandons the job), an interrupted job waits to be released. The
- * results go to the ResultWriter in batches; once written, the rows are no longer held.
+ * Turns each job's outcome into its row's result, by ABP's rules: success deletes the row (or,
+ * with StoreSuccessfulJobs, keeps it completed, with the job's result), a failure sets the next
+ * try by the job's retry policy or ABP's rule (or abandons the job; at once when it threw
+ * AbandonJobError), an interrupted job waits to be released. The results go to the ResultWriter
+ * in batches; once written, the rows are no longer held.
  */
 export class OutcomeRecorder {
   private readonly counts: OutcomeCounts = { succeeded: 0, failed: 0, abandoned: 0, refused: 0 };
@@ -38,9 +44,11 @@ export class OutcomeRecorder {
     private readonly results: ResultWriter,
     private readonly leases: LeaseKeeper,
     private readonly health: DatabaseHealth,
-    private readonly retry: RetryOptions,
+    private readonly options: OutcomeOptions,
     private readonly logger: LoggerService,
     private readonly lifecycle?: JobLifecycle,
+    /** The job's own retry policy, when it has one. */
+    private readonly retryPolicyFor: (jobName: string) => RetryPolicy | undefined = () => undefined,
   ) {}
 
   get totals(): Readonly<OutcomeCounts> {
@@ -52,8 +60,22 @@ export class OutcomeRecorder {
     switch (outcome.kind) {
       case 'succeeded':
         this.counts.succeeded++;
-        this.results.complete(job.leaseToken, job.id);
-        this.lifecycle?.jobEnded({ job, outcome: 'succeeded', durationMs });
+        if (this.options.storeSuccessfulJobs) {
+          this.results.keep({
+            id: job.id,
+            leaseToken: job.leaseToken,
+            completionTime: new Date(),
+            extraProperties: withResult(job.extraProperties, outcome.result),
+            newStamp: newConcurrencyStamp(),
+          });
+        } else {
+          this.results.complete(job.leaseToken, job.id);
+        }
+        this.lifecycle?.jobEnded(
+          outcome.result === undefined
+            ? { job, outcome: 'succeeded', durationMs }
+            : { job, outcome: 'succeeded', durationMs, result: outcome.result },
+        );
         return;
       case 'cancelled': {
         const now = new Date();
@@ -78,7 +100,8 @@ export class OutcomeRecorder {
       case 'broken':
       case 'failed': {
         const now = new Date();
-        const next = outcome.kind === 'broken' || abandon ? null : nextTryTime(job, this.retry, now);
+        const giveUp = outcome.kind === 'broken' || abandon || isAbandonJobError(outcome.error);
+        const next = giveUp ? null : nextTryTime(job, this.options, now, this.retryPolicyFor(job.jobName));
         if (next === null) {
           this.counts.abandoned++;
           this.logger.error(
@@ -113,7 +136,7 @@ export class OutcomeRecorder {
   abandonIfLostTryWasLast(job: ClaimedJob): boolean {
     const now = new Date();
     const lostTry = { tryCount: job.tryCount - 1, lastTryTime: now, creationTime: job.creationTime };
-    if (nextTryTime(lostTry, this.retry, now) !== null) return false;
+    if (nextTryTime(lostTry, this.options, now, this.retryPolicyFor(job.jobName)) !== null) return false;
     this.record(
       job,
       { kind: 'failed', error: new Error(`Try ${lostTry.tryCount} was lost: its worker stopped while running it`) },
@@ -136,7 +159,7 @@ export class OutcomeRecorder {
    * holds, or one deleted while this worker's lease could have ended, is warned about.
    */
   private async explainRefused(written: WrittenResults): Promise<void> {
-    const tokens = new Map(written.failures?.map((f) => [f.id, f]));
+    const tokens = new Map([...(written.failures ?? []), ...(written.kept ?? [])].map((f) => [f.id, f]));
     const tokenOf = (id: string) => written.completed?.leaseToken ?? tokens.get(id)?.leaseToken ?? '';
     let standing: Map<string, RowStanding>;
     try {

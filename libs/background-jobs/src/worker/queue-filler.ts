@@ -3,6 +3,7 @@ import { BackgroundJobStore } from '../store/background-job-store';
 import { ClaimedJob } from '../store/background-job-record';
 import { newLeaseToken } from '../store/stamps';
 import { DatabaseHealth } from './database-health';
+import type { JobNameSource } from './dedicated-workers';
 import { LeaseKeeper } from './lease-keeper';
 import { LocalQueue } from './local-queue';
 import { WakeableSleep } from './wakeable-sleep';
@@ -47,7 +48,8 @@ export class QueueFiller {
     private readonly health: DatabaseHealth,
     private readonly sleep: WakeableSleep,
     private readonly options: ClaimOptions,
-    private readonly jobNames: string[],
+    /** The job names to claim, read at every claim: dynamic handlers come and go. */
+    private readonly jobNames: JobNameSource,
     /** Called after each claim that came back: start its rows. */
     private readonly onClaimed: () => void,
   ) {}
@@ -126,7 +128,7 @@ export class QueueFiller {
     try {
       claimed = await this.store.claim({
         applicationName: this.options.applicationName,
-        jobNames: this.jobNames,
+        jobNames: this.jobNames.current,
         limit,
         now,
         leaseUntil,

@@ -1,4 +1,4 @@
-import { BackgroundJobStore, FailedJobUpdate } from '../store/background-job-store';
+import { BackgroundJobStore, CompletedJobUpdate, FailedJobUpdate } from '../store/background-job-store';
 
 /** One write's answer: how many of its rows the database did not change, and what was asked. */
 export interface WrittenResults {
@@ -9,18 +9,21 @@ export interface WrittenResults {
   startedAt: number;
   /** An earlier attempt at this write failed in the client, so it may have gone through all the same. */
   retried: boolean;
-  /** A DELETE of succeeded jobs under this lease token; or the failure updates. */
+  /** A DELETE of succeeded jobs under this lease token; or the updates of kept succeeded rows; or the failure updates. */
   completed?: { leaseToken: string };
+  kept?: CompletedJobUpdate[];
   failures?: FailedJobUpdate[];
 }
 
 /**
  * Gathers the outcomes of finished jobs and writes them in as few statements as possible: one
- * DELETE per lease token for successes, one UPDATE batch for failures. Writes that fail (the
- * database is away) stay queued and are tried again; rows stay held until written.
+ * DELETE per lease token for successes (or one UPDATE batch for those kept, with
+ * StoreSuccessfulJobs), one UPDATE batch for failures. Writes that fail (the database is away)
+ * stay queued and are tried again; rows stay held until written.
  */
 export class ResultWriter {
   private completions = new Map<string, string[]>();
+  private kept: CompletedJobUpdate[] = [];
   private failures: FailedJobUpdate[] = [];
   private flushing?: Promise<void>;
   private scheduled = false;
@@ -36,7 +39,7 @@ export class ResultWriter {
   ) {}
 
   get pending(): number {
-    let n = this.failures.length;
+    let n = this.failures.length + this.kept.length;
     for (const ids of this.completions.values()) n += ids.length;
     return n;
   }
@@ -45,6 +48,12 @@ export class ResultWriter {
     const ids = this.completions.get(leaseToken);
     if (ids) ids.push(id);
     else this.completions.set(leaseToken, [id]);
+    this.schedule();
+  }
+
+  /** A succeeded job whose row is kept (StoreSuccessfulJobs). */
+  keep(update: CompletedJobUpdate): void {
+    this.kept.push(update);
     this.schedule();
   }
 
@@ -85,8 +94,10 @@ export class ResultWriter {
   private async writeOnce(): Promise<void> {
     const startedAt = Date.now();
     const completions = this.completions;
+    const kept = this.kept;
     const failures = this.failures;
     this.completions = new Map();
+    this.kept = [];
     this.failures = [];
     try {
       for (const [token, ids] of completions) {
@@ -99,6 +110,12 @@ export class ResultWriter {
           retried: this.wasRetried(ids),
           completed: { leaseToken: token },
         });
+      }
+      if (kept.length > 0) {
+        const written = await this.store.completeAndKeep(kept);
+        const sent = kept.splice(0);
+        const ids = sent.map((k) => k.id);
+        this.onWritten({ ids, refused: ids.length - written, startedAt, retried: this.wasRetried(ids), kept: sent });
       }
       if (failures.length > 0) {
         const written = await this.store.fail(failures);
@@ -119,7 +136,8 @@ export class ResultWriter {
         for (const id of ids) this.retriedIds.add(id);
         this.completions.set(token, [...ids, ...(this.completions.get(token) ?? [])]);
       }
-      for (const failure of failures) this.retriedIds.add(failure.id);
+      for (const update of [...kept, ...failures]) this.retriedIds.add(update.id);
+      this.kept.unshift(...kept);
       this.failures.unshift(...failures);
       this.onError(error);
       this.retryTimer = setTimeout(() => {

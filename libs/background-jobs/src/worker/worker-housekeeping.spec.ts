@@ -3,6 +3,7 @@ import { MemoryBackgroundJobStore } from '../store/memory/memory-background-job-
 import { ENQUEUE_KEY_RETENTION_MS, enqueueFingerprint } from '../store/enqueue-keys';
 import { ForeignJobNamesReport } from './foreign-job-names';
 import { HOUSEKEEPING_PERIOD_MS, WorkerHousekeeping } from './worker-housekeeping';
+import { cleanupLockName, SuccessfulJobCleanup } from './successful-job-cleanup';
 
 const T0 = new Date('2030-01-01T00:00:00.000Z');
 
@@ -21,14 +22,45 @@ async function enqueue(
   });
 }
 
+/** A succeeded row kept (StoreSuccessfulJobs) since `completionTime`. */
+async function keptRow(store: MemoryBackgroundJobStore, completionTime: Date): Promise<void> {
+  await store.insert([
+    {
+      id: randomUUID(),
+      applicationName: null,
+      jobName: 'Known',
+      jobArgs: '{}',
+      tryCount: 1,
+      creationTime: completionTime,
+      nextTryTime: completionTime,
+      lastTryTime: completionTime,
+      isAbandoned: false,
+      priority: 15,
+      completionTime,
+      extraProperties: '{}',
+      concurrencyStamp: 'k'.repeat(32),
+    },
+  ]);
+}
+
 /** Housekeeping for a worker whose only job name is 'Known', logging into `lines` as "level message". */
-function housekeepingFor(store: MemoryBackgroundJobStore, lines: string[]): WorkerHousekeeping {
+function housekeepingFor(
+  store: MemoryBackgroundJobStore,
+  lines: string[],
+  successfulJobs?: ConstructorParameters<typeof WorkerHousekeeping>[4],
+): WorkerHousekeeping {
   const logger = {
     log: (m: string) => void lines.push(`log ${m}`),
     warn: (m: string) => void lines.push(`warn ${m}`),
     error: (m: string) => void lines.push(`error ${m}`),
   };
-  return new WorkerHousekeeping(store, new ForeignJobNamesReport(store, null, new Set(['Known']), logger), logger);
+  return new WorkerHousekeeping(
+    store,
+    new ForeignJobNamesReport(store, null, new Set(['Known']), logger),
+    logger,
+    HOUSEKEEPING_PERIOD_MS,
+    successfulJobs,
+  );
 }
 
 describe('WorkerHousekeeping', () => {
@@ -74,6 +106,54 @@ describe('WorkerHousekeeping', () => {
     store.simulateOutage();
     await jest.advanceTimersByTimeAsync(HOUSEKEEPING_PERIOD_MS);
     expect(lines).toEqual([]);
+    await housekeeping.stop();
+  });
+
+  it('with StoreSuccessfulJobs deletes kept rows past their retention at start and every CleanSuccessfulJobsPeriod', async () => {
+    const store = new MemoryBackgroundJobStore();
+    const retentionMs = 3_600_000;
+    for (let i = 0; i < 3; i++) await keptRow(store, new Date(T0.getTime() - retentionMs - 1000 * (i + 1)));
+    await keptRow(store, new Date(T0.getTime() - retentionMs + 30_000)); // expires 30 s in
+    const lines: string[] = [];
+    const cleanup = new SuccessfulJobCleanup(store, {
+      applicationName: null,
+      successfulJobRetentionTime: retentionMs / 1000,
+      maxJobFetchCount: 2,
+    });
+    const housekeeping = housekeepingFor(store, lines, { cleanup, periodMs: 60_000 });
+
+    housekeeping.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(lines).toEqual(['log Deleted 3 kept successful job(s) past their retention']);
+    expect(await store.count()).toBe(1);
+    await jest.advanceTimersByTimeAsync(59_999);
+    expect(await store.count()).toBe(1);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(lines.slice(1)).toEqual(['log Deleted 1 kept successful job(s) past their retention']);
+    expect(await store.count()).toBe(0);
+    await housekeeping.stop();
+  });
+
+  it('skips the cleanup round while another worker holds the cleanup lock', async () => {
+    const store = new MemoryBackgroundJobStore();
+    await keptRow(store, new Date(T0.getTime() - 86_400_000));
+    const lines: string[] = [];
+    const cleanup = new SuccessfulJobCleanup(store, {
+      applicationName: null,
+      successfulJobRetentionTime: 60,
+      maxJobFetchCount: 1000,
+    });
+    let release!: () => void;
+    const held = store.tryWithLock(cleanupLockName(null), () => new Promise<void>((r) => (release = r)));
+    const housekeeping = housekeepingFor(store, lines, { cleanup, periodMs: 60_000 });
+    housekeeping.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(lines).toEqual([]);
+    expect(await store.count()).toBe(1);
+    release();
+    await held;
+    await jest.advanceTimersByTimeAsync(60_000);
+    expect(lines).toEqual(['log Deleted 1 kept successful job(s) past their retention']);
     await housekeeping.stop();
   });
 });

@@ -3,11 +3,14 @@ import { BackgroundJobRegistry } from '../background-job.registry';
 import { BACKGROUND_JOBS_OPTIONS } from '../background-jobs.tokens';
 import { ResolvedBackgroundJobsOptions } from '../background-jobs.options';
 import { BACKGROUND_JOB_STORE, BackgroundJobStore } from '../store/background-job-store';
-import { BackgroundJobWorker, createBackgroundJobWorker } from './background-job-worker';
+import { BackgroundJobWorker, createBackgroundJobWorker, WorkerSummary } from './background-job-worker';
+import { PlannedWorker, planWorkers } from './dedicated-workers';
 import { ForeignJobNamesReport } from './foreign-job-names';
 import { WorkerHousekeeping } from './worker-housekeeping';
 import { JobLifecycle } from './job-lifecycle';
 import { JobRunner } from './job-runner';
+import { SharedWorkNotifier } from './shared-work-notifier';
+import { SuccessfulJobCleanup } from './successful-job-cleanup';
 import { WorkerWakeup } from './worker-wakeup';
 import { CancellationWatcher } from '../cancellation/cancellation-watcher';
 import { RecurringJobExplorer } from '../schedules/recurring-job.explorer';
@@ -15,13 +18,14 @@ import { RecurringJobScheduler } from '../schedules/recurring-job-scheduler';
 import { WorkerHeartbeat } from './worker-heartbeat';
 
 /**
- * Starts the worker after bootstrap when IsJobExecutionEnabled, and stops it in
- * beforeApplicationShutdown, before TypeORM closes its DataSource in onApplicationShutdown.
+ * Starts the workers after bootstrap when IsJobExecutionEnabled (the default worker, and ABP's
+ * dedicated workers beside it), and stops them in beforeApplicationShutdown, before TypeORM closes
+ * its DataSource in onApplicationShutdown.
  */
 @Injectable()
 export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('BackgroundJobWorker');
-  private worker?: BackgroundJobWorker;
+  private workers: BackgroundJobWorker[] = [];
   private housekeeping?: WorkerHousekeeping;
   private scheduler?: RecurringJobScheduler;
   private cancellations?: CancellationWatcher;
@@ -38,59 +42,68 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.isJobExecutionEnabled) return;
-    const jobNames = this.jobNamesToRun();
-    const worker = createBackgroundJobWorker(
-      this.store,
-      new JobRunner(this.registry, this.options.worker.jobExecutionTimeout * 1000),
-      this.options.worker,
-      jobNames,
-      this.logger,
-      this.lifecycle,
+    const options = this.options.worker;
+    const planned = planWorkers(this.registry, options);
+    if (options.storeSuccessfulJobs) await this.assertCompletionTimeColumn();
+    const runner = new JobRunner(this.registry, options.jobExecutionTimeout * 1000);
+    const shared = planned.length > 1 && this.store.notifier ? new SharedWorkNotifier(this.store.notifier) : undefined;
+    const workers = planned.map((plan) =>
+      createBackgroundJobWorker(
+        this.store,
+        runner,
+        options,
+        plan.jobNames,
+        plan.dedicated ? new Logger(`BackgroundJobWorker:${plan.lockName}`) : this.logger,
+        this.lifecycle,
+        shared ? shared.forWorker() : this.store.notifier,
+      ),
     );
-    this.worker = worker;
-    this.wakeup.listen(() => worker.wake());
-    const {
-      applicationName,
-      jobPollPeriod,
-      maxParallelJobExecutionCount,
-      jobLeaseDuration,
-      jobExecutionTimeout,
-      shutdownTimeout,
-    } = this.options.worker;
-    this.logger.log(
-      `Worker started on ${this.store.dialect}: application=${applicationName ?? '(null)'} jobs=[${jobNames.join(', ')}] ` +
-        `parallel=${maxParallelJobExecutionCount} poll=${jobPollPeriod}ms lease=${jobLeaseDuration}s ` +
-        `timeout=${jobExecutionTimeout}s shutdownTimeout=${shutdownTimeout}s wakeups=${this.store.notifier ? 'listen/notify' : 'poll'}`,
-    );
+    this.workers = workers;
+    this.wakeup.listen(() => workers.forEach((worker) => worker.wake()));
+    planned.forEach((plan) => this.logStart(plan));
     // Started once bootstrap has finished, so the app's own logger (set after bootstrap, with the
     // lines buffered until then) is in place before the first job runs: a job that kills its worker
     // at start must not take the buffered start-up lines with it.
-    setImmediate(
-      () =>
+    setImmediate(() => {
+      for (const worker of workers) {
         void worker
           .start()
-          .catch((error: unknown) => this.logger.error(`The worker could not start: ${String(error)}`)),
-    );
+          .catch((error: unknown) => this.logger.error(`The worker could not start: ${String(error)}`));
+      }
+    });
     const foreignNames = new ForeignJobNamesReport(
       this.store,
-      applicationName,
+      options.applicationName,
       new Set(this.registry.jobNames),
       this.logger,
     );
-    this.housekeeping = new WorkerHousekeeping(this.store, foreignNames, this.logger);
+    this.housekeeping = new WorkerHousekeeping(
+      this.store,
+      foreignNames,
+      this.logger,
+      undefined,
+      options.storeSuccessfulJobs
+        ? { cleanup: new SuccessfulJobCleanup(this.store, options), periodMs: options.cleanSuccessfulJobsPeriod }
+        : undefined,
+    );
     this.housekeeping.start();
+    // One heartbeat row per process, for the default worker and its dedicated workers together.
     this.heartbeat = new WorkerHeartbeat(
       this.store,
-      { applicationName, jobNames, maxParallel: maxParallelJobExecutionCount },
-      () => worker.running,
+      {
+        applicationName: options.applicationName,
+        jobNames: [...new Set(planned.flatMap((plan) => plan.jobNames.current))],
+        maxParallel: options.maxParallelJobExecutionCount * workers.length,
+      },
+      () => workers.reduce((sum, worker) => sum + worker.running, 0),
       this.logger,
     );
     this.heartbeat.start();
-    this.startRecurringJobsAndCancellations(worker);
+    this.startRecurringJobsAndCancellations(workers);
   }
 
-  /** The scheduler of recurring jobs, and the watcher that brings cancel requests to this process's worker. */
-  private startRecurringJobsAndCancellations(worker: BackgroundJobWorker): void {
+  /** The scheduler of recurring jobs, and the watcher that brings cancel requests to this process's workers. */
+  private startRecurringJobsAndCancellations(workers: BackgroundJobWorker[]): void {
     this.scheduler = new RecurringJobScheduler(
       this.store.schedules,
       this.recurringJobs.declarations,
@@ -102,40 +115,68 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     );
     this.scheduler.start();
     this.cancellations = new CancellationWatcher(this.store.cancellations, this.logger);
-    this.cancellations.attach(worker);
+    for (const worker of workers) this.cancellations.attach(worker);
     void this.cancellations
       .start()
       .catch((error: unknown) => this.logger.error(`Cancel requests are not watched: ${String(error)}`));
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
-    const worker = this.worker;
-    if (!worker) return;
-    this.worker = undefined;
+    const workers = this.workers;
+    if (workers.length === 0) return;
+    this.workers = [];
     await this.housekeeping?.stop();
     await this.scheduler?.stop();
     this.wakeup.listen(undefined);
     this.logger.log(
       `Stopping${signal ? ` on ${signal}` : ''}: no new jobs; waiting up to ${this.options.worker.shutdownTimeout}s for running ones`,
     );
-    const s = await worker.stop(this.options.worker.shutdownTimeout * 1000);
+    const summaries = await Promise.all(workers.map((w) => w.stop(this.options.worker.shutdownTimeout * 1000)));
+    const s = summaries.reduce(addSummaries);
     await this.cancellations?.stop();
     await this.heartbeat?.stop();
     this.logger.log(
       `Worker stopped: succeeded=${s.succeeded} failed=${s.failed} abandoned=${s.abandoned} released=${s.released} refused=${s.refused}`,
     );
+    await this.lifecycle.drain();
   }
 
-  private jobNamesToRun(): string[] {
-    const registered = this.registry.jobNames;
-    const wanted = this.options.worker.jobNames;
-    if (wanted.length === 0) return registered;
-    const unknown = wanted.filter((name) => !registered.includes(name));
-    if (unknown.length > 0) {
-      throw new Error(
-        `The worker is told to run job names that no job is registered for: ${unknown.join(', ')} (registered: ${registered.join(', ')})`,
+  private logStart(plan: PlannedWorker): void {
+    const o = this.options.worker;
+    const jobs = `jobs=[${plan.jobNames.current.join(', ')}]`;
+    if (plan.dedicated) {
+      this.logger.log(
+        `Dedicated worker "${plan.lockName}" started: ${jobs} parallel=${o.maxParallelJobExecutionCount}`,
       );
+      return;
     }
-    return wanted;
+    const kept = o.storeSuccessfulJobs
+      ? ` storeSuccessfulJobs=true retention=${o.successfulJobRetentionTime === null ? 'forever' : `${o.successfulJobRetentionTime}s`}`
+      : '';
+    this.logger.log(
+      `Worker started on ${this.store.dialect}: application=${o.applicationName ?? '(null)'} ${jobs} ` +
+        `parallel=${o.maxParallelJobExecutionCount} poll=${o.jobPollPeriod}ms lease=${o.jobLeaseDuration}s ` +
+        `timeout=${o.jobExecutionTimeout}s shutdownTimeout=${o.shutdownTimeout}s wakeups=${this.store.notifier ? 'listen/notify' : 'poll'}${kept}`,
+    );
   }
+
+  /** A table adopted without migrating may lack ABP 10's CompletionTime: keeping rows cannot work then. */
+  private async assertCompletionTimeColumn(): Promise<void> {
+    if (await this.store.hasCompletionTimeColumn()) return;
+    throw new Error(
+      'StoreSuccessfulJobs is unavailable: the AbpBackgroundJobs table has no CompletionTime column (a table made ' +
+        'before ABP 10, adopted without migrating). Run `npm run migrate` (or start with Database__AutoMigrate=true) ' +
+        'to add it, or set AbpBackgroundJobWorker__StoreSuccessfulJobs=false.',
+    );
+  }
+}
+
+function addSummaries(a: WorkerSummary, b: WorkerSummary): WorkerSummary {
+  return {
+    succeeded: a.succeeded + b.succeeded,
+    failed: a.failed + b.failed,
+    abandoned: a.abandoned + b.abandoned,
+    released: a.released + b.released,
+    refused: a.refused + b.refused,
+  };
 }

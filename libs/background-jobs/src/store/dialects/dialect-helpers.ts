@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { LEASE_STAMP_PREFIX } from '../background-job-record';
 
 /**
@@ -101,4 +102,12 @@ function likePrefix(prefix: string): string {
   if (/['%_\\[\]]/.test(prefix))
     throw new Error(`A lease prefix goes into SQL literals and LIKE patterns: "${prefix}" may not hold ' % _ \\ [ ]`);
   return `${prefix}%`;
+}
+
+/**
+ * A database lock's name as a signed 64-bit number (decimal text), for locks keyed by numbers
+ * (PostgreSQL's advisory locks): the first 8 bytes of its SHA-256.
+ */
+export function numericLockKey(name: string): string {
+  return createHash('sha256').update(name).digest().readBigInt64BE(0).toString();
 }

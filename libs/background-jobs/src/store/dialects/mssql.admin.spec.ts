@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore, MssqlWorkerHeartbeats } from './mssql.admin';
+import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore } from './mssql.admin';
+import { MssqlWorkerHeartbeats } from './mssql.heartbeats';
 import { SqlParam, SqlResult, SqlRunner } from './mssql-runner';
 import { JOB_STATES } from '../../admin/background-jobs-admin.types';
 

@@ -3,7 +3,6 @@ import { recordFromRow } from '../background-job-record';
 import type { JobNameCount } from '../background-job-store';
 import {
   AdminListRequest,
-  heartbeatFromRow,
   HistoryCount,
   JobAdminStore,
   JobStateRow,
@@ -12,8 +11,6 @@ import {
   LISTED_ARGS_LENGTH,
   RequeueUpdate,
   StateCount,
-  WorkerHeartbeatRow,
-  WorkerHeartbeatStore,
 } from '../job-admin-store';
 import { countStatesBounded, scaleSample } from '../state-counts';
 import { LEASE_STAMP_LIKE } from './dialect-helpers';
@@ -265,50 +262,6 @@ FROM (${selects.join(' UNION ALL ')}) AS [page] ${order};`;
 
   private async rows(sql: string, params: SqlParam[]): Promise<Row[]> {
     return (await this.sql.query(sql, params)).rows;
-  }
-}
-
-const UPSERT_WORKER = `UPDATE [AbpBackgroundJobWorkers] WITH (ROWLOCK)
-SET [Host] = @host, [Pid] = @pid, [ApplicationName] = @applicationName, [JobNames] = @jobNames, [MaxParallel] = @maxParallel,
-    [Running] = @running, [StartedAt] = @startedAt, [LastHeartbeat] = @lastHeartbeat
-WHERE [Id] = @id;
-IF @@ROWCOUNT = 0
-  INSERT INTO [AbpBackgroundJobWorkers] ([Id], [Host], [Pid], [ApplicationName], [JobNames], [MaxParallel], [Running], [StartedAt], [LastHeartbeat])
-  VALUES (@id, @host, @pid, @applicationName, @jobNames, @maxParallel, @running, @startedAt, @lastHeartbeat);`;
-const DELETE_WORKER = 'DELETE FROM [AbpBackgroundJobWorkers] WHERE [Id] = @id;';
-const PRUNE_WORKERS = 'DELETE FROM [AbpBackgroundJobWorkers] WHERE [LastHeartbeat] < @before;';
-const LIVE_WORKERS = `SELECT [Id], [Host], [Pid], [ApplicationName], [JobNames], [MaxParallel], [Running], [StartedAt], [LastHeartbeat]
-FROM [AbpBackgroundJobWorkers] WHERE [LastHeartbeat] >= @since ORDER BY [LastHeartbeat] DESC, [Id];`;
-
-/** AbpBackgroundJobWorkers on SQL Server. A worker writes only its own row, so the upsert needs no lock hint beyond ROWLOCK. */
-export class MssqlWorkerHeartbeats implements WorkerHeartbeatStore {
-  constructor(private readonly sql: SqlRunner) {}
-
-  async beat(h: WorkerHeartbeatRow): Promise<void> {
-    await this.sql.query(UPSERT_WORKER, [
-      { name: 'id', type: 'uniqueidentifier', value: h.id },
-      { name: 'host', type: 'nvarchar(256)', value: h.host.slice(0, 256) },
-      int('pid', h.pid),
-      { name: 'applicationName', type: 'nvarchar(96)', value: h.applicationName },
-      { name: 'jobNames', type: 'nvarchar(max)', value: JSON.stringify(h.jobNames) },
-      int('maxParallel', h.maxParallel),
-      int('running', h.running),
-      { name: 'startedAt', type: 'datetime2', value: h.startedAt },
-      { name: 'lastHeartbeat', type: 'datetime2', value: h.lastHeartbeat },
-    ]);
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.sql.query(DELETE_WORKER, [{ name: 'id', type: 'uniqueidentifier', value: id }]);
-  }
-
-  async prune(time: Date): Promise<number> {
-    return (await this.sql.query(PRUNE_WORKERS, [{ name: 'before', type: 'datetime2', value: time }])).rowsAffected;
-  }
-
-  async live(since: Date): Promise<WorkerHeartbeatRow[]> {
-    const { rows } = await this.sql.query(LIVE_WORKERS, [{ name: 'since', type: 'datetime2', value: since }]);
-    return rows.map(heartbeatFromRow);
   }
 }
 

@@ -632,6 +632,115 @@ describe('MssqlBackgroundJobStore: what it sends', () => {
     });
   });
 
+  describe('StoreSuccessfulJobs', () => {
+    it('completeAndKeep joins the kept rows, read from JSON, on Id and token; a null bag keeps ExtraProperties', async () => {
+      sql.reply({ rowsAffected: 2 });
+      const kept = [
+        {
+          id: ID1,
+          leaseToken: LEASE,
+          completionTime: new Date('2030-06-15T12:00:01.250Z'),
+          extraProperties: '{"Result":1}',
+          newStamp: 'n1',
+        },
+        { id: ID2, leaseToken: LEASE, completionTime: T0, extraProperties: null, newStamp: 'n2' },
+      ];
+      expect(await store.completeAndKeep(kept)).toBe(2);
+      expect(sql.calls).toHaveLength(1);
+      const [{ sql: text, params, inTransaction }] = sql.calls;
+      expect(inTransaction).toBe(false);
+      expect(params).toEqual([
+        {
+          name: 'completions',
+          type: 'nvarchar(max)',
+          value: JSON.stringify([
+            {
+              id: ID1,
+              leaseToken: LEASE,
+              completionTime: '2030-06-15 12:00:01.250',
+              extraProperties: '{"Result":1}',
+              newStamp: 'n1',
+            },
+            {
+              id: ID2,
+              leaseToken: LEASE,
+              completionTime: '2030-06-15 12:00:00.000',
+              extraProperties: null,
+              newStamp: 'n2',
+            },
+          ]),
+        },
+      ]);
+      // Only rows still held by the lease are kept; a null bag leaves ExtraProperties as it was.
+      expect(oneLine(text)).toContain('ON [job].[Id] = [done].[Id] AND [job].[ConcurrencyStamp] = [done].[LeaseToken]');
+      expect(oneLine(text)).toContain('COALESCE([done].[ExtraProperties], [job].[ExtraProperties])');
+      expect(oneLine(text)).toContain('WITH (ROWLOCK)');
+    });
+
+    it(`deleteCompletedBefore deletes at most ${MAX_CLAIM_ROWS} kept rows per statement, skipping locked rows, per application`, async () => {
+      sql.reply({ rowsAffected: 7 }, { rowsAffected: 3 });
+      const before = new Date('2030-06-08T12:00:00Z');
+      expect(await store.deleteCompletedBefore('app', before, 5000)).toBe(7);
+      expect(await store.deleteCompletedBefore(null, before, 10)).toBe(3);
+      const deleteSql = (appClause: string) =>
+        `DELETE TOP (@limit) FROM [AbpBackgroundJobs] WITH (ROWLOCK, READPAST, READCOMMITTEDLOCK) WHERE ${appClause} AND [CompletionTime] < @before;`;
+      expect(sql.calls).toEqual([
+        {
+          sql: deleteSql('[ApplicationName] = @applicationName'),
+          params: [
+            { name: 'limit', type: 'int', value: MAX_CLAIM_ROWS },
+            { name: 'before', type: 'datetime2', value: before },
+            { name: 'applicationName', type: 'nvarchar(96)', value: 'app' },
+          ],
+          inTransaction: false,
+        },
+        {
+          sql: deleteSql('[ApplicationName] IS NULL'),
+          params: [
+            { name: 'limit', type: 'int', value: 10 },
+            { name: 'before', type: 'datetime2', value: before },
+          ],
+          inTransaction: false,
+        },
+      ]);
+    });
+
+    it('tryWithLock takes a transaction-owned applock without waiting, runs the work inside, and commits', async () => {
+      sql.reply({ rows: [{ result: 0 }] });
+      const work = jest.fn(async () => 'done');
+      expect(await store.tryWithLock('AbpBackgroundJobCleanup', work)).toEqual({ value: 'done' });
+      expect(work).toHaveBeenCalledTimes(1);
+      expect(sql.calls).toHaveLength(1);
+      const [{ sql: text, params, inTransaction }] = sql.calls;
+      expect(inTransaction).toBe(true);
+      expect(params).toEqual([{ name: 'name', type: 'nvarchar(255)', value: 'AbpBackgroundJobCleanup' }]);
+      expect(oneLine(text)).toContain(
+        "sp_getapplock @Resource = @name, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 0",
+      );
+      expect(sql.transactions).toEqual(['committed']);
+    });
+
+    it('tryWithLock runs nothing when the lock is held elsewhere (sp_getapplock -1), and rolls back when the work throws', async () => {
+      sql.reply({ rows: [{ result: -1 }] }, { rows: [{ result: 1 }] });
+      const work = jest.fn(async () => 'never');
+      expect(await store.tryWithLock('L', work)).toBeUndefined();
+      expect(work).not.toHaveBeenCalled();
+      await expect(
+        store.tryWithLock('L', async () => {
+          throw new Error('work failed');
+        }),
+      ).rejects.toThrow('work failed');
+      expect(sql.transactions).toEqual(['committed', 'rolled back']);
+    });
+
+    it('hasCompletionTimeColumn asks COL_LENGTH', async () => {
+      sql.reply({ rows: [{ has: true }] }, { rows: [{ has: false }] });
+      expect(await store.hasCompletionTimeColumn()).toBe(true);
+      expect(await store.hasCompletionTimeColumn()).toBe(false);
+      expect(oneLine(sql.calls[0].sql)).toContain("COL_LENGTH(N'[AbpBackgroundJobs]', N'CompletionTime')");
+    });
+  });
+
   describe('isUnavailable', () => {
     const error = (fields: Record<string, unknown>) => Object.assign(new Error('x'), fields);
 

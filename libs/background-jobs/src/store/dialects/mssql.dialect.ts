@@ -2,6 +2,7 @@ import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, recordFromRow } from '.
 import {
   BackgroundJobStore,
   ClaimRequest,
+  CompletedJobUpdate,
   FailedJobUpdate,
   ReleaseRequest,
   EnqueueBatch,
@@ -30,7 +31,8 @@ import { CallerTransactionRunner } from './mssql-caller-transaction';
 import { MSSQL_CANCELLATIONS_MIGRATION, MssqlCancellations } from './mssql.cancellations';
 import { MSSQL_SCHEDULES_MIGRATION, MssqlSchedules } from './mssql.schedules';
 import { MssqlUniqueJobs } from './mssql.unique-jobs';
-import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore, MssqlWorkerHeartbeats } from './mssql.admin';
+import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore } from './mssql.admin';
+import { MssqlWorkerHeartbeats } from './mssql.heartbeats';
 
 /**
  * SQL Server 2016+, through the mssql pool TypeORM opens (tedious with useUTC: datetime2 columns
@@ -223,6 +225,38 @@ INNER JOIN OPENJSON(@failures) WITH (
   [ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [failed]
   ON [job].[Id] = [failed].[Id] AND [job].[ConcurrencyStamp] = [failed].[LeaseToken];`;
 
+/** StoreSuccessfulJobs: the row stays, completed (never claimed again), under a new stamp. */
+export const COMPLETE_AND_KEEP = `UPDATE [job]
+SET [CompletionTime] = [done].[CompletionTime], [ExtraProperties] = COALESCE([done].[ExtraProperties], [job].[ExtraProperties]),
+    [ConcurrencyStamp] = [done].[NewStamp]
+FROM [AbpBackgroundJobs] AS [job] WITH (ROWLOCK)
+INNER JOIN OPENJSON(@completions) WITH (
+  [Id] uniqueidentifier '$.id', [LeaseToken] nvarchar(40) '$.leaseToken', [CompletionTime] datetime2 '$.completionTime',
+  [ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [done]
+  ON [job].[Id] = [done].[Id] AND [job].[ConcurrencyStamp] = [done].[LeaseToken];`;
+
+/**
+ * Kept rows past their retention, through ABP's index (ApplicationName, CompletionTime, ...).
+ * READPAST (with READCOMMITTEDLOCK, for READ_COMMITTED_SNAPSHOT databases) skips rows others hold
+ * instead of waiting; at most MAX_CLAIM_ROWS per statement, under lock escalation.
+ */
+const deleteCompleted = (appNameClause: string) =>
+  `DELETE TOP (@limit) FROM [AbpBackgroundJobs] WITH (ROWLOCK, READPAST, READCOMMITTEDLOCK) WHERE ${appNameClause} AND [CompletionTime] < @before;`;
+export const DELETE_COMPLETED_FOR_APP = deleteCompleted('[ApplicationName] = @applicationName');
+export const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('[ApplicationName] IS NULL');
+
+/**
+ * An application lock owned by a transaction of its own, which stays open (holding nothing else)
+ * while the work runs on other connections; the COMMIT, or the connection's end, releases it.
+ * sp_getapplock returns 0 or 1 when granted, a negative number when not (timeout 0: at once).
+ */
+export const TRY_LOCK = `DECLARE @result int;
+EXEC @result = sp_getapplock @Resource = @name, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 0;
+SELECT @result AS [result];`;
+
+export const HAS_COMPLETION_TIME = `SELECT CASE WHEN COL_LENGTH(N'[AbpBackgroundJobs]', N'CompletionTime') IS NULL
+  THEN CAST(0 AS bit) ELSE CAST(1 AS bit) END AS [has];`;
+
 const EXTEND = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @until WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
 
 const RELEASE = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK)
@@ -363,6 +397,48 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
       }));
       return (await this.write(FAIL, [nvarcharMax('failures', JSON.stringify(failures))])).rowsAffected;
     });
+  }
+
+  async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    return perChunk(updates, async (part) => {
+      const completions = part.map((u) => ({
+        id: u.id,
+        leaseToken: u.leaseToken,
+        completionTime: toUtcText(u.completionTime),
+        extraProperties: u.extraProperties,
+        newStamp: u.newStamp,
+      }));
+      return (await this.write(COMPLETE_AND_KEEP, [nvarcharMax('completions', JSON.stringify(completions))]))
+        .rowsAffected;
+    });
+  }
+
+  async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
+    const params: SqlParam[] = [
+      { name: 'limit', type: 'int', value: Math.min(limit, MAX_CLAIM_ROWS) },
+      { name: 'before', type: 'datetime2', value: before },
+    ];
+    const { rowsAffected } =
+      applicationName === null
+        ? await this.write(DELETE_COMPLETED_FOR_NULL_APP, params)
+        : await this.write(DELETE_COMPLETED_FOR_APP, [
+            ...params,
+            { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
+          ]);
+    return rowsAffected;
+  }
+
+  async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
+    return this.sql.transaction(async (tx) => {
+      const { rows } = await tx.query(TRY_LOCK, [{ name: 'name', type: 'nvarchar(255)', value: name }]);
+      if (!(Number(rows[0]?.result) >= 0)) return undefined;
+      return { value: await work() };
+    });
+  }
+
+  async hasCompletionTimeColumn(): Promise<boolean> {
+    const { rows } = await this.sql.query(HAS_COMPLETION_TIME);
+    return rows[0]?.has === true;
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {

@@ -4,7 +4,6 @@ import { recordFromRow } from '../background-job-record';
 import type { JobNameCount } from '../background-job-store';
 import {
   AdminListRequest,
-  heartbeatFromRow,
   HistoryCount,
   JobAdminStore,
   JobStateRow,
@@ -13,8 +12,6 @@ import {
   LISTED_ARGS_LENGTH,
   RequeueUpdate,
   StateCount,
-  WorkerHeartbeatRow,
-  WorkerHeartbeatStore,
 } from '../job-admin-store';
 import { countStatesBounded } from '../state-counts';
 import { inTransaction, LEASE_STAMP_LIKE, retryOnDeadlock } from './dialect-helpers';
@@ -295,47 +292,4 @@ function withNow(sql: string, values: unknown[], now: Date): { sql: string; valu
     if (i < parts.length - 1) out.push(now);
   }
   return { sql: parts.join('?'), values: [...out, ...rest] };
-}
-
-const UPSERT_WORKER = `INSERT INTO \`AbpBackgroundJobWorkers\`
-    (\`Id\`, \`Host\`, \`Pid\`, \`ApplicationName\`, \`JobNames\`, \`MaxParallel\`, \`Running\`, \`StartedAt\`, \`LastHeartbeat\`)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON DUPLICATE KEY UPDATE \`Host\` = VALUES(\`Host\`), \`Pid\` = VALUES(\`Pid\`), \`ApplicationName\` = VALUES(\`ApplicationName\`),
-    \`JobNames\` = VALUES(\`JobNames\`), \`MaxParallel\` = VALUES(\`MaxParallel\`), \`Running\` = VALUES(\`Running\`),
-    \`StartedAt\` = VALUES(\`StartedAt\`), \`LastHeartbeat\` = VALUES(\`LastHeartbeat\`)`;
-const DELETE_WORKER = 'DELETE FROM `AbpBackgroundJobWorkers` WHERE `Id` = ?';
-const PRUNE_WORKERS = 'DELETE FROM `AbpBackgroundJobWorkers` WHERE `LastHeartbeat` < ?';
-const LIVE_WORKERS =
-  'SELECT * FROM `AbpBackgroundJobWorkers` WHERE `LastHeartbeat` >= ? ORDER BY `LastHeartbeat` DESC, `Id`';
-
-export class MysqlWorkerHeartbeats implements WorkerHeartbeatStore {
-  constructor(private readonly pool: Pool) {}
-
-  async beat(h: WorkerHeartbeatRow): Promise<void> {
-    await this.pool.query(UPSERT_WORKER, [
-      h.id.toLowerCase(),
-      h.host.slice(0, 256),
-      h.pid,
-      h.applicationName,
-      JSON.stringify(h.jobNames),
-      h.maxParallel,
-      h.running,
-      h.startedAt,
-      h.lastHeartbeat,
-    ]);
-  }
-
-  async remove(id: string): Promise<void> {
-    await this.pool.query(DELETE_WORKER, [id.toLowerCase()]);
-  }
-
-  async prune(time: Date): Promise<number> {
-    const [result] = (await this.pool.query(PRUNE_WORKERS, [time])) as [{ affectedRows: number }, unknown];
-    return result.affectedRows;
-  }
-
-  async live(since: Date): Promise<WorkerHeartbeatRow[]> {
-    const [rows] = (await this.pool.query(LIVE_WORKERS, [since])) as [Row[], unknown];
-    return rows.map(heartbeatFromRow);
-  }
 }

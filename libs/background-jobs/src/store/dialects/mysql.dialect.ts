@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import {
   BackgroundJobRecord,
@@ -10,6 +11,7 @@ import {
 import {
   BackgroundJobStore,
   ClaimRequest,
+  CompletedJobUpdate,
   FailedJobUpdate,
   ReleaseRequest,
   EnqueueBatch,
@@ -34,7 +36,8 @@ import { isUnavailableError } from './unavailable-errors';
 import { MYSQL_CANCELLATIONS_MIGRATION, MysqlCancellations } from './mysql.cancellations';
 import { MYSQL_SCHEDULES_MIGRATION, MysqlSchedules } from './mysql.schedules';
 import { MysqlUniqueJobs } from './mysql.unique-jobs';
-import { MYSQL_ADMIN_INDEXES, MYSQL_CREATE_WORKERS, MysqlJobAdminStore, MysqlWorkerHeartbeats } from './mysql.admin';
+import { MYSQL_ADMIN_INDEXES, MYSQL_CREATE_WORKERS, MysqlJobAdminStore } from './mysql.admin';
+import { MysqlWorkerHeartbeats } from './mysql.heartbeats';
 
 /**
  * MySQL 8 and MariaDB 10.6+, through the mysql2 pool TypeORM opens (timezone 'Z': DATETIME
@@ -129,6 +132,28 @@ const COMPLETE = 'DELETE FROM `AbpBackgroundJobs` WHERE `Id` IN (?) AND `Concurr
 const FAIL = `UPDATE \`AbpBackgroundJobs\`
   SET \`NextTryTime\` = COALESCE(?, \`NextTryTime\`), \`IsAbandoned\` = ?, \`ExtraProperties\` = ?, \`ConcurrencyStamp\` = ?
   WHERE \`Id\` = ? AND \`ConcurrencyStamp\` = ?`;
+
+/** StoreSuccessfulJobs: the row stays, completed (never claimed again), under a new stamp. */
+const COMPLETE_AND_KEEP = `UPDATE \`AbpBackgroundJobs\`
+  SET \`CompletionTime\` = ?, \`ExtraProperties\` = COALESCE(?, \`ExtraProperties\`), \`ConcurrencyStamp\` = ?
+  WHERE \`Id\` = ? AND \`ConcurrencyStamp\` = ?`;
+
+/**
+ * Kept rows past their retention, oldest first through ABP's index (ApplicationName,
+ * CompletionTime, ...). The application's name compares as bytes too: the column's collation
+ * would take 'App' and 'app ' for one application.
+ */
+const deleteCompleted = (appNameClause: string) => `DELETE FROM \`AbpBackgroundJobs\`
+  WHERE ${appNameClause} AND \`CompletionTime\` < ? ORDER BY \`CompletionTime\` LIMIT ?`;
+const DELETE_COMPLETED_FOR_APP = deleteCompleted(
+  '`ApplicationName` = ? AND CAST(`ApplicationName` AS BINARY) = CAST(? AS BINARY)',
+);
+const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('`ApplicationName` IS NULL');
+
+/** Named locks live as long as the connection that took them; names are at most 64 characters. */
+const TRY_LOCK = 'SELECT GET_LOCK(?, 0) AS acquired';
+const UNLOCK = 'SELECT RELEASE_LOCK(?)';
+const MAX_LOCK_NAME_LENGTH = 64;
 
 const EXTEND = 'UPDATE `AbpBackgroundJobs` SET `NextTryTime` = ? WHERE `Id` IN (?) AND `ConcurrencyStamp` = ?';
 
@@ -323,6 +348,76 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     return written;
   }
 
+  /** One UPDATE per row (each row carries its own values), all in one transaction: one commit for the batch. */
+  async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    return retryOnDeadlock(
+      () =>
+        this.inTransaction(async (connection) => {
+          let written = 0;
+          for (const u of updates) {
+            const [result] = (await connection.query(COMPLETE_AND_KEEP, [
+              u.completionTime,
+              u.extraProperties,
+              u.newStamp,
+              u.id,
+              u.leaseToken,
+            ])) as [{ affectedRows: number }, unknown];
+            written += result.affectedRows;
+          }
+          return written;
+        }),
+      isDeadlock,
+    );
+  }
+
+  /** READ COMMITTED: no gap locks that would hold up enqueues next to the deleted range of the index. */
+  async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
+    const [sql, values] =
+      applicationName === null
+        ? [DELETE_COMPLETED_FOR_NULL_APP, [before, limit]]
+        : [DELETE_COMPLETED_FOR_APP, [applicationName, applicationName, before, limit]];
+    return retryOnDeadlock(
+      () =>
+        this.inTransaction(async (connection) => {
+          const [result] = (await connection.query(sql, values)) as [{ affectedRows: number }, unknown];
+          return result.affectedRows;
+        }, true),
+      isDeadlock,
+    );
+  }
+
+  /** GET_LOCK on a connection of its own, held while `work` runs; if the release fails the connection is closed, which frees it. */
+  async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
+    const lockName = mysqlLockName(name);
+    const connection = await this.pool.getConnection();
+    let acquired: boolean;
+    try {
+      const [[row]] = (await connection.query(TRY_LOCK, [lockName])) as [Row[], unknown];
+      acquired = Number(row.acquired) === 1;
+    } catch (error) {
+      connection.destroy();
+      throw error;
+    }
+    if (!acquired) {
+      connection.release();
+      return undefined;
+    }
+    try {
+      return { value: await work() };
+    } finally {
+      const released = await connection.query(UNLOCK, [lockName]).then(
+        () => true,
+        () => false,
+      );
+      if (released) connection.release();
+      else connection.destroy();
+    }
+  }
+
+  async hasCompletionTimeColumn(): Promise<boolean> {
+    return this.withConnection(async (connection) => (await names(connection, EXISTING_COLUMNS)).has('CompletionTime'));
+  }
+
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
     return perChunk(ids, (part) => this.affected(EXTEND, [until, part, leaseToken]));
   }
@@ -423,6 +518,13 @@ function insertValues(rows: BackgroundJobRecord[]): unknown[][][] {
 async function names(connection: PoolConnection, sql: string): Promise<Set<string>> {
   const [rows] = (await connection.query(sql)) as [Row[], unknown];
   return new Set(rows.map((r) => r.name as string));
+}
+
+/** A lock name as GET_LOCK takes it: a longer one is cut and told apart by a hash of the whole. */
+function mysqlLockName(name: string): string {
+  if (name.length <= MAX_LOCK_NAME_LENGTH) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 32);
+  return `${name.slice(0, MAX_LOCK_NAME_LENGTH - hash.length - 1)}:${hash}`;
 }
 
 /** 1213: chosen as a deadlock victim, the transaction was rolled back. */

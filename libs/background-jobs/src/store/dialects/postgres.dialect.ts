@@ -4,6 +4,7 @@ import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, recordFromRow } from '.
 import {
   BackgroundJobStore,
   ClaimRequest,
+  CompletedJobUpdate,
   EnqueueBatch,
   EnqueueKey,
   FailedJobUpdate,
@@ -16,13 +17,14 @@ import {
 import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
-import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE } from './dialect-helpers';
+import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE, numericLockKey } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 import { COLUMNS, NOTIFY_CHANNEL } from './postgres.names';
 import { POSTGRES_CANCELLATIONS_MIGRATION, PostgresCancellations } from './postgres.cancellations';
 import { POSTGRES_SCHEDULES_MIGRATION, PostgresSchedules } from './postgres.schedules';
 import { PostgresUniqueJobs } from './postgres.unique-jobs';
-import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore, PostgresWorkerHeartbeats } from './postgres.admin';
+import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore } from './postgres.admin';
+import { PostgresWorkerHeartbeats } from './postgres.heartbeats';
 
 /**
  * PostgreSQL, through the pg pool TypeORM opens. The table is the one ABP's Npgsql provider makes
@@ -164,6 +166,30 @@ const ABANDON_UNREADABLE = `UPDATE "AbpBackgroundJobs" AS job
   WHERE job."Id" = unreadable.id AND job."ConcurrencyStamp" = $4`;
 
 const COMPLETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
+
+/** StoreSuccessfulJobs: the row stays, completed (never claimed again), under a new stamp. */
+const COMPLETE_AND_KEEP = `UPDATE "AbpBackgroundJobs" AS job
+  SET "CompletionTime" = done.completion_time, "ExtraProperties" = COALESCE(done.extra_properties, job."ExtraProperties"),
+      "ConcurrencyStamp" = done.new_stamp
+  FROM unnest($1::uuid[], $2::varchar[], $3::timestamp[], $4::text[], $5::varchar[])
+    AS done(id, lease_token, completion_time, extra_properties, new_stamp)
+  WHERE job."Id" = done.id AND job."ConcurrencyStamp" = done.lease_token`;
+
+/**
+ * Kept rows past their retention, through ABP's index (ApplicationName, CompletionTime, ...); by
+ * ctid, as the claim updates. SKIP LOCKED: never waits on a row a claim or a result write holds.
+ */
+const deleteCompleted = (appNameClause: string) => `DELETE FROM "AbpBackgroundJobs" WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM "AbpBackgroundJobs" WHERE ${appNameClause} AND "CompletionTime" < $1::timestamp
+    LIMIT $2 FOR UPDATE SKIP LOCKED))`;
+const DELETE_COMPLETED_FOR_APP = deleteCompleted('"ApplicationName" = $3');
+const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('"ApplicationName" IS NULL');
+
+const TRY_LOCK = 'SELECT pg_try_advisory_lock($1::bigint) AS acquired';
+const UNLOCK = 'SELECT pg_advisory_unlock($1::bigint)';
+
+const HAS_COMPLETION_TIME = `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
+  AND table_name = 'AbpBackgroundJobs' AND column_name = 'CompletionTime') AS "has"`;
 
 const FAIL = `UPDATE "AbpBackgroundJobs" AS job
   SET "NextTryTime" = COALESCE(failed.next_try_time, job."NextTryTime"), "IsAbandoned" = failed.next_try_time IS NULL,
@@ -337,6 +363,57 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
 
   async complete(leaseToken: string, ids: string[]): Promise<number> {
     return this.changed('bj_complete', COMPLETE, [ids, leaseToken]);
+  }
+
+  async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    return this.changed('bj_complete_keep', COMPLETE_AND_KEEP, [
+      updates.map((u) => u.id),
+      updates.map((u) => u.leaseToken),
+      updates.map((u) => toUtcText(u.completionTime)),
+      updates.map((u) => u.extraProperties),
+      updates.map((u) => u.newStamp),
+    ]);
+  }
+
+  async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
+    return applicationName === null
+      ? this.changed('bj_delete_completed_null', DELETE_COMPLETED_FOR_NULL_APP, [toUtcText(before), limit])
+      : this.changed('bj_delete_completed', DELETE_COMPLETED_FOR_APP, [toUtcText(before), limit, applicationName]);
+  }
+
+  /**
+   * A session-level advisory lock on a connection of its own, held while `work` runs (on other
+   * connections of the pool). If the unlock fails the connection is closed, which frees the lock.
+   */
+  async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
+    const key = numericLockKey(name);
+    const client = await this.pool.connect();
+    let acquired: boolean;
+    try {
+      const { rows } = await client.query<{ acquired: boolean }>(TRY_LOCK, [key]);
+      acquired = rows[0].acquired;
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    if (!acquired) {
+      client.release();
+      return undefined;
+    }
+    try {
+      return { value: await work() };
+    } finally {
+      const unlocked = await client.query(UNLOCK, [key]).then(
+        () => true,
+        () => false,
+      );
+      client.release(!unlocked);
+    }
+  }
+
+  async hasCompletionTimeColumn(): Promise<boolean> {
+    const [row] = await this.run('bj_has_completion_time', HAS_COMPLETION_TIME, []);
+    return row.has === true;
   }
 
   async fail(updates: FailedJobUpdate[]): Promise<number> {

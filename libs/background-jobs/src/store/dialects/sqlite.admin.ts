@@ -12,9 +12,6 @@ import {
   LISTED_ARGS_LENGTH,
   RequeueUpdate,
   StateCount,
-  heartbeatFromRow,
-  WorkerHeartbeatRow,
-  WorkerHeartbeatStore,
 } from '../job-admin-store';
 import { fromUtcText, toUtcText } from '../sql-time';
 import { countStatesBounded, scaleSample } from '../state-counts';
@@ -291,49 +288,6 @@ export class SqliteJobAdminStore implements JobAdminStore {
     let statement = this.statements.get(sql);
     if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
     return statement;
-  }
-}
-
-const UPSERT_WORKER = `INSERT INTO "AbpBackgroundJobWorkers"
-    ("Id", "Host", "Pid", "ApplicationName", "JobNames", "MaxParallel", "Running", "StartedAt", "LastHeartbeat")
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-  ON CONFLICT ("Id") DO UPDATE SET "Host" = excluded."Host", "Pid" = excluded."Pid",
-    "ApplicationName" = excluded."ApplicationName", "JobNames" = excluded."JobNames", "MaxParallel" = excluded."MaxParallel",
-    "Running" = excluded."Running", "StartedAt" = excluded."StartedAt", "LastHeartbeat" = excluded."LastHeartbeat"`;
-const DELETE_WORKER = `DELETE FROM "AbpBackgroundJobWorkers" WHERE "Id" = ?`;
-const PRUNE_WORKERS = `DELETE FROM "AbpBackgroundJobWorkers" WHERE "LastHeartbeat" < ?`;
-const LIVE_WORKERS = `SELECT * FROM "AbpBackgroundJobWorkers" WHERE "LastHeartbeat" >= ? ORDER BY "LastHeartbeat" DESC, "Id"`;
-
-/** AbpBackgroundJobWorkers on SQLite: ids upper case and times UTC text, as in ABP's table. */
-export class SqliteWorkerHeartbeats implements WorkerHeartbeatStore {
-  constructor(private readonly db: Database) {}
-
-  async beat(h: WorkerHeartbeatRow): Promise<void> {
-    this.db
-      .prepare(UPSERT_WORKER)
-      .run(
-        h.id.toUpperCase(),
-        h.host,
-        h.pid,
-        h.applicationName,
-        JSON.stringify(h.jobNames),
-        h.maxParallel,
-        h.running,
-        toUtcText(h.startedAt),
-        toUtcText(h.lastHeartbeat),
-      );
-  }
-
-  async remove(id: string): Promise<void> {
-    this.db.prepare(DELETE_WORKER).run(id.toUpperCase());
-  }
-
-  async prune(time: Date): Promise<number> {
-    return this.db.prepare(PRUNE_WORKERS).run(toUtcText(time)).changes;
-  }
-
-  async live(since: Date): Promise<WorkerHeartbeatRow[]> {
-    return (this.db.prepare(LIVE_WORKERS).all(toUtcText(since)) as Row[]).map(heartbeatFromRow);
   }
 }
 

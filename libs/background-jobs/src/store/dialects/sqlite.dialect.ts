@@ -10,6 +10,7 @@ import {
 import {
   BackgroundJobStore,
   ClaimRequest,
+  CompletedJobUpdate,
   FailedJobUpdate,
   ReleaseRequest,
   EnqueueBatch,
@@ -21,6 +22,7 @@ import {
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
+import { newConcurrencyStamp } from '../stamps';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
@@ -28,7 +30,8 @@ import { SQLITE_CANCELLATIONS_MIGRATION, SqliteCancellations } from './sqlite.ca
 import { SQLITE_SCHEDULES_MIGRATION, SqliteSchedules } from './sqlite.schedules';
 import { SqliteStatements } from './sqlite-statements';
 import { SqliteUniqueJobs } from './sqlite.unique-jobs';
-import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore, SqliteWorkerHeartbeats } from './sqlite.admin';
+import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore } from './sqlite.admin';
+import { SqliteWorkerHeartbeats } from './sqlite.heartbeats';
 
 /**
  * SQLite, through better-sqlite3's own handle (TypeORM opens it). SQLite has one writer at a
@@ -84,6 +87,23 @@ const FIND_ENQUEUE_KEYS = `SELECT "Id", "Fingerprint" FROM "AbpBackgroundJobEnqu
 const DELETE_ENQUEUE_KEYS_BEFORE = `DELETE FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" IN (
   SELECT "Id" FROM "AbpBackgroundJobEnqueueKeys" WHERE "CreationTime" < ? ORDER BY "CreationTime" LIMIT ?)`;
 
+/**
+ * Ours, beside ABP's: named locks (tryWithLock), one row each while held. SQLite has no lock that
+ * goes with a connection, so a row expires (LOCK_TTL_MS) unless its holder renews it: a process
+ * that died holding one frees it after that.
+ */
+const CREATE_LOCKS = `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobLocks" (
+  "Name" TEXT NOT NULL CONSTRAINT "PK_AbpBackgroundJobLocks" PRIMARY KEY,
+  "Owner" TEXT NOT NULL,
+  "ExpiresAt" TEXT NOT NULL
+)`;
+const TRY_LOCK = `INSERT INTO "AbpBackgroundJobLocks" ("Name", "Owner", "ExpiresAt") VALUES (?, ?, ?)
+  ON CONFLICT ("Name") DO UPDATE SET "Owner" = excluded."Owner", "ExpiresAt" = excluded."ExpiresAt"
+  WHERE "AbpBackgroundJobLocks"."ExpiresAt" <= ?`;
+const RENEW_LOCK = `UPDATE "AbpBackgroundJobLocks" SET "ExpiresAt" = ? WHERE "Name" = ? AND "Owner" = ?`;
+const UNLOCK = `DELETE FROM "AbpBackgroundJobLocks" WHERE "Name" = ? AND "Owner" = ?`;
+const LOCK_TTL_MS = 60_000;
+
 const INSERT = `INSERT INTO "AbpBackgroundJobs" ("Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime",
   "NextTryTime", "LastTryTime", "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp")
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
@@ -117,6 +137,17 @@ const COMPLETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" IN (SELECT value FR
 const FAIL = `UPDATE "AbpBackgroundJobs"
   SET "NextTryTime" = COALESCE(?, "NextTryTime"), "IsAbandoned" = ?, "ExtraProperties" = ?, "ConcurrencyStamp" = ?
   WHERE "Id" IN (?, ?) AND "ConcurrencyStamp" = ?`;
+
+/** StoreSuccessfulJobs: the row stays, completed (never claimed again), under a new stamp. */
+const COMPLETE_AND_KEEP = `UPDATE "AbpBackgroundJobs"
+  SET "CompletionTime" = ?, "ExtraProperties" = COALESCE(?, "ExtraProperties"), "ConcurrencyStamp" = ?
+  WHERE "Id" IN (?, ?) AND "ConcurrencyStamp" = ?`;
+
+/** Kept rows past their retention, through ABP's index (ApplicationName, CompletionTime, ...). */
+const deleteCompleted = (appNameClause: string) => `DELETE FROM "AbpBackgroundJobs" WHERE rowid IN (
+  SELECT rowid FROM "AbpBackgroundJobs" WHERE ${appNameClause} AND "CompletionTime" < ? LIMIT ?)`;
+const DELETE_COMPLETED_FOR_APP = deleteCompleted('"ApplicationName" = ?');
+const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('"ApplicationName" IS NULL');
 
 const EXTEND = `UPDATE "AbpBackgroundJobs" SET "NextTryTime" = ?
   WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
@@ -191,6 +222,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         this.db.exec(CREATE_ENQUEUE_KEYS_INDEX);
         // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
         for (const ddl of SQLITE_ADMIN_MIGRATION) this.db.exec(ddl);
+        this.db.exec(CREATE_LOCKS);
         for (const ddl of [...SQLITE_SCHEDULES_MIGRATION, ...SQLITE_CANCELLATIONS_MIGRATION]) this.db.exec(ddl);
       })
       .immediate();
@@ -280,6 +312,58 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         ),
       )
       .immediate();
+  }
+
+  async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    const keep = this.statement(COMPLETE_AND_KEEP);
+    return this.db
+      .transaction(() =>
+        updates.reduce(
+          (n, u) =>
+            n +
+            keep.run(toUtcText(u.completionTime), u.extraProperties, u.newStamp, ...bothCases(u.id), u.leaseToken)
+              .changes,
+          0,
+        ),
+      )
+      .immediate();
+  }
+
+  async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
+    return applicationName === null
+      ? this.statement(DELETE_COMPLETED_FOR_NULL_APP).run(toUtcText(before), limit).changes
+      : this.statement(DELETE_COMPLETED_FOR_APP).run(applicationName, toUtcText(before), limit).changes;
+  }
+
+  /** A lock row (see CREATE_LOCKS), renewed while `work` runs and deleted after it. */
+  async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
+    const owner = newConcurrencyStamp();
+    const expiresAt = () => toUtcText(new Date(Date.now() + LOCK_TTL_MS));
+    const now = toUtcText(new Date());
+    if (this.statement(TRY_LOCK).run(name, owner, expiresAt(), now).changes === 0) return undefined;
+    const renew = setInterval(() => {
+      try {
+        this.statement(RENEW_LOCK).run(expiresAt(), name, owner);
+      } catch {
+        // A busy or unreadable file: the row expires later, or another holder takes it over.
+      }
+    }, LOCK_TTL_MS / 3);
+    renew.unref();
+    try {
+      return { value: await work() };
+    } finally {
+      clearInterval(renew);
+      try {
+        this.statement(UNLOCK).run(name, owner);
+      } catch {
+        // Left to expire.
+      }
+    }
+  }
+
+  async hasCompletionTimeColumn(): Promise<boolean> {
+    const columns = this.db.prepare('PRAGMA table_info("AbpBackgroundJobs")').all() as Row[];
+    return columns.some((c) => c.name === 'CompletionTime');
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {

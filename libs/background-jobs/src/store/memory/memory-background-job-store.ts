@@ -8,6 +8,7 @@ import {
 import {
   BackgroundJobStore,
   ClaimRequest,
+  CompletedJobUpdate,
   EnqueueBatch,
   EnqueueKey,
   FailedJobUpdate,
@@ -20,7 +21,8 @@ import {
 import { MemoryCancellations } from './memory-cancellations';
 import { MemorySchedules } from './memory-schedules';
 import { MemoryUniqueJobs } from './memory-unique-jobs';
-import { MemoryJobAdminStore, MemoryWorkerHeartbeats } from './memory-job-admin';
+import { MemoryJobAdminStore } from './memory-job-admin';
+import { MemoryWorkerHeartbeats } from './memory-worker-heartbeats';
 
 /** What every call of a MemoryBackgroundJobStore rejects with while `simulateOutage()` is on. */
 export class MemoryStoreUnavailableError extends Error {
@@ -51,6 +53,8 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
   readonly cancellations = new MemoryCancellations(this.tables);
   readonly admin = new MemoryJobAdminStore({ rows: this.rows, assertAvailable: () => this.assertAvailable(), copy });
   readonly heartbeats = new MemoryWorkerHeartbeats(() => this.assertAvailable());
+  /** Names of the locks tryWithLock holds: this store is one process's, so its locks are too. */
+  private readonly locks = new Set<string>();
 
   /** While on, every call rejects with MemoryStoreUnavailableError (isUnavailable: true), as a database that went away. */
   simulateOutage(on = true): void {
@@ -134,6 +138,51 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
       if (this.held(id, leaseToken) && this.rows.delete(id.toLowerCase())) deleted++;
     }
     return deleted;
+  }
+
+  async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    this.assertAvailable();
+    let written = 0;
+    for (const update of updates) {
+      const row = this.held(update.id, update.leaseToken);
+      if (!row) continue;
+      row.completionTime = new Date(update.completionTime.getTime());
+      if (update.extraProperties !== null) row.extraProperties = update.extraProperties;
+      row.concurrencyStamp = update.newStamp;
+      written++;
+    }
+    return written;
+  }
+
+  async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
+    this.assertAvailable();
+    const expired = [...this.rows.values()]
+      .filter(
+        (row) =>
+          row.applicationName === applicationName &&
+          row.completionTime !== null &&
+          row.completionTime.getTime() < before.getTime(),
+      )
+      .sort((a, b) => a.completionTime!.getTime() - b.completionTime!.getTime())
+      .slice(0, Math.max(limit, 0));
+    for (const row of expired) this.rows.delete(row.id);
+    return expired.length;
+  }
+
+  async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
+    this.assertAvailable();
+    if (this.locks.has(name)) return undefined;
+    this.locks.add(name);
+    try {
+      return { value: await work() };
+    } finally {
+      this.locks.delete(name);
+    }
+  }
+
+  async hasCompletionTimeColumn(): Promise<boolean> {
+    this.assertAvailable();
+    return true;
   }
 
   async fail(updates: FailedJobUpdate[]): Promise<number> {

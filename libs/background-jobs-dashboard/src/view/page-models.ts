@@ -1,0 +1,202 @@
+import type {
+  HistoryPoint,
+  JobListPage,
+  JobState,
+  JobStats,
+  JobView,
+  WorkerInfo,
+} from '@app/background-jobs/admin/background-jobs-admin.types';
+import { JOB_STATES } from '@app/background-jobs/admin/background-jobs-admin.types';
+import { ACTION_LABELS, ACTIONS_BY_STATE, JobAction } from '../job-actions';
+import {
+  cutText,
+  EXACT_STATE_ROWS,
+  formatCount,
+  formatTime,
+  isEstimate,
+  oneLine,
+  prettyJson,
+  relativeTime,
+} from './formatting';
+import { historyChart } from './history-chart';
+import { STATE_LABELS } from './state-labels';
+
+/** How many characters of args and ExtraProperties a job page shows; the rest is a download. */
+export const SHOWN_CHARACTERS = 20_000;
+export const PAGE_SIZE = 50;
+
+const PRIORITY_NAMES: Record<number, string> = {
+  5: 'Low',
+  10: 'BelowNormal',
+  15: 'Normal',
+  20: 'AboveNormal',
+  25: 'High',
+};
+
+export interface ListFilters {
+  jobName?: string;
+  applicationName?: string;
+}
+
+/** Links between the pages, all below the dashboard's path. */
+export class DashboardLinks {
+  constructor(readonly base: string) {}
+
+  state(state: JobState, filters: ListFilters = {}, after?: string): string {
+    const query = new URLSearchParams();
+    if (filters.jobName) query.set('jobName', filters.jobName);
+    if (filters.applicationName) query.set('applicationName', filters.applicationName);
+    if (after) query.set('after', after);
+    const text = query.toString();
+    return `${this.base}/states/${state}${text ? `?${text}` : ''}`;
+  }
+
+  job(id: string): string {
+    return `${this.base}/jobs/${encodeURIComponent(id)}`;
+  }
+}
+
+export function overviewModel(stats: JobStats, history: HistoryPoint[] | null, links: DashboardLinks) {
+  const count = (state: JobState, value: number | null) =>
+    value === null ? 'not kept' : formatCount(value, isEstimate(stats[state], stats.estimated));
+  return {
+    title: 'Jobs',
+    tab: 'overview',
+    statsUrl: `${links.base}/api/stats`,
+    exactStateRows: EXACT_STATE_ROWS,
+    estimated: JOB_STATES.some((state) => isEstimate(stats[state], stats.estimated)),
+    states: JOB_STATES.map((state) => ({
+      state,
+      ...STATE_LABELS[state],
+      count: count(state, stats[state]),
+      href: links.state(state),
+    })),
+    byJobName: Object.keys(stats.byJobName)
+      .sort()
+      .map((name) => ({
+        name,
+        cells: JOB_STATES.map((state) => ({
+          state,
+          count: count(state, stats.byJobName[name][state]),
+          href: links.state(state, { jobName: name }),
+          some: (stats.byJobName[name][state] ?? 0) > 0,
+        })),
+      })),
+    stateHeaders: JOB_STATES.map((state) => STATE_LABELS[state].label),
+    chart: history === null ? null : historyChart(history),
+  };
+}
+
+export function listModel(
+  state: JobState,
+  page: JobListPage,
+  filters: ListFilters,
+  after: string | undefined,
+  links: DashboardLinks,
+  now: Date,
+  readOnly: boolean,
+) {
+  const actions = readOnly
+    ? []
+    : ACTIONS_BY_STATE[state].map((action) => ({ action, label: ACTION_LABELS[action].button }));
+  return {
+    title: `${STATE_LABELS[state].label} jobs`,
+    tab: state,
+    state,
+    ...STATE_LABELS[state],
+    filters,
+    items: page.items.map((job) => ({
+      id: job.id,
+      href: links.job(job.id),
+      jobName: job.jobName,
+      applicationName: job.applicationName,
+      tryCount: job.tryCount,
+      priority: job.priority,
+      nextTryTime: formatTime(job.nextTryTime),
+      nextTryRelative: relativeTime(job.nextTryTime, now),
+      creationTime: formatTime(job.creationTime),
+      lastTryTime: formatTime(job.lastTryTime),
+      args: oneLine(job.jobArgs),
+    })),
+    nextHref: page.next === null ? undefined : links.state(state, filters, page.next),
+    firstHref: after === undefined ? undefined : links.state(state, filters),
+    actions,
+    /** Checkboxes and buttons for a selection: only where an action fits the state. */
+    selectable: actions.length > 0 && page.items.length > 0,
+    /** "All abandoned of job name X": on the abandoned list filtered by one job name. */
+    allOfJobName: !readOnly && state === 'abandoned' && filters.jobName ? filters.jobName : undefined,
+    listUrl: links.state(state),
+  };
+}
+
+export function jobModel(job: JobView, links: DashboardLinks, now: Date, readOnly: boolean) {
+  const args = cutText(prettyJson(job.jobArgs), SHOWN_CHARACTERS);
+  const extra = cutText(prettyJson(job.extraProperties), SHOWN_CHARACTERS);
+  return {
+    title: `Job ${job.id}`,
+    tab: job.state,
+    job,
+    stateLabel: STATE_LABELS[job.state].label,
+    stateAbout: STATE_LABELS[job.state].about,
+    listHref: links.state(job.state),
+    columns: [
+      ['Id', job.id],
+      ['ApplicationName', job.applicationName ?? '(none)'],
+      ['JobName', job.jobName],
+      ['TryCount', String(job.tryCount)],
+      ['CreationTime', formatTime(job.creationTime)],
+      ['NextTryTime', `${formatTime(job.nextTryTime)} (${relativeTime(job.nextTryTime, now)})`],
+      ['LastTryTime', formatTime(job.lastTryTime)],
+      ['IsAbandoned', String(job.isAbandoned)],
+      ['Priority', `${job.priority}${PRIORITY_NAMES[job.priority] ? ` (${PRIORITY_NAMES[job.priority]})` : ''}`],
+      ['CompletionTime', formatTime(job.completionTime)],
+      ['ConcurrencyStamp', job.concurrencyStamp],
+    ].map(([name, value]) => ({ name, value })),
+    args,
+    argsHref: `${links.job(job.id)}/args`,
+    lastError: lastErrorOf(job.extraProperties),
+    extra,
+    actions: (readOnly ? [] : ACTIONS_BY_STATE[job.state]).map((action: JobAction) => ({
+      action,
+      label: ACTION_LABELS[action].button,
+      danger: action === 'delete',
+    })),
+    held: job.state === 'processing',
+  };
+}
+
+export function workersModel(workers: WorkerInfo[], now: Date) {
+  return {
+    title: 'Workers',
+    tab: 'workers',
+    workers: workers.map((worker) => ({
+      ...worker,
+      applicationName: worker.applicationName ?? '(none)',
+      jobNames: worker.jobNames.length ? worker.jobNames.join(', ') : 'all registered',
+      startedAt: formatTime(worker.startedAt),
+      startedRelative: relativeTime(worker.startedAt, now),
+      lastHeartbeat: formatTime(worker.lastHeartbeat),
+      lastHeartbeatRelative: relativeTime(worker.lastHeartbeat, now),
+    })),
+  };
+}
+
+/** The last failure the worker recorded in ExtraProperties (worker/last-error.ts): message, stack, time. */
+export function lastErrorOf(extraProperties: string) {
+  let bag: unknown;
+  try {
+    bag = JSON.parse(extraProperties);
+  } catch {
+    return undefined;
+  }
+  if (bag === null || typeof bag !== 'object') return undefined;
+  const { LastError, LastErrorTime, LastErrorTryCount } = bag as Record<string, unknown>;
+  if (typeof LastError !== 'string') return undefined;
+  const newline = LastError.indexOf('\n');
+  return {
+    message: newline < 0 ? LastError : LastError.slice(0, newline),
+    stack: newline < 0 ? undefined : LastError.slice(newline + 1),
+    time: typeof LastErrorTime === 'string' ? formatTime(LastErrorTime) : undefined,
+    tryCount: typeof LastErrorTryCount === 'number' ? LastErrorTryCount : undefined,
+  };
+}
