@@ -14,7 +14,7 @@ describe.each(e2eCases)('cancel through the JSON API on %s', (_label, backend) =
       body: '{}',
       headers: { accept: 'application/json', 'content-type': 'application/json' },
     });
-    return { status: response.status, body: (await response.json()) };
+    return { status: response.status, body: await response.json() };
   };
 
   it('abandons a waiting job as cancelled by the caller, leaves a request for a held one; 409 once finished, 404 unknown', async () => {
