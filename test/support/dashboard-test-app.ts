@@ -4,22 +4,29 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { BackgroundJobsAdmin } from '@app/background-jobs/admin/background-jobs-admin.types';
 import { BackgroundJobsDashboardModule, BackgroundJobsDashboardOptions } from '@app/background-jobs-dashboard';
+import { IBackgroundJobManager } from '@app/background-jobs/background-job-manager';
 import { FakeBackgroundJobsAdmin } from './fake-background-jobs-admin';
+import { FakeJobManager } from './fake-job-manager';
 
 @Module({})
 class FakeAdminModule {
-  static with(admin: BackgroundJobsAdmin): DynamicModule {
+  static with(admin: BackgroundJobsAdmin, jobs: FakeJobManager): DynamicModule {
     return {
       module: FakeAdminModule,
       global: true,
-      providers: [{ provide: BackgroundJobsAdmin, useValue: admin }],
-      exports: [BackgroundJobsAdmin],
+      providers: [
+        { provide: BackgroundJobsAdmin, useValue: admin },
+        { provide: IBackgroundJobManager, useValue: jobs },
+      ],
+      exports: [BackgroundJobsAdmin, IBackgroundJobManager],
     };
   }
 }
 
 export interface DashboardTestApp {
   admin: FakeBackgroundJobsAdmin;
+  /** The job manager the API's cancel calls. */
+  jobs: FakeJobManager;
   /** http://127.0.0.1:<port> */
   baseUrl: string;
   close(): Promise<void>;
@@ -33,13 +40,14 @@ export async function startDashboardTestApp(
   options: BackgroundJobsDashboardOptions | DynamicModule = {},
 ): Promise<DashboardTestApp> {
   const admin = new FakeBackgroundJobsAdmin();
+  const jobs = new FakeJobManager();
   const dashboard = 'module' in options ? options : BackgroundJobsDashboardModule.forRoot(options);
-  @Module({ imports: [FakeAdminModule.with(admin), dashboard] })
+  @Module({ imports: [FakeAdminModule.with(admin, jobs), dashboard] })
   class TestAppModule {}
   const app = await NestFactory.create<NestExpressApplication>(TestAppModule, { logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { admin, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return { admin, jobs, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
 /** Text that would run as script if a page did not escape it. */

@@ -1,5 +1,6 @@
 import type { BackgroundJobRecord } from '@app/background-jobs/store/background-job-record';
 import type { BackgroundJobStore, ClaimRequest } from '@app/background-jobs/store/background-job-store';
+import type { ScheduleRecord } from '@app/background-jobs/store/schedule-store';
 import type { QueryOptions, SqlParam } from '@app/background-jobs/store/dialects/mssql-runner';
 import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
 import { RecordingSqlRunner } from './recording-sql-runner';
@@ -190,6 +191,62 @@ const SCENARIOS: Scenario[] = [
     run: (store, sql) => (sql.reply({ rowsAffected: 2 }), store.deleteEnqueueKeysBefore(T0, 1000)),
   },
   {
+    name: 'withinTransaction',
+    run: (store) => store.withinTransaction(callerTransaction()).enqueue(enqueueBatch(1, false)),
+  },
+  { name: 'uniqueJobs.current', run: (store) => store.uniqueJobs.current(ID1) },
+  { name: 'uniqueJobs.current-not-a-guid', run: (store) => store.uniqueJobs.current('not-a-guid') },
+  {
+    name: 'uniqueJobs.insertIfAbsent',
+    run: (store) => store.uniqueJobs.insertIfAbsent(record({ extraProperties: '{"UniqueKey":"k"}' })),
+  },
+  { name: 'uniqueJobs.moveFinished', run: (store) => store.uniqueJobs.moveFinished(ID1, ID2) },
+  {
+    name: 'uniqueJobs.replaceWaiting',
+    run: (store) =>
+      store.uniqueJobs.replaceWaiting({ id: ID1, jobArgs: '{}', priority: 25, nextTryTime: T0, newStamp: 'n' }, T0),
+  },
+  { name: 'schedules.list-all', run: (store) => store.schedules.list() },
+  { name: 'schedules.list-of-application', run: (store) => store.schedules.list('app') },
+  { name: 'schedules.list-without-application', run: (store) => store.schedules.list(null) },
+  { name: 'schedules.find', run: (store) => store.schedules.find('nightly') },
+  { name: 'schedules.insert', run: (store) => store.schedules.insert(scheduleRecord()) },
+  {
+    name: 'schedules.updateDefinition',
+    run: (store) => store.schedules.updateDefinition(scheduleRecord(), 'old', 'new', T0),
+  },
+  { name: 'schedules.setPaused', run: (store) => store.schedules.setPaused('nightly', false, T0) },
+  { name: 'schedules.remove', run: (store) => store.schedules.remove('nightly') },
+  {
+    name: 'schedules.enqueueRun-occurrence',
+    run: (store, sql) => (
+      sql.reply({ rowsAffected: 1 }, { rowsAffected: 1 }),
+      store.schedules.enqueueRun({ name: 'nightly', job: record(), occurrence: { time: T0, definitionStamp: 's' } }, T0)
+    ),
+  },
+  {
+    name: 'schedules.enqueueRun-trigger',
+    run: (store, sql) => (
+      sql.reply({ rowsAffected: 1 }, { rowsAffected: 1 }),
+      store.schedules.enqueueRun({ name: 'nightly', job: record() }, T0)
+    ),
+  },
+  {
+    name: 'cancellations.abandonWaiting',
+    run: (store) =>
+      store.cancellations.abandonWaiting(
+        { id: ID1, expectedStamp: 's', extraProperties: '{"LastError":"cancelled"}', newStamp: 'n' },
+        T0,
+      ),
+  },
+  {
+    name: 'cancellations.request',
+    run: (store) => store.cancellations.request({ id: ID1, jobCreationTime: T0, requestedBy: 'alice' }, T0),
+  },
+  { name: 'cancellations.findRequests', run: (store) => store.cancellations.findRequests([ID1, ID2]) },
+  { name: 'cancellations.deleteRequests', run: (store) => store.cancellations.deleteRequests([ID1]) },
+  { name: 'cancellations.deleteSettledRequests', run: (store) => store.cancellations.deleteSettledRequests(1000) },
+  {
     name: 'completeAndKeep',
     run: (store) =>
       store.completeAndKeep([
@@ -209,17 +266,63 @@ const SCENARIOS: Scenario[] = [
   { name: 'hasCompletionTimeColumn', run: (store) => store.hasCompletionTimeColumn() },
 ];
 
+/** A schedule row as the scheduler writes it. */
+function scheduleRecord(): ScheduleRecord {
+  return {
+    name: 'nightly',
+    applicationName: 'app',
+    jobName: 'MyReportJobArgs',
+    jobArgs: '{}',
+    cron: '0 3 * * *',
+    timeZone: 'Europe/Berlin',
+    priority: 15,
+    isPaused: false,
+    source: 'runtime',
+    definitionStamp: '0123456789abcdef0123456789abcdef',
+    creationTime: T0,
+    lastOccurrenceTime: T0,
+    lastEnqueueTime: null,
+    lastJobId: null,
+  };
+}
+
 /**
- * The store as a caller sees it, noting each method called on it. Calls the store makes on itself
- * (claim's release of an unreadable row) go to the store itself and are not noted.
+ * A TypeORM EntityManager of a running SQL Server transaction, as far as withinTransaction reads
+ * it: the mssql Transaction its query runner holds (here one that answers every request with one
+ * row changed; the statements are the store's own, recorded above).
  */
-function noteCalls(store: MssqlBackgroundJobStore, called: (method: string) => void): BackgroundJobStore {
+function callerTransaction(): object {
+  const request = { input: () => request, query: async () => ({ recordset: [], rowsAffected: [1] }) };
+  return {
+    connection: { options: { type: 'mssql' } },
+    queryRunner: { isTransactionActive: true, databaseConnection: { request: () => request } },
+  };
+}
+
+/** The parts of the store that hold statements of their own, each a class in its own file. */
+export const SUB_STORES = {
+  uniqueJobs: { source: 'libs/background-jobs/src/store/dialects/mssql.unique-jobs.ts', className: 'MssqlUniqueJobs' },
+  schedules: { source: 'libs/background-jobs/src/store/dialects/mssql.schedules.ts', className: 'MssqlSchedules' },
+  cancellations: {
+    source: 'libs/background-jobs/src/store/dialects/mssql.cancellations.ts',
+    className: 'MssqlCancellations',
+  },
+} as const;
+
+/**
+ * The store as a caller sees it, noting each method called on it, and on its parts as
+ * `part.method` (store.schedules.list: 'schedules.list'). Calls the store makes on itself (claim's
+ * release of an unreadable row) go to the store itself and are not noted.
+ */
+function noteCalls<T extends object>(store: T, called: (method: string) => void, prefix = ''): T {
   return new Proxy(store, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      if (typeof property !== 'string') return value;
+      if (prefix === '' && property in SUB_STORES) return noteCalls(value as object, called, `${property}.`);
+      if (typeof value !== 'function') return value;
       return (...args: unknown[]): unknown => {
-        called(property);
+        called(`${prefix}${property}`);
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -234,7 +337,7 @@ export async function recordStoreStatements(): Promise<StoreRecording> {
   for (const scenario of SCENARIOS) {
     const sql = new RecordingSqlRunner();
     let method = '';
-    const store = noteCalls(new MssqlBackgroundJobStore(sql), (name) => {
+    const store: BackgroundJobStore = noteCalls(new MssqlBackgroundJobStore(sql), (name) => {
       method = name;
       covered.add(name);
     });

@@ -10,7 +10,9 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   recordsOf,
+  TransactionalJobStore,
 } from '../background-job-store';
+import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import {
@@ -25,6 +27,10 @@ import {
 } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
 import { isUnavailableError } from './unavailable-errors';
+import { CallerTransactionRunner } from './mssql-caller-transaction';
+import { MSSQL_CANCELLATIONS_MIGRATION, MssqlCancellations } from './mssql.cancellations';
+import { MSSQL_SCHEDULES_MIGRATION, MssqlSchedules } from './mssql.schedules';
+import { MssqlUniqueJobs } from './mssql.unique-jobs';
 import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore } from './mssql.admin';
 import { MssqlWorkerHeartbeats } from './mssql.heartbeats';
 
@@ -108,6 +114,8 @@ IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
 ${MSSQL_ADMIN_MIGRATION}
+${MSSQL_SCHEDULES_MIGRATION}
+${MSSQL_CANCELLATIONS_MIGRATION}
 COMMIT TRANSACTION;`;
 
 const COLUMNS = `[Id], [ApplicationName], [JobName], [JobArgs], [TryCount], [CreationTime], [NextTryTime], [LastTryTime],
@@ -289,9 +297,24 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly admin: MssqlJobAdminStore;
   readonly heartbeats: MssqlWorkerHeartbeats;
 
+  readonly uniqueJobs: MssqlUniqueJobs;
+  readonly schedules: MssqlSchedules;
+  readonly cancellations: MssqlCancellations;
+
   constructor(private readonly sql: SqlRunner) {
     this.admin = new MssqlJobAdminStore(sql);
     this.heartbeats = new MssqlWorkerHeartbeats(sql);
+    this.uniqueJobs = new MssqlUniqueJobs(sql);
+    this.schedules = new MssqlSchedules(sql);
+    this.cancellations = new MssqlCancellations(sql);
+  }
+
+  /** The same statements on the mssql Transaction that TypeORM's query runner holds for the caller. */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    const transaction = transactionConnectionOf(entityManager, this.dialect) as ConstructorParameters<
+      typeof CallerTransactionRunner
+    >[0];
+    return new MssqlBackgroundJobStore(new CallerTransactionRunner(transaction));
   }
 
   async migrate(): Promise<void> {

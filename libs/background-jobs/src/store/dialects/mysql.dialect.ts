@@ -19,7 +19,9 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   recordsOf,
+  TransactionalJobStore,
 } from '../background-job-store';
+import { transactionConnectionOf } from '../caller-transaction';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import {
   chunk,
@@ -31,6 +33,9 @@ import {
   retryOnDeadlock,
 } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { MYSQL_CANCELLATIONS_MIGRATION, MysqlCancellations } from './mysql.cancellations';
+import { MYSQL_SCHEDULES_MIGRATION, MysqlSchedules } from './mysql.schedules';
+import { MysqlUniqueJobs } from './mysql.unique-jobs';
 import { MYSQL_ADMIN_INDEXES, MYSQL_CREATE_WORKERS, MysqlJobAdminStore } from './mysql.admin';
 import { MysqlWorkerHeartbeats } from './mysql.heartbeats';
 
@@ -190,9 +195,30 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   readonly admin: MysqlJobAdminStore;
   readonly heartbeats: MysqlWorkerHeartbeats;
 
-  constructor(private readonly pool: Pool) {
+  readonly uniqueJobs: MysqlUniqueJobs;
+  readonly schedules: MysqlSchedules;
+  readonly cancellations: MysqlCancellations;
+
+  /**
+   * `pool`: TypeORM's mysql2 pool (its promise wrapper). `callerTransaction`: the connection of the
+   * caller's transaction (withinTransaction), on which every statement runs, with no BEGIN of its own.
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly callerTransaction?: PoolConnection,
+  ) {
     this.admin = new MysqlJobAdminStore(pool);
     this.heartbeats = new MysqlWorkerHeartbeats(pool);
+    this.uniqueJobs = new MysqlUniqueJobs(callerTransaction ?? pool);
+    this.schedules = new MysqlSchedules(pool);
+    this.cancellations = new MysqlCancellations(pool);
+  }
+
+  /** The same statements on the connection of the caller's transaction (TypeORM holds mysql2's callback connection). */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    const connection = transactionConnectionOf(entityManager, this.dialect) as { promise(): PoolConnection };
+    const promised = connection.promise();
+    return new MysqlBackgroundJobStore(promised as unknown as Pool, promised);
   }
 
   async migrate(): Promise<void> {
@@ -214,7 +240,9 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
         const indexes = await names(connection, EXISTING_INDEXES);
         for (const [index, ddl] of Object.entries(INDEXES)) if (!indexes.has(index)) await connection.query(ddl);
         await connection.query(CREATE_ENQUEUE_KEYS);
+        // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
         await connection.query(MYSQL_CREATE_WORKERS);
+        for (const ddl of [...MYSQL_SCHEDULES_MIGRATION, ...MYSQL_CANCELLATIONS_MIGRATION]) await connection.query(ddl);
       } finally {
         await connection.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
       }
@@ -448,6 +476,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
 
   /** `readCommitted` for claims (see READ_COMMITTED). */
   private inTransaction<T>(work: (connection: PoolConnection) => Promise<T>, readCommitted = false): Promise<T> {
+    if (this.callerTransaction) return work(this.callerTransaction);
     return inTransaction(() => this.pool.getConnection(), work, readCommitted ? [READ_COMMITTED] : []);
   }
 

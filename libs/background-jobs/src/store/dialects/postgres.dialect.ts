@@ -11,12 +11,18 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   ReleaseRequest,
+  TransactionalJobStore,
   WorkNotifier,
 } from '../background-job-store';
+import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE, numericLockKey } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { COLUMNS, NOTIFY_CHANNEL } from './postgres.names';
+import { POSTGRES_CANCELLATIONS_MIGRATION, PostgresCancellations } from './postgres.cancellations';
+import { POSTGRES_SCHEDULES_MIGRATION, PostgresSchedules } from './postgres.schedules';
+import { PostgresUniqueJobs } from './postgres.unique-jobs';
 import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore } from './postgres.admin';
 import { PostgresWorkerHeartbeats } from './postgres.heartbeats';
 
@@ -28,7 +34,6 @@ import { PostgresWorkerHeartbeats } from './postgres.heartbeats';
  * sent as UTC text. Enqueues NOTIFY in their own statement, so listening workers wake when the
  * insert commits.
  */
-const NOTIFY_CHANNEL = 'abp_background_jobs';
 const MIGRATION_LOCK_KEY = 727_465_313; // any fixed bigint; names this module's schema lock
 
 const MIGRATE = [
@@ -74,12 +79,10 @@ const MIGRATE = [
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobEnqueueKeys_CreationTime" ON "AbpBackgroundJobEnqueueKeys" ("CreationTime")`,
   // Ours, beside ABP's: the management service's state indexes and the workers' heartbeat table.
   ...POSTGRES_ADMIN_MIGRATION,
+  // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
+  ...POSTGRES_SCHEDULES_MIGRATION,
+  ...POSTGRES_CANCELLATIONS_MIGRATION,
 ];
-
-const COLUMNS = `"Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
-  "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp"`;
-// Named statements list their columns: a prepared `SELECT *` fails with "cached plan must not
-// change result type" once another process (a newer ABP migration) adds a column to the table.
 
 /** Complete rows, one typed array per column, zipped back into rows by unnest. */
 const INSERT = `WITH inserted AS (
@@ -227,13 +230,28 @@ type Row = Record<string, unknown>;
 export class PostgresBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'postgres' as const;
   readonly notifier: WorkNotifier;
+  readonly uniqueJobs: PostgresUniqueJobs;
+  readonly schedules: PostgresSchedules;
+  readonly cancellations: PostgresCancellations;
   readonly admin: PostgresJobAdminStore;
   readonly heartbeats: PostgresWorkerHeartbeats;
 
+  /** `pool`: TypeORM's pg pool, or (withinTransaction) the client of the caller's transaction. */
   constructor(private readonly pool: Pool) {
     this.notifier = new PostgresWorkNotifier(pool);
     this.admin = new PostgresJobAdminStore(pool);
     this.heartbeats = new PostgresWorkerHeartbeats(pool);
+    this.uniqueJobs = new PostgresUniqueJobs(pool);
+    this.schedules = new PostgresSchedules(pool);
+    this.cancellations = new PostgresCancellations(pool);
+  }
+
+  /**
+   * The same statements on the client of the caller's transaction: a job's NOTIFY is sent with
+   * them, and PostgreSQL delivers it when that transaction commits (none on rollback).
+   */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    return new PostgresBackgroundJobStore(transactionConnectionOf(entityManager, this.dialect) as Pool);
   }
 
   async migrate(): Promise<void> {
@@ -471,20 +489,29 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 }
 
-/** One dedicated connection that LISTENs; reconnects with backoff when the server goes away. */
-class PostgresWorkNotifier implements WorkNotifier {
+/**
+ * One dedicated connection that LISTENs on one channel (new work, by default) and hands each
+ * notification's payload on; reconnects with backoff when the server goes away.
+ */
+export class PostgresWorkNotifier implements WorkNotifier {
   private client?: Client;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly channel = NOTIFY_CHANNEL,
+  ) {}
 
-  async subscribe(onWork: () => void, onStateChange: (connected: boolean, error?: unknown) => void): Promise<void> {
+  async subscribe(
+    onWork: (payload?: string) => void,
+    onStateChange: (connected: boolean, error?: unknown) => void,
+  ): Promise<void> {
     this.stopped = false;
     let delay = 250;
     const connect = async (): Promise<void> => {
       const client = new Client((this.pool as unknown as { options: object }).options);
-      client.on('notification', () => onWork());
+      client.on('notification', (message) => onWork(message.payload));
       client.on('error', () => undefined);
       client.on('end', () => {
         if (this.client !== client || this.stopped) return;
@@ -494,7 +521,7 @@ class PostgresWorkNotifier implements WorkNotifier {
       });
       try {
         await client.connect();
-        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        await client.query(`LISTEN ${this.channel}`);
         this.client = client;
         delay = 250;
         onStateChange(true);

@@ -18,12 +18,18 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   recordsOf,
+  TransactionalJobStore,
 } from '../background-job-store';
+import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
 import { newConcurrencyStamp } from '../stamps';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { SQLITE_CANCELLATIONS_MIGRATION, SqliteCancellations } from './sqlite.cancellations';
+import { SQLITE_SCHEDULES_MIGRATION, SqliteSchedules } from './sqlite.schedules';
+import { SqliteStatements } from './sqlite-statements';
+import { SqliteUniqueJobs } from './sqlite.unique-jobs';
 import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore } from './sqlite.admin';
 import { SqliteWorkerHeartbeats } from './sqlite.heartbeats';
 
@@ -176,10 +182,26 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   private readonly statements = new Map<string, Statement>();
   readonly admin: SqliteJobAdminStore;
   readonly heartbeats: SqliteWorkerHeartbeats;
+  readonly uniqueJobs: SqliteUniqueJobs;
+  readonly schedules: SqliteSchedules;
+  readonly cancellations: SqliteCancellations;
 
   constructor(private readonly db: Database) {
     this.admin = new SqliteJobAdminStore(db);
     this.heartbeats = new SqliteWorkerHeartbeats(db);
+    const statements = new SqliteStatements(db);
+    this.uniqueJobs = new SqliteUniqueJobs(statements);
+    this.schedules = new SqliteSchedules(statements);
+    this.cancellations = new SqliteCancellations(statements);
+  }
+
+  /**
+   * TypeORM runs SQLite on this same one connection, so a statement sent while the caller's
+   * transaction is open is part of it (the store's own transactions nest as savepoints).
+   */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    const db = transactionConnectionOf(entityManager, this.dialect) as Database;
+    return db === this.db ? this : new SqliteBackgroundJobStore(db);
   }
 
   async migrate(): Promise<void> {
@@ -198,8 +220,10 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         this.db.exec(CREATE_DEQUEUE_INDEX);
         this.db.exec(CREATE_ENQUEUE_KEYS);
         this.db.exec(CREATE_ENQUEUE_KEYS_INDEX);
+        // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
         for (const ddl of SQLITE_ADMIN_MIGRATION) this.db.exec(ddl);
         this.db.exec(CREATE_LOCKS);
+        for (const ddl of [...SQLITE_SCHEDULES_MIGRATION, ...SQLITE_CANCELLATIONS_MIGRATION]) this.db.exec(ddl);
       })
       .immediate();
   }
