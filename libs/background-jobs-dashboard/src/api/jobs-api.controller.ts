@@ -28,7 +28,7 @@ import type { CancelOutcome } from '@app/background-jobs/cancellation/cancel-job
 import { actorOf, DashboardAccessGuard, DashboardApi } from '../access/dashboard-access.guard';
 import { DashboardError } from '../http/dashboard-error';
 import { DashboardExceptionFilter } from '../http/dashboard-exception.filter';
-import { ACTION_LABELS, isJobId, JobAction, performOnIds } from '../job-actions';
+import { ACTION_LABELS, isJobId, JobAction, performCancel, performOnIds } from '../job-actions';
 import { STATE_LABELS } from '../view/state-labels';
 import { parseListQuery, parseRequeueBody } from './api-input';
 
@@ -103,7 +103,7 @@ export class JobsApiController {
   @HttpCode(200)
   async cancel(@Param('id') id: string, @Req() req: Request): Promise<CancelBody> {
     if (!isJobId(id)) throw new DashboardError(404, `There is no job ${id}.`);
-    const outcome = await this.jobs.cancel(id, { by: actorOf(req).name });
+    const outcome = await performCancel(this.jobs, id, actorOf(req));
     if (outcome === 'not-found') throw new DashboardError(404, `There is no job ${id}.`);
     if (outcome === 'finished')
       throw new DashboardError(409, `Job ${id} has finished (abandoned or succeeded); nothing was changed.`);
