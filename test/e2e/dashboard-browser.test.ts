@@ -145,7 +145,7 @@ if (skipReason) console.warn(`dashboard-browser.test.ts skipped: ${skipReason}`)
     expect(await page.locator('#bj-args').innerText()).toBe(JSON.stringify(JSON.parse(rows.retrying.jobArgs), null, 2));
     expect(await page.locator('#bj-last-error').innerText()).toContain('Error: the export server said 503');
     expect(await page.locator('#bj-last-error').innerText()).toContain('at ReportExportJob.execute');
-    expect(await page.locator('#bj-actions button').allInnerTexts()).toEqual(['Requeue', 'Delete']);
+    expect(await page.locator('#bj-actions button').allInnerTexts()).toEqual(['Requeue', 'Delete', 'Cancel']);
     await page.screenshot({ path: resolve(DOCS, 'dashboard-job.png'), fullPage: true });
   });
 
@@ -179,9 +179,21 @@ if (skipReason) console.warn(`dashboard-browser.test.ts skipped: ${skipReason}`)
     expect(await findRow(db.connectionString, rows.waiting[0].id)).toBeUndefined();
   });
 
+  it('cancels a waiting job from its page, and opens the Schedules page from the tabs', async () => {
+    const toCancel = rowIn.waiting({ jobName: 'CancelMeArgs' });
+    await insertRows(db.connectionString, [toCancel]);
+    await page.goto(url(`/jobs/jobs/${toCancel.id}`));
+    await Promise.all([page.waitForURL(/cancel=cancelled/), page.click('#bj-cancel button')]);
+    expect((await alerts())[0]).toMatch(/^The job was cancelled: it will not run/);
+    expect(await page.locator('.bj-state-badge').innerText()).toBe('Abandoned');
+    expect(await page.locator('#bj-cancel').count()).toBe(0);
+    await Promise.all([page.waitForURL(url('/jobs/schedules')), page.click('.bj-nav a:has-text("Schedules")')]);
+    expect(await page.locator('#bj-schedules tbody').innerText()).toContain('No schedules.');
+  });
+
   it('refuses an action on a job a worker took meanwhile, with a message that says so', async () => {
     await page.goto(url(`/jobs/jobs/${rows.takenLater.id}`));
-    expect(await page.locator('#bj-actions button').allInnerTexts()).toEqual(['Requeue', 'Delete']);
+    expect(await page.locator('#bj-actions button').allInnerTexts()).toEqual(['Requeue', 'Delete', 'Cancel']);
     expect(await claimRows(db.connectionString, 'TakenLaterArgs')).toEqual([rows.takenLater.id]);
     await Promise.all([page.waitForURL(/action=requeue/), page.click('#bj-actions button:has-text("Requeue")')]);
     expect(await alerts()).toEqual([
