@@ -103,7 +103,7 @@ const CLAIM_FOR_APP =
   "AND CAST([JobName] AS varbinary(256)) IN (SELECT CAST([name] AS varbinary(256)) FROM OPENJSON(@jobNames) WITH ([name] nvarchar(128) '$')) " +
   'ORDER BY [Priority] DESC, [TryCount], [NextTryTime]) ' +
   'UPDATE [due] SET [TryCount] = CASE WHEN [TryCount] < 32767 THEN [TryCount] + 1 ELSE [TryCount] END, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken ' +
-  "OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'lease:%' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];";
+  "OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'lease:%' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired], deleted.[NextTryTime] AS [DueTime];";
 
 describe('MssqlBackgroundJobStore: the statements it sends', () => {
   let sql: RecordingSqlRunner;
@@ -363,7 +363,11 @@ COMMIT TRANSACTION;`),
     };
 
     it('locks due rows in dequeue order with UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK and returns them through OUTPUT', async () => {
-      sql.reply({ rows: [serverRow({ ApplicationName: 'app', PreviousLeaseExpired: true })], rowsAffected: 1 });
+      const dueTime = new Date(T0.getTime() - 1500);
+      sql.reply({
+        rows: [serverRow({ ApplicationName: 'app', PreviousLeaseExpired: true, DueTime: dueTime })],
+        rowsAffected: 1,
+      });
       const claimed = await store.claim(request);
       expect(sql.calls).toEqual([
         {
@@ -396,6 +400,7 @@ COMMIT TRANSACTION;`),
           concurrencyStamp: LEASE,
           leaseToken: LEASE,
           previousLeaseExpired: true,
+          dueTime,
         },
       ]);
     });
@@ -639,6 +644,26 @@ COMMIT TRANSACTION;`),
           inTransaction: false,
         },
         { sql: dueByJobName('[ApplicationName] IS NULL'), params, inTransaction: false },
+      ]);
+    });
+
+    it('oldestDueTime reads the first due NextTryTime in the order of ABP index, with TOP (1)', async () => {
+      const oldest = new Date(T0.getTime() - 90_000);
+      sql.reply({ rows: [{ oldest }] }, { rows: [] });
+      expect(await store.oldestDueTime('app', T0)).toEqual(oldest);
+      expect(await store.oldestDueTime(null, T0)).toBeNull();
+      const oldestDue = (appNameClause: string) =>
+        'SELECT TOP (1) [NextTryTime] AS [oldest] FROM [AbpBackgroundJobs] ' +
+        `WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now ` +
+        'ORDER BY [NextTryTime];';
+      const now = { name: 'now', type: 'datetime2', value: T0 };
+      expect(sql.calls).toEqual([
+        {
+          sql: oldestDue('[ApplicationName] = @applicationName'),
+          params: [now, { name: 'applicationName', type: 'nvarchar(96)', value: 'app' }],
+          inTransaction: false,
+        },
+        { sql: oldestDue('[ApplicationName] IS NULL'), params: [now], inTransaction: false },
       ]);
     });
 

@@ -10,7 +10,7 @@ import {
   MAX_DUE_JOB_NAMES,
   recordsOf,
 } from '../background-job-store';
-import { toUtcText } from '../sql-time';
+import { fromUtcText, toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import {
   chunk,
@@ -116,7 +116,7 @@ const claim = (appNameClause: string) => `WITH [due] AS (
   ORDER BY [Priority] DESC, [TryCount], [NextTryTime])
 UPDATE [due]
 SET [TryCount] = CASE WHEN [TryCount] < ${MAX_TRY_COUNT} THEN [TryCount] + 1 ELSE [TryCount] END, [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
-OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired];`;
+OUTPUT inserted.*, CASE WHEN deleted.[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END AS [PreviousLeaseExpired], deleted.[NextTryTime] AS [DueTime];`;
 const CLAIM_FOR_APP = claim('[ApplicationName] = @applicationName');
 const CLAIM_FOR_NULL_APP = claim('[ApplicationName] IS NULL');
 
@@ -172,6 +172,15 @@ GROUP BY CAST([JobName] AS varbinary(256))
 ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256));`;
 const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('[ApplicationName] = @applicationName');
 const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('[ApplicationName] IS NULL');
+/**
+ * The same filter; TOP (1) ... ORDER BY [NextTryTime] on ABP's index (ApplicationName,
+ * CompletionTime, IsAbandoned, NextTryTime), every column before NextTryTime fixed: one seek.
+ */
+const oldestDue = (appNameClause: string) => `SELECT TOP (1) [NextTryTime] AS [oldest] FROM [AbpBackgroundJobs]
+WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
+ORDER BY [NextTryTime];`;
+const OLDEST_DUE_FOR_APP = oldestDue('[ApplicationName] = @applicationName');
+const OLDEST_DUE_FOR_NULL_APP = oldestDue('[ApplicationName] IS NULL');
 const PING = 'SELECT 1;';
 
 export class MssqlBackgroundJobStore implements BackgroundJobStore {
@@ -308,6 +317,18 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
             { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
           ]);
     return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
+  }
+
+  async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
+    const params: SqlParam[] = [{ name: 'now', type: 'datetime2', value: now }];
+    const { rows } =
+      applicationName === null
+        ? await this.sql.query(OLDEST_DUE_FOR_NULL_APP, params)
+        : await this.sql.query(OLDEST_DUE_FOR_APP, [
+            ...params,
+            { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
+          ]);
+    return rows.length === 0 ? null : fromUtcText(rows[0].oldest as Date | string);
   }
 
   async ping(): Promise<void> {
