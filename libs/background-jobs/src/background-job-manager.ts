@@ -9,6 +9,7 @@ import { BACKGROUND_JOB_STORE, BackgroundJobStore, EnqueueBatch } from './store/
 import { enqueueFingerprint } from './store/enqueue-keys';
 import { newConcurrencyStamp, newSequentialGuid } from './store/stamps';
 import { WorkerWakeup } from './worker/worker-wakeup';
+import { JobLifecycle } from './worker/job-lifecycle';
 
 export interface EnqueueOptions {
   priority?: BackgroundJobPriority;
@@ -61,6 +62,7 @@ export class BackgroundJobManager implements IBackgroundJobManager {
     @Inject(BACKGROUND_JOB_STORE) private readonly store: BackgroundJobStore,
     @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
     private readonly wakeup: WorkerWakeup,
+    private readonly lifecycle: JobLifecycle,
   ) {}
 
   async enqueue<TArgs extends object>(args: TArgs, options: EnqueueOptions = {}): Promise<string> {
@@ -87,16 +89,21 @@ export class BackgroundJobManager implements IBackgroundJobManager {
       ...(keys.length > 0 ? { keys } : {}),
     };
     const ids = newJobs.map((job) => job.id);
-    try {
-      await this.write(batch);
-    } catch (error) {
-      if (error instanceof StoreUnavailableError || keys.length === 0) throw error;
-      // Perhaps a repeat of an enqueue whose answer was lost: write only what was not enqueued yet.
-      const remaining = await this.withoutEnqueuedAlready(batch);
-      if (remaining.jobs.length === batch.jobs.length) throw error;
-      if (remaining.jobs.length > 0) await this.write(remaining);
-    }
-    return ids;
+    // Listeners (a tracer) may give the rows extra properties, such as the enqueue's trace context.
+    return this.lifecycle.enqueue(newJobs, async (extraProperties) => {
+      if (extraProperties && Object.keys(extraProperties).length > 0)
+        batch.extraProperties = JSON.stringify(extraProperties);
+      try {
+        await this.write(batch);
+      } catch (error) {
+        if (error instanceof StoreUnavailableError || keys.length === 0) throw error;
+        // Perhaps a repeat of an enqueue whose answer was lost: write only what was not enqueued yet.
+        const remaining = await this.withoutEnqueuedAlready(batch);
+        if (remaining.jobs.length === batch.jobs.length) throw error;
+        if (remaining.jobs.length > 0) await this.write(remaining);
+      }
+      return ids;
+    });
   }
 
   private async write(batch: EnqueueBatch): Promise<void> {
@@ -105,6 +112,7 @@ export class BackgroundJobManager implements IBackgroundJobManager {
     } catch (error) {
       throw this.store.isUnavailable(error) ? new StoreUnavailableError(error) : error;
     }
+    this.lifecycle.jobsEnqueued(batch);
     this.wakeup.wake();
   }
 

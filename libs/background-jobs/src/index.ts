@@ -12,8 +12,15 @@ export * from './connection/connection-string';
 export * from './store/background-job-store';
 export * from './store/background-job-record';
 export { createBackgroundJobStore } from './store/store.factory';
-export { WorkerOrchestrator } from './worker/worker.orchestrator';
+export { WorkerOrchestrator, WorkerStatus } from './worker/worker.orchestrator';
 export { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
 export { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from './store/memory/memory-background-job-store';
 export * from './store/enqueue-keys';
-export { JobLifecycle, JobLifecycleListener, JobEnded, JobEndOutcome } from './worker/job-lifecycle';
+export {
+  JobLifecycle,
+  JobLifecycleListener,
+  JobEnded,
+  JobEndOutcome,
+  EnqueuedJobs,
+  EnqueueSend,
+} from './worker/job-lifecycle';

@@ -11,6 +11,20 @@ import { JobRunner } from './job-runner';
 import { WorkerWakeup } from './worker-wakeup';
 
 /**
+ * What a health probe reads of the worker. 'disabled': this app does not execute jobs; 'starting':
+ * not bootstrapped yet; 'stopping': shutdown is draining it; 'stopped': it has finished.
+ */
+export interface WorkerStatus {
+  state: 'disabled' | 'starting' | 'running' | 'stopping' | 'stopped';
+  /** Date.now() when the claim loop last went round (it does at least once per poll period). */
+  lastClaimLoopTickAt?: number;
+  /** Date.now() when the worker was created. */
+  startedAt?: number;
+  pollPeriodMs: number;
+  runningJobs: number;
+}
+
+/**
  * Starts the worker after bootstrap when IsJobExecutionEnabled, and stops it in
  * beforeApplicationShutdown, before TypeORM closes its DataSource in onApplicationShutdown.
  */
@@ -19,6 +33,10 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger('BackgroundJobWorker');
   private worker?: BackgroundJobWorker;
   private housekeeping?: WorkerHousekeeping;
+  private state: WorkerStatus['state'] = 'starting';
+  private startedAt?: number;
+  /** The worker being drained or drained, for the status while shutdown goes on. */
+  private lastWorker?: BackgroundJobWorker;
 
   constructor(
     @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
@@ -27,6 +45,18 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     private readonly wakeup: WorkerWakeup,
     private readonly lifecycle: JobLifecycle,
   ) {}
+
+  /** Read-only, for health probes and metrics. */
+  get status(): WorkerStatus {
+    const worker = this.worker ?? this.lastWorker;
+    return {
+      state: this.options.isJobExecutionEnabled ? this.state : 'disabled',
+      lastClaimLoopTickAt: worker?.lastClaimLoopTickAt,
+      startedAt: this.startedAt,
+      pollPeriodMs: this.options.worker.jobPollPeriod,
+      runningJobs: worker?.runningJobCount ?? 0,
+    };
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.isJobExecutionEnabled) return;
@@ -40,6 +70,9 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
       this.lifecycle,
     );
     this.worker = worker;
+    this.lastWorker = worker;
+    this.state = 'running';
+    this.startedAt = Date.now();
     this.wakeup.listen(() => worker.wake());
     const {
       applicationName,
@@ -77,12 +110,14 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     const worker = this.worker;
     if (!worker) return;
     this.worker = undefined;
+    this.state = 'stopping';
     await this.housekeeping?.stop();
     this.wakeup.listen(undefined);
     this.logger.log(
       `Stopping${signal ? ` on ${signal}` : ''}: no new jobs; waiting up to ${this.options.worker.shutdownTimeout}s for running ones`,
     );
     const s = await worker.stop(this.options.worker.shutdownTimeout * 1000);
+    this.state = 'stopped';
     this.logger.log(
       `Worker stopped: succeeded=${s.succeeded} failed=${s.failed} abandoned=${s.abandoned} released=${s.released} refused=${s.refused}`,
     );
