@@ -24,3 +24,7 @@ export {
   EnqueuedJobs,
   EnqueueSend,
 } from './worker/job-lifecycle';
+export { JobMetrics, JOB_METRICS } from './observability/job-metrics';
+export { BacklogMetrics, BacklogMetricsOptions, BACKLOG_METRICS } from './observability/backlog-metrics';
+export { JobTracing, TRACER_NAME } from './observability/job-tracing';
+export { traceCarrierOf, TraceCarrier } from './observability/trace-carrier';

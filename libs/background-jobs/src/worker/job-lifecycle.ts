@@ -126,8 +126,8 @@ export class JobLifecycle {
 
   private update(listeners: JobLifecycleListener[]): void {
     this.listeners = listeners;
-    this.enqueueWrappers = listeners.filter((l) => l.aroundEnqueue);
-    this.jobWrappers = listeners.filter((l) => l.aroundJob);
+    this.enqueueWrappers = listeners.filter((l) => l.aroundEnqueue !== undefined);
+    this.jobWrappers = listeners.filter((l) => l.aroundJob !== undefined);
   }
 
   private safely(call: () => void): void {
