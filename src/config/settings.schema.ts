@@ -27,6 +27,9 @@ export const settingsSchema = Joi.object<Record<string, unknown>>({
   AbpBackgroundJobWorker__ShutdownTimeout: seconds().default(25),
   AbpBackgroundJobWorker__JobNames: Joi.string().allow('').default(''),
 
+  // Empty: the worker opens no port; else /health/live, /health/ready and /metrics on it.
+  Worker__HttpPort: Joi.number().port().empty(''),
+
   PORT: Joi.number().port().default(3000),
   Web__Secret: Joi.string().min(16).allow('').default(''),
   Web__TrustProxy: Joi.string()
@@ -36,6 +39,8 @@ export const settingsSchema = Joi.object<Record<string, unknown>>({
       parseTrustProxy(value);
       return value;
     }),
+  // /metrics answers loopback only unless this is true (job names can be sensitive).
+  Metrics__AllowRemote: Joi.boolean().default(false),
   Logging__Level: Joi.string().valid('trace', 'debug', 'info', 'warn', 'error', 'fatal').default('info'),
   Logging__Format: Joi.string().valid('auto', 'pretty', 'json').default('auto'),
 }).unknown(true);

@@ -4,11 +4,16 @@ import { AppCoreModule } from '../config/app-core.module';
 import { IndexController } from './index.controller';
 import { ErrorPageFilter } from './error-page.filter';
 import { HealthController } from './health.controller';
+import { MetricsController } from './metrics.controller';
+import { ObservabilityModule } from '../observability/observability.module';
 
 /** The web app: enqueues jobs and never executes them (ABP's IsJobExecutionEnabled = false). */
 @Module({
-  imports: [AppCoreModule.register({ isJobExecutionEnabled: false, httpLogging: false })],
-  controllers: [IndexController, HealthController],
+  imports: [
+    AppCoreModule.register({ isJobExecutionEnabled: false, httpLogging: false }),
+    ObservabilityModule.register('web'),
+  ],
+  controllers: [IndexController, HealthController, MetricsController],
   providers: [{ provide: APP_FILTER, useClass: ErrorPageFilter }],
 })
 export class WebModule {}
