@@ -7,6 +7,7 @@ import {
   BackgroundJobStore,
   JobLifecycle,
   JobMetrics,
+  WorkerOrchestrator,
 } from '@app/background-jobs';
 import { workerOptions } from '../config/app-settings';
 import { OBSERVED_APP } from './observed-app';
@@ -28,11 +29,12 @@ export class AppMetrics implements OnModuleDestroy {
     config: ConfigService,
     lifecycle: JobLifecycle,
     @Inject(BACKGROUND_JOB_STORE) store: BackgroundJobStore,
+    worker: WorkerOrchestrator,
   ) {
     if (app === 'worker' && config.get<number>('Worker__HttpPort') === undefined) return;
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    this.stopListening = lifecycle.listen(new JobMetrics(registry));
+    this.stopListening = lifecycle.listen(new JobMetrics(registry, () => worker.status.runningJobs));
     new BacklogMetrics(registry, store, { applicationName: workerOptions(config).applicationName });
     this.registry = registry;
   }

@@ -1,5 +1,4 @@
 import { Injectable, OnApplicationShutdown, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { PinoLogger } from 'nestjs-pino';
 import { JobLifecycle, JobTracing } from '@app/background-jobs';
 import { JobLogContext } from './job-log-context';
 import { shutdownTracing, tracingStarted } from './tracing';
@@ -12,16 +11,12 @@ import { shutdownTracing, tracingStarted } from './tracing';
 export class JobObservers implements OnModuleInit, OnModuleDestroy, OnApplicationShutdown {
   private readonly removals: Array<() => void> = [];
 
-  constructor(
-    private readonly lifecycle: JobLifecycle,
-    private readonly pino: PinoLogger,
-  ) {}
+  constructor(private readonly lifecycle: JobLifecycle) {}
 
   onModuleInit(): void {
     const tracing = tracingStarted();
     if (tracing) this.removals.push(this.lifecycle.listen(new JobTracing()));
-    // Read here, outside any request or job: nestjs-pino's logger for lines logged out of context.
-    this.removals.push(this.lifecycle.listen(new JobLogContext(this.pino.logger, tracing)));
+    this.removals.push(this.lifecycle.listen(new JobLogContext(tracing)));
   }
 
   onModuleDestroy(): void {

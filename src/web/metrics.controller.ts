@@ -28,6 +28,8 @@ export class MetricsController {
       return;
     }
     const { contentType, body } = await this.metrics.render();
-    res.type(contentType).send(body);
+    // Not res.send(): Express would rewrite prom-client's content type.
+    res.status(200).setHeader('Content-Type', contentType);
+    res.end(body);
   }
 }

@@ -42,9 +42,15 @@ async function values(registry: Registry, name: string): Promise<Array<{ labels:
 describe('JobMetrics', () => {
   let registry: Registry;
   let metrics: JobMetrics;
+  let running: number;
   beforeEach(() => {
     registry = new Registry();
-    metrics = new JobMetrics(registry, () => NOW);
+    running = 0;
+    metrics = new JobMetrics(
+      registry,
+      () => running,
+      () => NOW,
+    );
   });
 
   it('counts enqueued jobs per job name, a batch of mixed names included', async () => {
@@ -89,21 +95,32 @@ describe('JobMetrics', () => {
     });
   });
 
-  it('keeps the number of running jobs, not counting a row abandoned before it ran', async () => {
-    const [a, b] = [claimed('A'), claimed('A')];
-    metrics.jobStarted(a);
-    metrics.jobStarted(b);
+  it('reports the running jobs the worker counts, and times no run for a row abandoned before it ran', async () => {
+    running = 2;
     expect(await values(registry, 'background_jobs_running')).toEqual([{ labels: {}, value: 2 }]);
-    metrics.jobEnded({ job: a, outcome: 'succeeded', durationMs: 1 });
+    const ran = claimed('A');
+    metrics.jobStarted(ran);
+    metrics.jobEnded({ job: ran, outcome: 'succeeded', durationMs: 1 });
     metrics.jobEnded({ job: claimed('A'), outcome: 'abandoned', durationMs: 0, error: new Error('lost try') });
-    expect(await values(registry, 'background_jobs_running')).toEqual([{ labels: {}, value: 1 }]);
     const completed = await values(registry, 'background_jobs_completed_total');
     expect(completed).toContainEqual({ labels: { job_name: 'A', outcome: 'abandoned' }, value: 1 });
-    // The abandoned row did not run: no duration for it.
     expect(await values(registry, 'background_jobs_duration_seconds')).toContainEqual({
       labels: { job_name: 'A', metricName: 'background_jobs_duration_seconds_count' },
       value: 1,
     });
+  });
+
+  it('gives the same totals to every scrape, and the new ones after more runs', async () => {
+    const runs = [claimed('A'), claimed('A')];
+    metrics.jobStarted(runs[0]);
+    metrics.jobEnded({ job: runs[0], outcome: 'succeeded', durationMs: 1 });
+    const first = await registry.metrics();
+    expect(await registry.metrics()).toBe(first);
+    metrics.jobStarted(runs[1]);
+    metrics.jobEnded({ job: runs[1], outcome: 'succeeded', durationMs: 1 });
+    expect(await values(registry, 'background_jobs_completed_total')).toEqual([
+      { labels: { job_name: 'A', outcome: 'succeeded' }, value: 2 },
+    ]);
   });
 
   it('observes the pickup delay from the due time to the start, never below zero', async () => {
