@@ -39,10 +39,6 @@ export class AppMetrics implements OnModuleDestroy {
     this.registry = registry;
   }
 
-  get enabled(): boolean {
-    return this.registry !== undefined;
-  }
-
   /** The exposition text and its content type. */
   async render(): Promise<{ contentType: string; body: string }> {
     if (!this.registry) throw new Error('Metrics are not recorded in this process');
