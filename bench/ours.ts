@@ -129,6 +129,8 @@ export class OursSystem implements SystemUnderTest {
           ? { AbpBackgroundJobWorker__JobPollPeriod: String(this.config.pollPeriodMs) }
           : {}),
         ...(storeSuccessfulJobs ? { AbpBackgroundJobWorker__StoreSuccessfulJobs: 'true' } : {}),
+        // What an operator adds, e.g. "Worker__HttpPort=9464 OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:4318".
+        ...workerEnvFromBench(),
       }),
       // For diagnosis only, e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
       nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
@@ -207,4 +209,16 @@ export class OursSystem implements SystemUnderTest {
       ...extra,
     };
   }
+}
+
+/** BENCH_WORKER_ENV: space-separated NAME=value settings added to our worker's environment (metrics, tracing). */
+function workerEnvFromBench(): Record<string, string> {
+  const entries = (process.env.BENCH_WORKER_ENV ?? '').split(/\s+/).filter(Boolean);
+  return Object.fromEntries(
+    entries.map((entry) => {
+      const eq = entry.indexOf('=');
+      if (eq <= 0) throw new Error(`BENCH_WORKER_ENV: "${entry}" is not NAME=value`);
+      return [entry.slice(0, eq), entry.slice(eq + 1)];
+    }),
+  );
 }

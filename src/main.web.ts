@@ -6,9 +6,12 @@ import { Logger } from 'nestjs-pino';
 import { WebModule } from './web/web.module';
 import { configureWebApp } from './web/web-app';
 import { closeOnSignals, runMain } from './run-main';
+import { startTracing } from './observability/tracing';
 
 /** The web app: serves the page and enqueues; jobs run in the worker (`node dist/main.worker.js`). */
 runMain('web', async () => {
+  // Before the app is built, so its HTTP server is instrumented; nothing is loaded unless OTEL_* asks.
+  await startTracing('web');
   const app = await NestFactory.create<NestExpressApplication>(WebModule, {
     bodyParser: false,
     bufferLogs: true,

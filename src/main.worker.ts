@@ -4,9 +4,12 @@ import { ConfigService } from '@nestjs/config';
 import { Logger } from 'nestjs-pino';
 import { WorkerModule } from './worker/worker.module';
 import { closeOnSignals, runMain } from './run-main';
+import { startTracing } from './observability/tracing';
 
 /** The worker as a service: `node dist/main.worker.js`; SIGTERM or SIGINT stop it cleanly. */
 runMain('worker', async () => {
+  // Before the app is built, so its HTTP server is instrumented; nothing is loaded unless OTEL_* asks.
+  await startTracing('worker');
   const app = await NestFactory.createApplicationContext(WorkerModule, {
     bufferLogs: true,
     abortOnError: false,

@@ -1,6 +1,7 @@
 import { ConfigService } from '@nestjs/config';
 import type { Params } from 'nestjs-pino';
 import { batchedStdout } from './batched-stdout';
+import { jobLogMerge, jobLogMixin } from './job-log-fields';
 import { logEscapingOptions } from './log-escaping';
 
 /** pino: readable lines on a terminal (or Logging__Format=pretty), JSON lines otherwise (written in bursts, see BatchedLines). */
@@ -11,6 +12,9 @@ export function loggerOptions(config: ConfigService, httpLogging: boolean): Para
     level: config.get<string>('Logging__Level'),
     autoLogging: httpLogging,
     quietReqLogger: true,
+    // A job's lines carry its ids and trace (see job-log-fields.ts).
+    mixin: jobLogMixin,
+    mixinMergeStrategy: jobLogMerge,
     ...logEscapingOptions(pretty),
   };
   if (pretty) {

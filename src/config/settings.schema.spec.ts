@@ -16,6 +16,17 @@ describe('validateSettings', () => {
     });
   });
 
+  it('leaves the worker without a port unless Worker__HttpPort names one, and /metrics to loopback', () => {
+    expect(validateSettings({})).toMatchObject({ Metrics__AllowRemote: false });
+    expect(validateSettings({}).Worker__HttpPort).toBeUndefined();
+    expect(validateSettings({ Worker__HttpPort: '' }).Worker__HttpPort).toBeUndefined();
+    expect(validateSettings({ Worker__HttpPort: '9464', Metrics__AllowRemote: 'true' })).toMatchObject({
+      Worker__HttpPort: 9464,
+      Metrics__AllowRemote: true,
+    });
+    expect(() => validateSettings({ Worker__HttpPort: 'http' })).toThrow(/Worker__HttpPort="http": must be a number/);
+  });
+
   it('converts the text the environment gives', () => {
     const settings = validateSettings({
       AbpBackgroundJobWorker__JobPollPeriod: '250',

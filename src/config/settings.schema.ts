@@ -36,6 +36,9 @@ export const settingsSchema = Joi.object<Record<string, unknown>>({
     .custom((value: unknown) => parseDurationSeconds(value)),
   AbpBackgroundJobWorker__CleanSuccessfulJobsPeriod: Joi.number().integer().min(1).default(3_600_000),
 
+  // Empty: the worker opens no port; else /health/live, /health/ready and /metrics on it.
+  Worker__HttpPort: Joi.number().port().empty(''),
+
   PORT: Joi.number().port().default(3000),
   Web__Secret: Joi.string().min(16).allow('').default(''),
   Web__TrustProxy: Joi.string()
@@ -63,6 +66,8 @@ export const settingsSchema = Joi.object<Record<string, unknown>>({
       otherwise: Joi.string().valid('').messages({ 'any.only': 'is set, but Dashboard__Username is not' }),
     }),
   Dashboard__ReadOnly: Joi.boolean().default(false),
+  // /metrics answers loopback only unless this is true (job names can be sensitive).
+  Metrics__AllowRemote: Joi.boolean().default(false),
   Logging__Level: Joi.string().valid('trace', 'debug', 'info', 'warn', 'error', 'fatal').default('info'),
   Logging__Format: Joi.string().valid('auto', 'pretty', 'json').default('auto'),
 }).unknown(true);

@@ -126,6 +126,30 @@ describeOnStoreBackends('BackgroundJobStore contract: %s', storeBackends, (suite
       }
     });
 
+    it("writes the batch's ExtraProperties on every row, keyed or not ('{}' when it has none)", async () => {
+      const jobName = unique('EnqueueExtra');
+      const extraProperties = '{"traceparent":"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"}';
+      const job = () => ({
+        id: randomUUID(),
+        jobName,
+        jobArgs: '{}',
+        priority: 15,
+        nextTryTime: new Date(),
+        concurrencyStamp: hex32(),
+      });
+      const [plain, keyed] = [[job(), job()], [job()]];
+      await suite.store.enqueue({ applicationName: null, creationTime: new Date(), jobs: plain, extraProperties });
+      await suite.store.enqueue({
+        applicationName: null,
+        creationTime: new Date(),
+        jobs: keyed,
+        keys: [{ id: keyed[0].id, fingerprint: 'f'.repeat(64) }],
+        extraProperties,
+      });
+      for (const { id } of [...plain, ...keyed])
+        expect((await suite.store.find(id))?.extraProperties).toBe(extraProperties);
+    });
+
     it('writes each row its own job name, and a priority and due time the whole batch shares', async () => {
       const names = [unique('EnqueueA'), unique('EnqueueB')];
       const creationTime = new Date('2025-06-01T08:30:00.123Z');
@@ -304,7 +328,8 @@ describeOnStoreBackends('BackgroundJobStore contract: %s', storeBackends, (suite
       const now = at(123);
       const [claimed] = await claim({ jobNames: [jobName], now, leaseUntil: at(30_123), leaseToken: token });
       const leased = { ...job, tryCount: 3, lastTryTime: now, nextTryTime: at(30_123), concurrencyStamp: token };
-      expect(claimed).toEqual({ ...leased, leaseToken: token, previousLeaseExpired: false });
+      // dueTime: the NextTryTime the row had before the claim, when the job became due.
+      expect(claimed).toEqual({ ...leased, leaseToken: token, previousLeaseExpired: false, dueTime: at(-5000) });
       expect(await suite.store.find(job.id)).toEqual(leased);
 
       expect(await claim({ jobNames: [jobName], now: at(30_122) })).toEqual([]);

@@ -28,7 +28,10 @@ describe.each(cases)('web app during a %s outage', (name, backend) => {
     await apps.proxy.cut();
     const down = await fetch(`${apps.web.baseUrl}/health`);
     expect(down.status).toBe(503);
-    expect(await down.json()).toMatchObject({ status: 'unavailable', database: name });
+    expect(await down.json()).toMatchObject({
+      status: 'error',
+      error: { database: { status: 'down', dialect: name, message: 'The job database is not reachable' } },
+    });
     const refused = await browser.postForm('/', { _csrf: csrf, ReportContent: 'during the outage' });
     expect(refused.status).toBe(503);
     expect(alertsOf(refused.html)).toEqual([

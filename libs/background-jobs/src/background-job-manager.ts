@@ -25,6 +25,7 @@ import { enqueueFingerprint } from './store/enqueue-keys';
 import { enqueueUnique, UNIQUE_KEY_PROPERTY, UniqueConflict, UniqueEnqueueOutcome } from './store/unique-enqueue';
 import { newConcurrencyStamp, newSequentialGuid } from './store/stamps';
 import { WorkerWakeup } from './worker/worker-wakeup';
+import { JobLifecycle } from './worker/job-lifecycle';
 
 export interface EnqueueOptions {
   priority?: BackgroundJobPriority;
@@ -156,6 +157,7 @@ export class BackgroundJobManager implements IBackgroundJobManager, IDynamicBack
     @Inject(BACKGROUND_JOB_STORE) private readonly store: BackgroundJobStore,
     @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
     private readonly wakeup: WorkerWakeup,
+    private readonly lifecycle: JobLifecycle,
   ) {}
 
   async enqueue<TArgs extends object>(args: TArgs, options: EnqueueOptions = {}): Promise<string> {
@@ -242,19 +244,26 @@ export class BackgroundJobManager implements IBackgroundJobManager, IDynamicBack
       jobs: newJobs,
       ...(keys.length > 0 ? { keys } : {}),
     };
-    try {
-      await this.write(batch, target);
-    } catch (error) {
-      if (error instanceof StoreUnavailableError || keys.length === 0) throw error;
-      // Perhaps a repeat of an enqueue whose answer was lost: write only what was not enqueued yet.
-      const remaining = await this.withoutEnqueuedAlready(batch);
-      if (remaining.jobs.length === batch.jobs.length) throw error;
-      if (remaining.jobs.length > 0) await this.write(remaining, target);
-    }
+    // Listeners (a tracer) may give the rows extra properties, such as the enqueue's trace context.
+    await this.lifecycle.enqueue(newJobs, async (extraProperties) => {
+      if (extraProperties && Object.keys(extraProperties).length > 0)
+        batch.extraProperties = JSON.stringify(extraProperties);
+      try {
+        await this.write(batch, target);
+      } catch (error) {
+        if (error instanceof StoreUnavailableError || keys.length === 0) throw error;
+        // Perhaps a repeat of an enqueue whose answer was lost: write only what was not enqueued yet.
+        const remaining = await this.withoutEnqueuedAlready(batch);
+        if (remaining.jobs.length === batch.jobs.length) throw error;
+        if (remaining.jobs.length > 0) await this.write(remaining, target);
+      }
+      return newJobs.map((job) => job.id);
+    });
   }
 
   private async write(batch: EnqueueBatch, target: TransactionalJobStore = this.store): Promise<void> {
     await this.read(() => target.enqueue(batch));
+    this.lifecycle.jobsEnqueued(batch);
   }
 
   private writeUnique(

@@ -12,11 +12,22 @@ export * from './connection/connection-string';
 export * from './store/background-job-store';
 export * from './store/background-job-record';
 export { createBackgroundJobStore } from './store/store.factory';
-export { WorkerOrchestrator } from './worker/worker.orchestrator';
+export { WorkerOrchestrator, WorkerStatus } from './worker/worker.orchestrator';
 export { MAX_JOB_ARGS_LENGTH } from './background-jobs.constants';
 export { MemoryBackgroundJobStore, MemoryStoreUnavailableError } from './store/memory/memory-background-job-store';
 export * from './store/enqueue-keys';
-export { JobLifecycle, JobLifecycleListener, JobEnded, JobEndOutcome } from './worker/job-lifecycle';
+export {
+  JobLifecycle,
+  JobLifecycleListener,
+  JobEnded,
+  JobEndOutcome,
+  EnqueuedJobs,
+  EnqueueSend,
+} from './worker/job-lifecycle';
+export { JobMetrics, JOB_METRICS } from './observability/job-metrics';
+export { BacklogMetrics, BacklogMetricsOptions, BACKLOG_METRICS } from './observability/backlog-metrics';
+export { JobTracing, TRACER_NAME } from './observability/job-tracing';
+export { traceCarrierOf, TraceCarrier } from './observability/trace-carrier';
 export { uuidV5, uniqueJobId, occurrenceJobId } from './store/derived-ids';
 export * from './admin/background-jobs-admin.types';
 export { StoreBackgroundJobsAdmin, EXACT_COUNT_LIMIT } from './admin/store-background-jobs-admin';

@@ -6,6 +6,7 @@ import { openStore } from '../../support/open-store';
 export interface JobRow {
   JobName: string;
   JobArgs: string;
+  ExtraProperties: string;
 }
 
 /**
@@ -13,7 +14,7 @@ export interface JobRow {
  * test sees what really was written. Takes the connection string as the apps were given it.
  */
 export async function readJobRows(connectionString: string): Promise<JobRow[]> {
-  const sql = 'SELECT "JobName", "JobArgs" FROM "AbpBackgroundJobs"';
+  const sql = 'SELECT "JobName", "JobArgs", "ExtraProperties" FROM "AbpBackgroundJobs"';
   if (/^postgres(ql)?:\/\//i.test(connectionString)) {
     const client = new Client({ connectionString });
     await client.connect();
@@ -37,7 +38,9 @@ export async function readJobRows(connectionString: string): Promise<JobRow[]> {
   const { dataSource, close } = await openStore(connectionString);
   try {
     const q = (name: string) => dataSource.driver.escape(name);
-    return await dataSource.query<JobRow[]>(`SELECT ${q('JobName')}, ${q('JobArgs')} FROM ${q('AbpBackgroundJobs')}`);
+    return await dataSource.query<JobRow[]>(
+      `SELECT ${q('JobName')}, ${q('JobArgs')}, ${q('ExtraProperties')} FROM ${q('AbpBackgroundJobs')}`,
+    );
   } finally {
     await close();
   }

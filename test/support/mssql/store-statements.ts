@@ -180,6 +180,8 @@ const SCENARIOS: Scenario[] = [
   { name: 'countDueByJobName-of-application', run: (store) => store.countDueByJobName('app', T0) },
   { name: 'countDueByJobName-without-application', run: (store) => store.countDueByJobName(null, T0) },
   { name: 'ping', run: (store) => store.ping() },
+  { name: 'oldestDueTime-of-application', run: (store) => store.oldestDueTime('app', T0) },
+  { name: 'oldestDueTime-without-application', run: (store) => store.oldestDueTime(null, T0) },
   { name: 'isUnavailable', run: async (store) => store.isUnavailable(new Error('x')) },
   { name: 'findEnqueueKeys', run: (store) => store.findEnqueueKeys([ID1, ID2]) },
   {

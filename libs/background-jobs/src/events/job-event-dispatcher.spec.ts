@@ -23,6 +23,7 @@ function job(jobArgs = '{"n":1}'): ClaimedJob {
     concurrencyStamp: 'lease:x',
     leaseToken: 'lease:x',
     previousLeaseExpired: false,
+    dueTime: T0,
   };
 }
 

@@ -26,6 +26,8 @@ export interface ClaimedJob extends BackgroundJobRecord {
    * died while holding it, and the lease ran out.
    */
   previousLeaseExpired: boolean;
+  /** The row's NextTryTime before this claim: when the job became due (pickup delay runs from here to its start). */
+  dueTime: Date;
 }
 
 /** ABP's ConcurrencyStamp is a Guid in "N" format; a lease marks it so a crashed claim can be told apart. */
@@ -79,7 +81,8 @@ function toDate(value: unknown): Date | null {
  * be what its column means (a time that is no time, text where a number belongs, a non-text id or
  * args), the reason why, naming the column and the value. Never throws: the claim has leased the
  * row already. What the claim itself wrote (LastTryTime, NextTryTime, the stamp) comes from the
- * request; TryCount is the row's, after the claim's increment.
+ * request; TryCount is the row's, after the claim's increment. `DueTime` is the row's NextTryTime
+ * before the claim, which each dialect's claim returns under that name.
  */
 export function readClaimedJob(
   row: Record<string, unknown>,
@@ -101,6 +104,8 @@ export function readClaimedJob(
   if (!Number.isInteger(priority)) return `Priority is not a whole number: ${describeValue(row.Priority)}`;
   const creationTime = readUtcTime(row.CreationTime);
   if (creationTime === undefined) return `CreationTime is not a time: ${describeValue(row.CreationTime)}`;
+  // The claim matched NextTryTime <= now, so it was a time; only a metric reads it, never worth abandoning for.
+  const dueTime = readUtcTime(row.DueTime) ?? request.now;
   return {
     id: lowerId,
     applicationName: request.applicationName,
@@ -117,6 +122,7 @@ export function readClaimedJob(
     concurrencyStamp: request.leaseToken,
     leaseToken: request.leaseToken,
     previousLeaseExpired,
+    dueTime,
   };
 }
 

@@ -23,6 +23,11 @@ export interface EnqueueBatch {
    * `creationTime`. Absent or empty, the enqueue writes the rows alone.
    */
   keys?: EnqueueKey[];
+  /**
+   * The ExtraProperties JSON of every row of the batch (ABP's extra-properties dictionary, e.g. a
+   * W3C traceparent); absent: '{}'.
+   */
+  extraProperties?: string;
 }
 
 /**
@@ -36,7 +41,7 @@ export interface EnqueueKey {
   fingerprint: string;
 }
 
-/** The rows an enqueue writes: TryCount 0, not abandoned, no last try or completion, ExtraProperties '{}'. */
+/** The rows an enqueue writes: TryCount 0, not abandoned, no last try or completion, the batch's ExtraProperties or '{}'. */
 export function recordsOf(batch: EnqueueBatch): BackgroundJobRecord[] {
   return batch.jobs.map((job) => ({
     ...job,
@@ -46,7 +51,7 @@ export function recordsOf(batch: EnqueueBatch): BackgroundJobRecord[] {
     lastTryTime: null,
     isAbandoned: false,
     completionTime: null,
-    extraProperties: '{}',
+    extraProperties: batch.extraProperties ?? '{}',
   }));
 }
 
@@ -177,6 +182,11 @@ export interface BackgroundJobStore {
    * the most rows, most first, ties in binary order of the name. For logs, dashboards and gauges.
    */
   countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]>;
+  /**
+   * The earliest NextTryTime among the rows countDueByJobName counts (null: none is due): how long
+   * the oldest waiting job has waited. One seek on ABP's index, however many rows wait; for gauges.
+   */
+  oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null>;
   /** Resolves when the database answers a constant query; for liveness probes (no table is read). */
   ping(): Promise<void>;
   readonly notifier?: WorkNotifier;

@@ -55,6 +55,15 @@ export class BackgroundJobWorker {
 
   constructor(private readonly parts: WorkerParts) {}
 
+  /** When the claim loop last went round (Date.now()); undefined before it started. */
+  get lastClaimLoopTickAt(): number | undefined {
+    return this.parts.filler.lastTickAt;
+  }
+
+  get runningJobCount(): number {
+    return this.parts.executor.runningCount;
+  }
+
   async start(): Promise<void> {
     if (this.state !== 'created') return; // stopped before it started
     this.state = 'running';

@@ -48,7 +48,12 @@ export class JobExecutor {
         this.outcomes.record(job, outcome, false, durationMs);
         this.startQueuedJobs();
       };
-      const done = this.runner.run(job, abort).then(finish, (error: unknown) => finish({ kind: 'failed', error }));
+      // Listeners may run the job in a context of their own (a trace span, a logger); `then` is
+      // attached out here, so what follows the job (its result, the next start) stays outside it.
+      const run = () => this.runner.run(job, abort);
+      const done = (this.lifecycle ? this.lifecycle.runJob(job, run) : run()).then(finish, (error: unknown) =>
+        finish({ kind: 'failed', error }),
+      );
       this.running.set(job.id, { abort, done });
     }
     this.afterJobsStarted();

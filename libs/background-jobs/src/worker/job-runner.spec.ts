@@ -39,6 +39,7 @@ const job = (jobArgs = '{"value":21}', jobName = 'Probe'): ClaimedJob => ({
   concurrencyStamp: 'lease:x',
   leaseToken: 'lease:x',
   previousLeaseExpired: false,
+  dueTime: new Date(),
 });
 
 function runnerFor(

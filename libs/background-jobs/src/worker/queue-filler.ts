@@ -40,6 +40,7 @@ export class QueueFiller {
   /** Rows asked for by the claims in flight. */
   private rowsRequested = 0;
   private loop?: Promise<void>;
+  private tickedAt?: number;
 
   constructor(
     private readonly store: BackgroundJobStore,
@@ -58,6 +59,14 @@ export class QueueFiller {
     if (this.mode !== 'created') return;
     this.mode = 'polling';
     this.loop = this.claimLoop();
+  }
+
+  /**
+   * When the claim loop last went round (Date.now()), undefined before its first round. It goes
+   * round at least once per JobPollPeriod, also while the database is down; a liveness probe reads it.
+   */
+  get lastTickAt(): number | undefined {
+    return this.tickedAt;
   }
 
   /** Rows may be due now: claim at once if there is room, else as soon as there is. */
@@ -82,6 +91,7 @@ export class QueueFiller {
 
   private async claimLoop(): Promise<void> {
     while (this.mode !== 'stopped') {
+      this.tickedAt = Date.now();
       this.startClaimsWhileRoom();
       const untilRetry = this.mode === 'backing-off' ? this.retryAt - Date.now() : 0;
       await this.sleep.sleep(

@@ -18,6 +18,20 @@ import { RecurringJobScheduler } from '../schedules/recurring-job-scheduler';
 import { WorkerHeartbeat } from './worker-heartbeat';
 
 /**
+ * What a health probe reads of the worker. 'disabled': this app does not execute jobs; 'starting':
+ * not bootstrapped yet; 'stopping': shutdown is draining it; 'stopped': it has finished.
+ */
+export interface WorkerStatus {
+  state: 'disabled' | 'starting' | 'running' | 'stopping' | 'stopped';
+  /** Date.now() when the claim loop last went round (it does at least once per poll period). */
+  lastClaimLoopTickAt?: number;
+  /** Date.now() when the worker was created. */
+  startedAt?: number;
+  pollPeriodMs: number;
+  runningJobs: number;
+}
+
+/**
  * Starts the workers after bootstrap when IsJobExecutionEnabled (the default worker, and ABP's
  * dedicated workers beside it), and stops them in beforeApplicationShutdown, before TypeORM closes
  * its DataSource in onApplicationShutdown.
@@ -30,6 +44,10 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
   private scheduler?: RecurringJobScheduler;
   private cancellations?: CancellationWatcher;
   private heartbeat?: WorkerHeartbeat;
+  private state: WorkerStatus['state'] = 'starting';
+  private startedAt?: number;
+  /** The workers being drained or drained, for the status while shutdown goes on. */
+  private lastWorkers: BackgroundJobWorker[] = [];
 
   constructor(
     @Inject(BACKGROUND_JOBS_OPTIONS) private readonly options: ResolvedBackgroundJobsOptions,
@@ -39,6 +57,20 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     private readonly lifecycle: JobLifecycle,
     private readonly recurringJobs: RecurringJobExplorer,
   ) {}
+
+  /** Read-only, for health probes and metrics. */
+  get status(): WorkerStatus {
+    const workers = this.workers.length > 0 ? this.workers : this.lastWorkers;
+    // The process is as live as its slowest claim loop (a dedicated worker's counts too).
+    const ticks = workers.map((w) => w.lastClaimLoopTickAt);
+    return {
+      state: this.options.isJobExecutionEnabled ? this.state : 'disabled',
+      lastClaimLoopTickAt: ticks.some((t) => t === undefined) ? undefined : Math.min(...(ticks as number[])),
+      startedAt: this.startedAt,
+      pollPeriodMs: this.options.worker.jobPollPeriod,
+      runningJobs: workers.reduce((sum, w) => sum + w.runningJobCount, 0),
+    };
+  }
 
   async onApplicationBootstrap(): Promise<void> {
     if (!this.options.isJobExecutionEnabled) return;
@@ -59,6 +91,9 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
       ),
     );
     this.workers = workers;
+    this.lastWorkers = workers;
+    this.state = 'running';
+    this.startedAt = Date.now();
     this.wakeup.listen(() => workers.forEach((worker) => worker.wake()));
     planned.forEach((plan) => this.logStart(plan));
     // Started once bootstrap has finished, so the app's own logger (set after bootstrap, with the
@@ -125,6 +160,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     const workers = this.workers;
     if (workers.length === 0) return;
     this.workers = [];
+    this.state = 'stopping';
     await this.housekeeping?.stop();
     await this.scheduler?.stop();
     this.wakeup.listen(undefined);
@@ -135,6 +171,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     const s = summaries.reduce(addSummaries);
     await this.cancellations?.stop();
     await this.heartbeat?.stop();
+    this.state = 'stopped';
     this.logger.log(
       `Worker stopped: succeeded=${s.succeeded} failed=${s.failed} abandoned=${s.abandoned} released=${s.released} refused=${s.refused}`,
     );

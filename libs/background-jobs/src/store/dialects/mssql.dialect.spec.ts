@@ -315,8 +315,9 @@ describe('MssqlBackgroundJobStore: what it sends', () => {
       return oneLine(sql.calls[sql.calls.length - 1].sql);
     };
 
-    it('sends its parameters with their column types, the job names once each as JSON', async () => {
-      sql.reply({ rows: [claimedRow({ PreviousLeaseExpired: true })], rowsAffected: 2 });
+    it("sends its parameters with their column types, the job names once each as JSON, and reads each row's due time", async () => {
+      const dueTime = new Date(T0.getTime() - 1500);
+      sql.reply({ rows: [claimedRow({ PreviousLeaseExpired: true, DueTime: dueTime })], rowsAffected: 2 });
       const claimed = await store.claim({ ...request, jobNames: ['MyReportJobArgs', 'Other', 'MyReportJobArgs'] });
       expect(sql.calls).toHaveLength(1);
       expect(sql.calls[0].params).toEqual([
@@ -344,6 +345,7 @@ describe('MssqlBackgroundJobStore: what it sends', () => {
           concurrencyStamp: LEASE,
           leaseToken: LEASE,
           previousLeaseExpired: true,
+          dueTime,
         },
       ]);
     });
@@ -357,6 +359,7 @@ describe('MssqlBackgroundJobStore: what it sends', () => {
 
     it('outputs INTO a table variable and selects it, so a trigger on the table cannot fail the claim (error 334)', async () => {
       const text = await claimSql();
+      expect(text).toContain('deleted.[NextTryTime] INTO @claimed');
       expect(text).toMatch(/^DECLARE @claimed TABLE \(/);
       expect(text).toMatch(/ OUTPUT inserted\.\[Id\], [^;]* INTO @claimed FROM /);
       expect(text).toMatch(/; SELECT \[Id\], [^;]* FROM @claimed;$/);
@@ -414,7 +417,7 @@ describe('MssqlBackgroundJobStore: what it sends', () => {
       );
       // A row whose stamp is still a lease was held by a claim that never finished it.
       expect(text).toContain(
-        "CASE WHEN deleted.[ConcurrencyStamp] LIKE N'lease:%' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END INTO @claimed",
+        "CASE WHEN deleted.[ConcurrencyStamp] LIKE N'lease:%' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END, deleted.[NextTryTime] INTO @claimed",
       );
     });
 
@@ -619,6 +622,24 @@ describe('MssqlBackgroundJobStore: what it sends', () => {
       );
       expect(forNull).toContain('WHERE [ApplicationName] IS NULL AND');
       expect(forApp).toContain('GROUP BY CAST([JobName] AS varbinary(256))');
+    });
+
+    it('oldestDueTime reads the first due NextTryTime in the order of ABP index, with TOP (1)', async () => {
+      const oldest = new Date(T0.getTime() - 90_000);
+      sql.reply({ rows: [{ oldest }] }, { rows: [] });
+      expect(await store.oldestDueTime('app', T0)).toEqual(oldest);
+      expect(await store.oldestDueTime(null, T0)).toBeNull();
+      const now = { name: 'now', type: 'datetime2', value: T0 };
+      expect(sql.calls.map((c) => c.params)).toEqual([
+        [now, { name: 'applicationName', type: 'nvarchar(96)', value: 'app' }],
+        [now],
+      ]);
+      // One seek of ABP's index: the live, due rows of one application, the first in NextTryTime order.
+      expect(oneLine(sql.calls[0].sql)).toContain('SELECT TOP (1) [NextTryTime] AS [oldest]');
+      expect(oneLine(sql.calls[0].sql)).toContain(
+        'WHERE [ApplicationName] = @applicationName AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now ORDER BY [NextTryTime]',
+      );
+      expect(oneLine(sql.calls[1].sql)).toContain('WHERE [ApplicationName] IS NULL AND');
     });
 
     it('ping sends one constant query that reads no table, and passes a failure on', async () => {

@@ -13,7 +13,7 @@ import {
   TransactionalJobStore,
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
-import { toUtcText } from '../sql-time';
+import { fromUtcText, toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import {
   chunk,
@@ -152,7 +152,7 @@ export function claimLimit(requested: number, jobNameCount: number): number {
 /** What a claim returns per row: what readClaimedJob reads (the rest comes from the request). */
 const CLAIMED = `[Id] uniqueidentifier NOT NULL, [JobName] nvarchar(128) NOT NULL, [JobArgs] nvarchar(max) NOT NULL,
   [TryCount] smallint NOT NULL, [CreationTime] datetime2 NOT NULL, [Priority] tinyint NOT NULL,
-  [ExtraProperties] nvarchar(max) NOT NULL, [PreviousLeaseExpired] bit NOT NULL`;
+  [ExtraProperties] nvarchar(max) NOT NULL, [PreviousLeaseExpired] bit NOT NULL, [DueTime] datetime2 NOT NULL`;
 
 /**
  * Picks and leases due rows in one statement.
@@ -187,7 +187,8 @@ UPDATE [job]
 SET [TryCount] = CASE WHEN [job].[TryCount] < ${MAX_TRY_COUNT} THEN [job].[TryCount] + 1 ELSE [job].[TryCount] END,
     [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
 OUTPUT inserted.[Id], inserted.[JobName], inserted.[JobArgs], inserted.[TryCount], inserted.[CreationTime], inserted.[Priority],
-  inserted.[ExtraProperties], CASE WHEN deleted.[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END
+  inserted.[ExtraProperties], CASE WHEN deleted.[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' THEN CAST(1 AS bit) ELSE CAST(0 AS bit) END,
+  deleted.[NextTryTime]
 INTO @claimed
 FROM (
   SELECT TOP (@limit) [next].[Id]
@@ -200,7 +201,7 @@ FROM (
     ORDER BY [Priority] DESC, [TryCount], [NextTryTime]) AS [next]
   ORDER BY [next].[Priority] DESC, [next].[TryCount], [next].[NextTryTime]) AS [picked]
 INNER JOIN [AbpBackgroundJobs] AS [job] WITH (ROWLOCK, FORCESEEK) ON [job].[Id] = [picked].[Id];
-SELECT [Id], [JobName], [JobArgs], [TryCount], [CreationTime], [Priority], [ExtraProperties], [PreviousLeaseExpired] FROM @claimed;`;
+SELECT [Id], [JobName], [JobArgs], [TryCount], [CreationTime], [Priority], [ExtraProperties], [PreviousLeaseExpired], [DueTime] FROM @claimed;`;
 const CLAIM_FOR_APP = claim('[ApplicationName] = @applicationName');
 const CLAIM_FOR_NULL_APP = claim('[ApplicationName] IS NULL');
 
@@ -288,6 +289,15 @@ GROUP BY CAST([JobName] AS varbinary(256))
 ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256));`;
 const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('[ApplicationName] = @applicationName');
 const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('[ApplicationName] IS NULL');
+/**
+ * The same filter; TOP (1) ... ORDER BY [NextTryTime] on ABP's index (ApplicationName,
+ * CompletionTime, IsAbandoned, NextTryTime), every column before NextTryTime fixed: one seek.
+ */
+const oldestDue = (appNameClause: string) => `SELECT TOP (1) [NextTryTime] AS [oldest] FROM [AbpBackgroundJobs]
+WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
+ORDER BY [NextTryTime];`;
+const OLDEST_DUE_FOR_APP = oldestDue('[ApplicationName] = @applicationName');
+const OLDEST_DUE_FOR_NULL_APP = oldestDue('[ApplicationName] IS NULL');
 const PING = 'SELECT 1;';
 
 export class MssqlBackgroundJobStore implements BackgroundJobStore {
@@ -491,6 +501,18 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
             { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
           ]);
     return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
+  }
+
+  async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
+    const params: SqlParam[] = [{ name: 'now', type: 'datetime2', value: now }];
+    const { rows } =
+      applicationName === null
+        ? await this.sql.query(OLDEST_DUE_FOR_NULL_APP, params)
+        : await this.sql.query(OLDEST_DUE_FOR_APP, [
+            ...params,
+            { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
+          ]);
+    return rows.length === 0 ? null : fromUtcText(rows[0].oldest as Date | string);
   }
 
   async ping(): Promise<void> {

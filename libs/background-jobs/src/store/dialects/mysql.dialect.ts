@@ -22,6 +22,7 @@ import {
   TransactionalJobStore,
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
+import { fromUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import {
   chunk,
@@ -109,7 +110,7 @@ const INSERT_CHARS_PER_STATEMENT = 4_000_000;
 
 // The column's collation ignores case and trailing spaces ('A' = 'a '): the binary test keeps a
 // worker to the names it runs, byte for byte, and leaves look-alike names alone.
-const dueRows = (appNameClause: string) => `SELECT * FROM \`AbpBackgroundJobs\`
+const dueRows = (appNameClause: string) => `SELECT *, \`NextTryTime\` AS \`DueTime\` FROM \`AbpBackgroundJobs\`
   WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ?
     AND \`JobName\` IN (?) AND CAST(\`JobName\` AS BINARY) IN (?)
   ORDER BY \`Priority\` DESC, \`TryCount\`, \`NextTryTime\`
@@ -181,6 +182,11 @@ const dueByJobName = (
   GROUP BY CAST(\`JobName\` AS BINARY) ORDER BY n DESC, CAST(\`JobName\` AS BINARY) LIMIT ?`;
 const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('`ApplicationName` = ?');
 const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('`ApplicationName` IS NULL');
+/** The same filter; MIN over ABP's index with every column before NextTryTime fixed is read off the index ("Select tables optimized away"). */
+const oldestDue = (appNameClause: string) => `SELECT MIN(\`NextTryTime\`) AS oldest FROM \`AbpBackgroundJobs\`
+  WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ?`;
+const OLDEST_DUE_FOR_APP = oldestDue('`ApplicationName` = ?');
+const OLDEST_DUE_FOR_NULL_APP = oldestDue('`ApplicationName` IS NULL');
 const PING = 'SELECT 1';
 /**
  * REPEATABLE READ (InnoDB's default) would take gap locks on the scanned range of a claim's
@@ -447,6 +453,13 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
       ? this.pool.query(DUE_BY_JOB_NAME_FOR_NULL_APP, [now, MAX_DUE_JOB_NAMES])
       : this.pool.query(DUE_BY_JOB_NAME_FOR_APP, [applicationName, now, MAX_DUE_JOB_NAMES]))) as [Row[], unknown];
     return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
+  }
+
+  async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
+    const [[row]] = (await (applicationName === null
+      ? this.pool.query({ sql: OLDEST_DUE_FOR_NULL_APP, dateStrings: true }, [now])
+      : this.pool.query({ sql: OLDEST_DUE_FOR_APP, dateStrings: true }, [applicationName, now]))) as [Row[], unknown];
+    return fromUtcText(row.oldest as string | null);
   }
 
   async ping(): Promise<void> {

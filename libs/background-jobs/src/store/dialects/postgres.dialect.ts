@@ -15,7 +15,7 @@ import {
   WorkNotifier,
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
-import { toUtcText } from '../sql-time';
+import { fromUtcText, toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE, numericLockKey } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
@@ -101,28 +101,29 @@ const INSERT = `WITH inserted AS (
  * build and parse: JSON args inside a JSON array or an array literal have every quote escaped
  * again. A column the whole batch shares (the job name, priority and due time usually do)
  * travels as NULL plus its one value ($9-$11): ROWS FROM pads it with NULLs, COALESCE fills them
- * in. A column is never the empty text (string_to_array would make no row).
+ * in; ExtraProperties ($12) is always the batch's one value. A column is never the empty text
+ * (string_to_array would make no row).
  */
 const splitLines = (n: number) => `unnest(string_to_array($${n}::text, E'\\n'))`;
 const ENQUEUE = `WITH inserted AS (
     INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
     SELECT new_job.id::uuid, $1, COALESCE(new_job.job_name, $9), new_job.job_args, 0, $2::timestamp,
-      COALESCE(new_job.next_try_time, $11)::timestamp, NULL, FALSE, COALESCE(new_job.priority, $10)::smallint, NULL, '{}', new_job.stamp
+      COALESCE(new_job.next_try_time, $11)::timestamp, NULL, FALSE, COALESCE(new_job.priority, $10)::smallint, NULL, $12::text, new_job.stamp
     FROM ROWS FROM (${splitLines(3)}, ${splitLines(4)}, ${splitLines(5)}, ${splitLines(6)}, ${splitLines(7)}, ${splitLines(8)})
       AS new_job(id, job_name, job_args, priority, next_try_time, stamp)
     RETURNING 1)
   SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
 
 /**
- * The enqueue of jobs whose caller chose their ids: ENQUEUE, plus the insert of their keys ($12
- * ids, $13 fingerprints, newline-joined as above) in the same statement, so both are written or
+ * The enqueue of jobs whose caller chose their ids: ENQUEUE, plus the insert of their keys ($13
+ * ids, $14 fingerprints, newline-joined as above) in the same statement, so both are written or
  * neither. PostgreSQL runs a data-modifying WITH part to completion though nothing reads it.
  */
 const ENQUEUE_KEYED = ENQUEUE.replace(
   /^WITH /,
   `WITH new_key AS (
     INSERT INTO "AbpBackgroundJobEnqueueKeys" ("Id", "Fingerprint", "CreationTime")
-    SELECT new_key.id::uuid, new_key.fingerprint, $2::timestamp FROM ROWS FROM (${splitLines(12)}, ${splitLines(13)}) AS new_key(id, fingerprint)),
+    SELECT new_key.id::uuid, new_key.fingerprint, $2::timestamp FROM ROWS FROM (${splitLines(13)}, ${splitLines(14)}) AS new_key(id, fingerprint)),
   `,
 );
 
@@ -223,6 +224,17 @@ const dueByJobName = (
   GROUP BY "JobName" COLLATE "C" ORDER BY n DESC, "JobName" COLLATE "C" LIMIT ${MAX_DUE_JOB_NAMES}`;
 const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('"ApplicationName" = $2');
 const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('"ApplicationName" IS NULL');
+/**
+ * The same filter; the ORDER BY names ABP's index column for column, so the plan is one step of an
+ * index-only scan (a MIN() would not use it: the planner does not take IS NULL as fixing a column).
+ */
+const oldestDue = (appNameClause: string) => `SELECT "NextTryTime"::text AS "Oldest" FROM "AbpBackgroundJobs"
+  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $1
+  ORDER BY "ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime" LIMIT 1`;
+const OLDEST_DUE_FOR_APP = oldestDue('"ApplicationName" = $2');
+const OLDEST_DUE_FOR_NULL_APP = oldestDue('"ApplicationName" IS NULL');
+/** The statement's text, for the test that checks its plan (test/contract/oldest-due-time.test.ts). */
+export const POSTGRES_OLDEST_DUE = { forApp: OLDEST_DUE_FOR_APP, forNullApp: OLDEST_DUE_FOR_NULL_APP };
 const PING = 'SELECT 1';
 
 type Row = Record<string, unknown>;
@@ -291,6 +303,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
       name,
       priority,
       time,
+      batch.extraProperties ?? '{}',
     ];
     if (!batch.keys?.length) {
       await this.run('bj_enqueue', ENQUEUE, values);
@@ -459,6 +472,14 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
         ? await this.run('bj_due_by_job_name_null', DUE_BY_JOB_NAME_FOR_NULL_APP, [toUtcText(now)])
         : await this.run('bj_due_by_job_name', DUE_BY_JOB_NAME_FOR_APP, [toUtcText(now), applicationName]);
     return rows.map((r) => ({ jobName: r.JobName as string, count: r.n as number }));
+  }
+
+  async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
+    const [row] =
+      applicationName === null
+        ? await this.run('bj_oldest_due_null', OLDEST_DUE_FOR_NULL_APP, [toUtcText(now)])
+        : await this.run('bj_oldest_due', OLDEST_DUE_FOR_APP, [toUtcText(now), applicationName]);
+    return row ? fromUtcText(row.Oldest as string) : null;
   }
 
   async ping(): Promise<void> {

@@ -21,7 +21,7 @@ import {
   TransactionalJobStore,
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
-import { toUtcText } from '../sql-time';
+import { fromUtcText, toUtcText } from '../sql-time';
 import { newConcurrencyStamp } from '../stamps';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
@@ -116,7 +116,7 @@ const INSERT = `INSERT INTO "AbpBackgroundJobs" ("Id", "ApplicationName", "JobNa
 // Rows go by rowid from here on: any Id finds its row, one SQLite stores as a blob or number too.
 const dueRows = (
   appNameClause: string,
-) => `SELECT rowid AS "RowId", "ConcurrencyStamp" FROM "AbpBackgroundJobs" INDEXED BY "${DEQUEUE_INDEX}"
+) => `SELECT rowid AS "RowId", "ConcurrencyStamp", "NextTryTime" AS "DueTime" FROM "AbpBackgroundJobs" INDEXED BY "${DEQUEUE_INDEX}"
   WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
     AND "JobName" IN (SELECT value FROM json_each(?))
   ORDER BY "Priority" DESC, "TryCount", "NextTryTime" LIMIT ?`;
@@ -172,6 +172,16 @@ const dueByJobName = (appNameClause: string) => `SELECT "JobName" AS jobName, CO
   GROUP BY "JobName" COLLATE BINARY ORDER BY n DESC, "JobName" COLLATE BINARY LIMIT ?`;
 const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('"ApplicationName" = ?');
 const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('"ApplicationName" IS NULL');
+/**
+ * ABP's index (ApplicationName, CompletionTime, IsAbandoned, NextTryTime) with every column before
+ * NextTryTime fixed (SQLite takes IS NULL as fixing one): its first entry in range is the answer,
+ * one seek of a covering index, which the planner picks with or without statistics.
+ */
+const oldestDue = (appNameClause: string) => `SELECT "NextTryTime" AS oldest FROM "AbpBackgroundJobs"
+  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
+  ORDER BY "NextTryTime" LIMIT 1`;
+const OLDEST_DUE_FOR_APP = oldestDue('"ApplicationName" = ?');
+const OLDEST_DUE_FOR_NULL_APP = oldestDue('"ApplicationName" IS NULL');
 /** Reads the file's header: no table, but an unreadable or locked file fails it (SELECT 1 would not touch the file). */
 const PING = 'PRAGMA schema_version';
 
@@ -259,7 +269,8 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
             : this.statement(SELECT_DUE_FOR_APP).all(request.applicationName, now, names, request.limit)
         ) as Row[];
         if (due.length === 0) return [];
-        const expired = new Set(due.filter((r) => isLeaseStamp(r.ConcurrencyStamp as string)).map((r) => r.RowId));
+        // RETURNING gives the new NextTryTime and stamp; what they were comes from the select.
+        const before = new Map(due.map((r) => [r.RowId, r]));
         const rowIds = JSON.stringify(due.map((r) => r.RowId));
         const claimed = this.statement(CLAIM).all(
           now,
@@ -269,7 +280,9 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         ) as Row[];
         const jobs: ClaimedJob[] = [];
         for (const row of claimed) {
-          const job = readClaimedJob(row, request, expired.has(row.RowId));
+          const selected = before.get(row.RowId);
+          row.DueTime = selected?.DueTime;
+          const job = readClaimedJob(row, request, isLeaseStamp(selected?.ConcurrencyStamp as string | undefined));
           if (typeof job === 'string') this.abandonUnreadable(row, job, request);
           else jobs.push(job);
         }
@@ -400,6 +413,15 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         : this.statement(DUE_BY_JOB_NAME_FOR_APP).all(applicationName, toUtcText(now), MAX_DUE_JOB_NAMES)
     ) as Array<{ jobName: string; n: number }>;
     return rows.map((r) => ({ jobName: r.jobName, count: r.n }));
+  }
+
+  async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
+    const row = (
+      applicationName === null
+        ? this.statement(OLDEST_DUE_FOR_NULL_APP).get(toUtcText(now))
+        : this.statement(OLDEST_DUE_FOR_APP).get(applicationName, toUtcText(now))
+    ) as { oldest: string } | undefined;
+    return row ? fromUtcText(row.oldest) : null;
   }
 
   async ping(): Promise<void> {

@@ -123,11 +123,12 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
       .slice(0, Math.max(request.limit, 0))
       .map((row) => {
         const previousLeaseExpired = isLeaseStamp(row.concurrencyStamp);
+        const dueTime = new Date(row.nextTryTime.getTime());
         if (row.tryCount < MAX_TRY_COUNT) row.tryCount++;
         row.lastTryTime = new Date(now);
         row.nextTryTime = new Date(request.leaseUntil.getTime());
         row.concurrencyStamp = request.leaseToken;
-        return { ...copy(row), leaseToken: request.leaseToken, previousLeaseExpired };
+        return { ...copy(row), leaseToken: request.leaseToken, previousLeaseExpired, dueTime };
       });
   }
 
@@ -252,6 +253,17 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
       .map(([jobName, count]) => ({ jobName, count }))
       .sort((a, b) => b.count - a.count || Buffer.compare(Buffer.from(a.jobName), Buffer.from(b.jobName)))
       .slice(0, MAX_DUE_JOB_NAMES);
+  }
+
+  async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
+    this.assertAvailable();
+    let oldest: number | null = null;
+    for (const row of this.rows.values()) {
+      if (row.applicationName !== applicationName || row.completionTime !== null || row.isAbandoned) continue;
+      const due = row.nextTryTime.getTime();
+      if (due <= now.getTime() && (oldest === null || due < oldest)) oldest = due;
+    }
+    return oldest === null ? null : new Date(oldest);
   }
 
   async findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]> {
