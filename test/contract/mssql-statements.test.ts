@@ -3,6 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
+import { MssqlJobAdminStore } from '@app/background-jobs/store/dialects/mssql.admin';
+import { MssqlWorkerHeartbeats } from '@app/background-jobs/store/dialects/mssql.heartbeats';
 import { publicMethodsOf } from '../support/mssql/store-methods';
 import { recordStoreStatements, StoreRecording } from '../support/mssql/store-statements';
 import { ParsedFile, parseTsql, writeStatementFiles } from '../support/mssql/tsql-parse';
@@ -15,7 +17,23 @@ import { ParsedFile, parseTsql, writeStatementFiles } from '../support/mssql/tsq
  * contract runs the same statements on a real server when MSSQL_CONNECTION_STRING is set.
  * MSSQL_STATEMENTS_DIR=<dir> keeps the files there.
  */
-const STORE_SOURCE = 'libs/background-jobs/src/store/dialects/mssql.dialect.ts';
+const DIALECTS = 'libs/background-jobs/src/store/dialects';
+/** The classes whose public methods send statements: the store's own under their names, the sub-stores' under `<property>.`. */
+const STATEMENT_CLASSES = [
+  {
+    prefix: '',
+    source: `${DIALECTS}/mssql.dialect.ts`,
+    name: 'MssqlBackgroundJobStore',
+    type: MssqlBackgroundJobStore,
+  },
+  { prefix: 'admin.', source: `${DIALECTS}/mssql.admin.ts`, name: 'MssqlJobAdminStore', type: MssqlJobAdminStore },
+  {
+    prefix: 'heartbeats.',
+    source: `${DIALECTS}/mssql.heartbeats.ts`,
+    name: 'MssqlWorkerHeartbeats',
+    type: MssqlWorkerHeartbeats,
+  },
+];
 
 describe("SQL Server statements, parsed by Microsoft's T-SQL parser", () => {
   const keep = process.env.MSSQL_STATEMENTS_DIR;
@@ -37,11 +55,15 @@ describe("SQL Server statements, parsed by Microsoft's T-SQL parser", () => {
     if (!keep && dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs every public method of the store, so a new one cannot go unparsed', () => {
-    const methods = publicMethodsOf(STORE_SOURCE, 'MssqlBackgroundJobStore');
-    for (const method of methods)
-      expect(typeof Reflect.get(MssqlBackgroundJobStore.prototype, method)).toBe('function');
-    expect(recording.coveredMethods).toEqual(methods);
+  it('runs every public method of the store and of its admin and heartbeat stores, so a new one cannot go unparsed', () => {
+    const methods = STATEMENT_CLASSES.flatMap(({ prefix, source, name, type }) => {
+      const declared = publicMethodsOf(source, name);
+      for (const method of declared)
+        expect([name, typeof Reflect.get(type.prototype, method)]).toEqual([name, 'function']);
+      return declared.map((method) => `${prefix}${method}`);
+    });
+    expect(methods).toEqual(expect.arrayContaining(['claim', 'admin.list', 'heartbeats.beat']));
+    expect(recording.coveredMethods).toEqual(methods.sort());
   });
 
   it('parses every statement as sent, with its parameters declared, and each EXEC string on its own', () => {

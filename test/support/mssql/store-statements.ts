@@ -1,3 +1,4 @@
+import { JOB_STATES } from '@app/background-jobs/admin/background-jobs-admin.types';
 import type { BackgroundJobRecord } from '@app/background-jobs/store/background-job-record';
 import type { BackgroundJobStore, ClaimRequest } from '@app/background-jobs/store/background-job-store';
 import type { QueryOptions, SqlParam } from '@app/background-jobs/store/dialects/mssql-runner';
@@ -6,9 +7,10 @@ import { RecordingSqlRunner } from './recording-sql-runner';
 
 /**
  * Every statement the SQL Server store sends, recorded at the driver boundary while every store
- * method runs through the store's interface, down every branch that sends a different statement.
- * A store method added later shows up as not covered (see coveredMethods) until a scenario here
- * runs it: add one to SCENARIOS.
+ * method runs through the store's interface, down every branch that sends a different statement:
+ * the store's own methods, and those of its `admin` (the management service's) and `heartbeats`
+ * sub-stores, noted as `admin.<method>` and `heartbeats.<method>`. A method added later shows up as
+ * not covered (see coveredMethods) until a scenario here runs it: add one to SCENARIOS.
  */
 
 /** One statement with what it was sent with, and the scenario that sent it first. */
@@ -25,7 +27,7 @@ export interface RecordedStatement {
 export interface StoreRecording {
   /** Each distinct statement (text and parameter types) once, in the order first sent. */
   statements: RecordedStatement[];
-  /** The store methods the scenarios called, sorted. */
+  /** The store methods the scenarios called (`admin.list`, `heartbeats.beat` for the sub-stores'), sorted. */
   coveredMethods: string[];
 }
 
@@ -97,6 +99,112 @@ interface Scenario {
   name: string;
   run(store: BackgroundJobStore, sql: RecordingSqlRunner): Promise<unknown>;
 }
+
+const many = (count: number) => Array.from({ length: count }, (_, i) => idOf(i));
+const CURSOR = { time: '2030-06-15 12:00:00.1234567', id: ID1.toUpperCase() };
+
+/**
+ * The management service's store: every state's list with every filter and without (the text
+ * changes with each), counts of a small table and of a big one (sampled, then each state counted
+ * exactly through its own indexes), and the actions on one id and on a statement's worth.
+ */
+const ADMIN_SCENARIOS: Scenario[] = [
+  {
+    name: 'admin.countStates-small-table',
+    run: (store, sql) => (sql.reply({ rows: [{ n: 10 }] }, { rows: [{ n: 10 }] }), store.admin.countStates(T0, 100)),
+  },
+  {
+    name: 'admin.countStates-big-table',
+    run: (store, sql) =>
+      // A table of 3,000,000 rows is sampled; each state the sample puts at a few rows is then counted exactly.
+      (
+        sql.reply(
+          { rows: [{ n: 3_000_000 }] },
+          { rows: JOB_STATES.map((state) => ({ jobName: 'MyReportJobArgs', state, n: 1 })) },
+        ),
+        store.admin.countStates(T0, 100_000)
+      ),
+  },
+  ...JOB_STATES.flatMap((state): Scenario[] => [
+    {
+      name: `admin.list-${state}-every-filter-after-a-cursor`,
+      run: (store) =>
+        store.admin.list({
+          state,
+          now: T0,
+          limit: 51,
+          jobName: 'MyReportJobArgs',
+          applicationName: 'app',
+          after: CURSOR,
+        }),
+    },
+    { name: `admin.list-${state}-first-page`, run: (store) => store.admin.list({ state, now: T0, limit: 50 }) },
+    {
+      name: `admin.list-${state}-without-application`,
+      run: (store) => store.admin.list({ state, now: T0, limit: 50, applicationName: null }),
+    },
+  ]),
+  { name: 'admin.read', run: (store) => store.admin.read([ID1, ID2]) },
+  {
+    name: 'admin.requeue',
+    run: (store, sql) => (
+      sql.reply({ rows: [{ Id: ID1.toUpperCase() }] }),
+      store.admin.requeue(
+        [
+          { id: ID1, expectedStamp: 'a'.repeat(32), extraProperties: '{"ErrorHistory":[]}', newStamp: 'b'.repeat(32) },
+          { id: ID2, expectedStamp: 'c'.repeat(32), extraProperties: '{}', newStamp: 'd'.repeat(32) },
+        ],
+        T0,
+      )
+    ),
+  },
+  {
+    name: 'admin.requeue-many',
+    run: (store) =>
+      store.admin.requeue(
+        many(1000).map((id) => ({
+          id,
+          expectedStamp: 'a'.repeat(32),
+          extraProperties: '{}',
+          newStamp: 'b'.repeat(32),
+        })),
+        T0,
+      ),
+  },
+  { name: 'admin.runNow', run: (store) => store.admin.runNow([ID1, ID2], T0, 'e'.repeat(32)) },
+  { name: 'admin.runNow-many', run: (store) => store.admin.runNow(many(1000), T0, 'e'.repeat(32)) },
+  { name: 'admin.delete', run: (store) => store.admin.delete([ID1, ID2], T0) },
+  { name: 'admin.delete-many', run: (store) => store.admin.delete(many(1000), T0) },
+  {
+    name: 'admin.history',
+    run: (store, sql) => (
+      sql.reply({ rows: [{ minute: '2030-06-15 11:58', succeeded: 2, failed: 1 }] }),
+      store.admin.history(new Date(T0.getTime() - 3_600_000), T0)
+    ),
+  },
+];
+
+/** The workers' heartbeat rows (AbpBackgroundJobWorkers). */
+const HEARTBEAT_SCENARIOS: Scenario[] = [
+  {
+    name: 'heartbeats.beat',
+    run: (store) =>
+      store.heartbeats.beat({
+        id: ID1,
+        host: 'worker-1',
+        pid: 4242,
+        applicationName: 'app',
+        jobNames: ['MyReportJobArgs'],
+        maxParallel: 4,
+        running: 1,
+        startedAt: T0,
+        lastHeartbeat: T0,
+      }),
+  },
+  { name: 'heartbeats.remove', run: (store) => store.heartbeats.remove(ID1) },
+  { name: 'heartbeats.prune', run: (store, sql) => (sql.reply({ rowsAffected: 2 }), store.heartbeats.prune(T0)) },
+  { name: 'heartbeats.live', run: (store) => store.heartbeats.live(T0) },
+];
 
 /**
  * Each runs on a fresh store; the name's first word is the store method it calls. A statement is
@@ -207,20 +315,29 @@ const SCENARIOS: Scenario[] = [
     ),
   },
   { name: 'hasCompletionTimeColumn', run: (store) => store.hasCompletionTimeColumn() },
+  ...ADMIN_SCENARIOS,
+  ...HEARTBEAT_SCENARIOS,
 ];
 
+/** The sub-stores whose methods are noted as `<sub-store>.<method>`. */
+const SUB_STORES = ['admin', 'heartbeats'] as const;
+
 /**
- * The store as a caller sees it, noting each method called on it. Calls the store makes on itself
- * (claim's release of an unreadable row) go to the store itself and are not noted.
+ * The store as a caller sees it, noting each method called on it or on its sub-stores. Calls the
+ * store makes on itself (claim's release of an unreadable row) go to the store itself and are not
+ * noted.
  */
-function noteCalls(store: MssqlBackgroundJobStore, called: (method: string) => void): BackgroundJobStore {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      if (typeof value !== 'function' || typeof property !== 'string') return value;
+function noteCalls<T extends object>(target: T, called: (method: string) => void, prefix = ''): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value: unknown = Reflect.get(object, property, receiver);
+      if (typeof property !== 'string') return value;
+      if (prefix === '' && (SUB_STORES as readonly string[]).includes(property))
+        return noteCalls(value as object, called, `${property}.`);
+      if (typeof value !== 'function') return value;
       return (...args: unknown[]): unknown => {
-        called(property);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        called(`${prefix}${property}`);
+        return (value as (...a: unknown[]) => unknown).apply(object, args);
       };
     },
   });
@@ -234,7 +351,7 @@ export async function recordStoreStatements(): Promise<StoreRecording> {
   for (const scenario of SCENARIOS) {
     const sql = new RecordingSqlRunner();
     let method = '';
-    const store = noteCalls(new MssqlBackgroundJobStore(sql), (name) => {
+    const store: BackgroundJobStore = noteCalls(new MssqlBackgroundJobStore(sql), (name) => {
       method = name;
       covered.add(name);
     });

@@ -109,22 +109,34 @@ GROUP BY CAST([JobName] AS varbinary(256));`;
 const IDS = `[Id] IN (SELECT [Id] FROM OPENJSON(@ids) WITH ([Id] uniqueidentifier '$'))`;
 const READ = `SELECT [Id], [TryCount], [NextTryTime], [IsAbandoned], [CompletionTime], [ConcurrencyStamp], [ExtraProperties]
 FROM [AbpBackgroundJobs] WHERE ${IDS};`;
+/**
+ * The actions OUTPUT the ids they changed INTO a table variable, then SELECT it: OUTPUT without
+ * INTO fails (error 334) when the table has an enabled trigger, such as an audit trigger a DBA adds.
+ */
+const DONE = 'DECLARE @done TABLE ([Id] uniqueidentifier NOT NULL);';
+const SELECT_DONE = 'SELECT [Id] FROM @done;';
 /** Abandoned or retrying, not held, and still as the caller read it (its stamp). */
-const REQUEUE = `UPDATE [job]
+const REQUEUE = `${DONE}
+UPDATE [job]
 SET [NextTryTime] = @now, [IsAbandoned] = CAST(0 AS bit), [TryCount] = 0,
     [ExtraProperties] = [requeued].[ExtraProperties], [ConcurrencyStamp] = [requeued].[NewStamp]
-OUTPUT inserted.[Id]
+OUTPUT inserted.[Id] INTO @done
 FROM [AbpBackgroundJobs] AS [job] WITH (ROWLOCK)
 INNER JOIN OPENJSON(@updates) WITH (
   [Id] uniqueidentifier '$.id', [ExpectedStamp] nvarchar(40) '$.expectedStamp',
   [ExtraProperties] nvarchar(max) '$.extraProperties', [NewStamp] nvarchar(40) '$.newStamp') AS [requeued]
   ON [job].[Id] = [requeued].[Id] AND [job].[ConcurrencyStamp] = [requeued].[ExpectedStamp]
 WHERE [job].[CompletionTime] IS NULL AND ([job].[IsAbandoned] = 1 OR [job].[TryCount] >= 1)
-  AND NOT ([job].[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' AND [job].[NextTryTime] > @now);`;
-const RUN_NOW = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @now, [ConcurrencyStamp] = @newStamp
-OUTPUT inserted.[Id]
-WHERE ${IDS} AND ${LIVE} AND [TryCount] = 0 AND [NextTryTime] > @now AND NOT ${HELD};`;
-const DELETE = `DELETE FROM [AbpBackgroundJobs] WITH (ROWLOCK) OUTPUT deleted.[Id] WHERE ${IDS} AND NOT ${HELD};`;
+  AND NOT ([job].[ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' AND [job].[NextTryTime] > @now);
+${SELECT_DONE}`;
+const RUN_NOW = `${DONE}
+UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @now, [ConcurrencyStamp] = @newStamp
+OUTPUT inserted.[Id] INTO @done
+WHERE ${IDS} AND ${LIVE} AND [TryCount] = 0 AND [NextTryTime] > @now AND NOT ${HELD};
+${SELECT_DONE}`;
+const DELETE = `${DONE}
+DELETE FROM [AbpBackgroundJobs] WITH (ROWLOCK) OUTPUT deleted.[Id] INTO @done WHERE ${IDS} AND NOT ${HELD};
+${SELECT_DONE}`;
 
 /** Minutes as 'yyyy-mm-dd hh:mi' (style 120 cut to 16 characters). */
 const PER_MINUTE = `SELECT [minute], SUM([succeeded]) AS [succeeded], SUM([failed]) AS [failed] FROM (
