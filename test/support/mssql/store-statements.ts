@@ -3,6 +3,8 @@ import type { BackgroundJobRecord } from '@app/background-jobs/store/background-
 import type { BackgroundJobStore, ClaimRequest } from '@app/background-jobs/store/background-job-store';
 import type { QueryOptions, SqlParam } from '@app/background-jobs/store/dialects/mssql-runner';
 import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
+import { ABP_TABLE_SHAPE, TableShape, tableColumns } from '@app/background-jobs/store/table-shape';
+import { ABP_10_6_INDEX, ABP_9_INDEX, catalogRows } from './migration-catalog';
 import { RecordingSqlRunner } from './recording-sql-runner';
 
 /**
@@ -97,8 +99,46 @@ const enqueueBatch = (count: number, keyed: boolean) => ({
 
 interface Scenario {
   name: string;
-  run(store: BackgroundJobStore, sql: RecordingSqlRunner): Promise<unknown>;
+  /** `shape`: the table's, as the store found it. */
+  run(store: BackgroundJobStore, sql: RecordingSqlRunner, shape: TableShape): Promise<unknown>;
 }
+
+/** The tables the scenarios run on: ABP 10.6's (the one migrate() creates), and the older ones it adopts. */
+const SHAPES: Array<{ label: string; shape: TableShape }> = [
+  { label: 'abp10.6', shape: ABP_TABLE_SHAPE },
+  { label: 'abp9.2', shape: { applicationName: true, completionTime: false } },
+  { label: 'abp9.1', shape: { applicationName: false, completionTime: false } },
+];
+const ABP_9_1: TableShape = { applicationName: false, completionTime: false };
+
+/** ABP's own index on a table of this shape, as ABP's migrations leave it. */
+const abpIndexOf = (shape: TableShape) => (shape.completionTime ? ABP_10_6_INDEX : ABP_9_INDEX);
+
+/** The migration on a table of `shape` as the catalog finds it: none, ABP's alone, ready, or made for ABP 9.1 before ABP's migrations. */
+const MIGRATE_SCENARIOS: Scenario[] = [
+  { name: 'migrate-no-table', run: (store, sql) => (sql.reply({ rows: catalogRows(undefined) }), store.migrate()) },
+  {
+    name: 'migrate-adopting-abp-table',
+    run: (store, sql, shape) => (
+      sql.reply({ rows: catalogRows(shape, { abpIndex: abpIndexOf(shape) }) }),
+      store.migrate()
+    ),
+  },
+  {
+    name: 'migrate-ready-table',
+    run: (store, sql, shape) => (
+      sql.reply({ rows: catalogRows(shape, { abpIndex: abpIndexOf(shape), oursFor: shape }) }),
+      store.migrate()
+    ),
+  },
+  {
+    name: 'migrate-after-abp-migrations',
+    run: (store, sql, shape) => (
+      sql.reply({ rows: catalogRows(shape, { abpIndex: abpIndexOf(shape), oursFor: ABP_9_1 }) }),
+      store.migrate()
+    ),
+  },
+];
 
 const many = (count: number) => Array.from({ length: count }, (_, i) => idOf(i));
 const CURSOR = { time: '2030-06-15 12:00:00.1234567', id: ID1.toUpperCase() };
@@ -212,7 +252,7 @@ const HEARTBEAT_SCENARIOS: Scenario[] = [
  * their own statements before others reuse them (claim's release of a row it cannot abandon).
  */
 const SCENARIOS: Scenario[] = [
-  { name: 'migrate', run: (store) => store.migrate() },
+  ...MIGRATE_SCENARIOS,
   { name: 'insert-one-row', run: (store) => store.insert([record({ applicationName: 'app', isAbandoned: true })]) },
   {
     name: 'insert-many-rows',
@@ -298,12 +338,22 @@ const SCENARIOS: Scenario[] = [
     run: (store, sql) => (sql.reply({ rowsAffected: 2 }), store.deleteEnqueueKeysBefore(T0, 1000)),
   },
   {
+    // Refused, sending nothing, on a table without CompletionTime.
     name: 'completeAndKeep',
-    run: (store) =>
-      store.completeAndKeep([
-        { id: ID1, leaseToken: LEASE, completionTime: T0, extraProperties: '{"Result":1}', newStamp: 'n1' },
-        { id: ID2, leaseToken: LEASE, completionTime: T0, extraProperties: null, newStamp: 'n2' },
-      ]),
+    run: (store, _sql, shape) =>
+      store
+        .completeAndKeep([
+          { id: ID1, leaseToken: LEASE, completionTime: T0, extraProperties: '{"Result":1}', newStamp: 'n1' },
+          { id: ID2, leaseToken: LEASE, completionTime: T0, extraProperties: null, newStamp: 'n2' },
+        ])
+        .then(
+          () => {
+            if (!shape.completionTime) throw new Error('completeAndKeep kept rows in a table without CompletionTime');
+          },
+          (error: unknown) => {
+            if (shape.completionTime) throw error;
+          },
+        ),
   },
   { name: 'deleteCompletedBefore-of-application', run: (store) => store.deleteCompletedBefore('app', T0, 1000) },
   { name: 'deleteCompletedBefore-without-application', run: (store) => store.deleteCompletedBefore(null, T0, 10) },
@@ -343,28 +393,43 @@ function noteCalls<T extends object>(target: T, called: (method: string) => void
   });
 }
 
-/** Runs every scenario on a fresh store and recording runner; see StoreRecording. */
+/**
+ * Runs every scenario on a fresh store and recording runner, on each table in SHAPES (the store
+ * first learns its table from the catalog, as it does at its first statement); see StoreRecording.
+ */
 export async function recordStoreStatements(): Promise<StoreRecording> {
   const statements: RecordedStatement[] = [];
   const seen = new Set<string>();
   const covered = new Set<string>();
-  for (const scenario of SCENARIOS) {
-    const sql = new RecordingSqlRunner();
-    let method = '';
-    const store: BackgroundJobStore = noteCalls(new MssqlBackgroundJobStore(sql), (name) => {
-      method = name;
-      covered.add(name);
-    });
-    try {
-      await scenario.run(store, sql);
-    } catch (error) {
-      throw new Error(`Scenario ${scenario.name} failed: ${String(error)}`, { cause: error });
-    }
-    for (const call of sql.calls) {
-      const key = `${call.sql}\n${call.params.map((p) => `${p.name} ${p.type}`).join(', ')}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      statements.push({ scenario: scenario.name, method, sql: call.sql, params: call.params, options: call.options });
+  for (const { label, shape } of SHAPES) {
+    for (const scenario of SCENARIOS) {
+      const sql = new RecordingSqlRunner();
+      const target = new MssqlBackgroundJobStore(sql);
+      sql.reply({ rows: tableColumns(shape).map((name) => ({ name })) });
+      await target.hasCompletionTimeColumn();
+      let method = '(the table)';
+      const store: BackgroundJobStore = noteCalls(target, (name) => {
+        method = name;
+        covered.add(name);
+      });
+      const name = `${label}-${scenario.name}`;
+      try {
+        await scenario.run(store, sql, shape);
+      } catch (error) {
+        throw new Error(`Scenario ${name} failed: ${String(error)}`, { cause: error });
+      }
+      for (const [i, call] of sql.calls.entries()) {
+        const key = `${call.sql}\n${call.params.map((p) => `${p.name} ${p.type}`).join(', ')}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        statements.push({
+          scenario: i === 0 ? `${label}-table-shape` : name,
+          method: i === 0 ? '(the table)' : method,
+          sql: call.sql,
+          params: call.params,
+          options: call.options,
+        });
+      }
     }
   }
   return { statements, coveredMethods: [...covered].sort() };

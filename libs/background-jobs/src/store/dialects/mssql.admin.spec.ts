@@ -1,4 +1,5 @@
-import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore } from './mssql.admin';
+import { MssqlJobAdminStore, mssqlStateIndexes } from './mssql.admin';
+import { ABP_TABLE_SHAPE, TableShapeCache } from '../table-shape';
 import { MssqlWorkerHeartbeats } from './mssql.heartbeats';
 import { JOB_STATES } from '../../admin/background-jobs-admin.types';
 import { oneLine, RecordingSqlRunner } from '../../../../../test/support/mssql/recording-sql-runner';
@@ -20,27 +21,36 @@ describe('MssqlJobAdminStore: what it sends', () => {
   let admin: MssqlJobAdminStore;
   beforeEach(() => {
     sql = new RecordingSqlRunner();
-    admin = new MssqlJobAdminStore(sql);
+    admin = new MssqlJobAdminStore(sql, new TableShapeCache(async () => ABP_TABLE_SHAPE));
   });
 
-  it('migration: four filtered indexes that split the table by state, each row in exactly one, and the heartbeat table', () => {
-    const text = oneLine(MSSQL_ADMIN_MIGRATION);
-    const filterOf = (name: string) =>
-      new RegExp(
-        `CREATE INDEX \\[IX_AbpBackgroundJobs_${name}\\] ON \\[AbpBackgroundJobs\\] \\([^)]*\\)[^']* WHERE ([^']*)'\\);`,
-      ).exec(text)?.[1];
-    expect({
-      New: filterOf('New'),
-      Tried: filterOf('Tried'),
-      Abandoned: filterOf('Abandoned'),
-      Completed: filterOf('Completed'),
-    }).toEqual({
-      New: '[CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [TryCount] = 0',
-      Tried: '[CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [TryCount] > 0',
-      Abandoned: '[CompletionTime] IS NULL AND [IsAbandoned] = 1',
-      Completed: '[CompletionTime] IS NOT NULL',
+  it('four filtered indexes of ours split the table by state, each row in exactly one', () => {
+    const where = Object.fromEntries(mssqlStateIndexes(ABP_TABLE_SHAPE).map((i) => [i.name, i.where]));
+    expect(where).toEqual({
+      IX_AbpBackgroundJobs_New: '[CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [TryCount] = 0',
+      IX_AbpBackgroundJobs_Tried: '[CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [TryCount] > 0',
+      IX_AbpBackgroundJobs_Abandoned: '[CompletionTime] IS NULL AND [IsAbandoned] = 1',
+      IX_AbpBackgroundJobs_Completed: '[CompletionTime] IS NOT NULL',
     });
-    expect(text).toContain('CONSTRAINT [PK_AbpBackgroundJobWorkers] PRIMARY KEY ([Id])');
+  });
+
+  it('on a table without CompletionTime (before ABP 10.6) none of them names it, and nothing is succeeded', async () => {
+    const shape = { applicationName: false, completionTime: false };
+    expect(mssqlStateIndexes(shape).map((i) => [i.name, i.where])).toEqual([
+      ['IX_AbpBackgroundJobs_New', '[IsAbandoned] = 0 AND [TryCount] = 0'],
+      ['IX_AbpBackgroundJobs_Tried', '[IsAbandoned] = 0 AND [TryCount] > 0'],
+      ['IX_AbpBackgroundJobs_Abandoned', '[IsAbandoned] = 1'],
+    ]);
+    const old = new MssqlJobAdminStore(sql, new TableShapeCache(async () => shape));
+    expect(await old.list({ state: 'succeeded', now: NOW, limit: 50, applicationName: 'app' })).toEqual([]);
+    await old.list({ state: 'waiting', now: NOW, limit: 50, applicationName: 'app' });
+    sql.reply({ rows: [{ n: 1 }] }, { rows: [{ n: 1 }] });
+    await old.countStates(NOW, 100);
+    await old.history(NOW, NOW);
+    await old.read([ID]);
+    for (const call of sql.calls) expect(call.sql).not.toMatch(/\[(ApplicationName|CompletionTime)\]/);
+    // No application filter on such a table: every row is every application's.
+    expect(sql.calls[0].params.map((p) => p.name)).toEqual(['now', 'limit']);
   });
 
   it.each(JOB_STATES)('list of %s: filters and cursor as typed parameters, names compared as bytes', async (state) => {
