@@ -5,6 +5,8 @@ import { Logger } from '@nestjs/common';
 import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
 import { MssqlJobAdminStore } from '@app/background-jobs/store/dialects/mssql.admin';
 import { MssqlWorkerHeartbeats } from '@app/background-jobs/store/dialects/mssql.heartbeats';
+import { abpMigrations } from '../support/abp-migrations';
+import { legacyTables } from '../support/legacy-tables';
 import { publicMethodsOf } from '../support/mssql/store-methods';
 import { recordStoreStatements, StoreRecording } from '../support/mssql/store-statements';
 import { ParsedFile, parseTsql, writeStatementFiles } from '../support/mssql/tsql-parse';
@@ -13,7 +15,8 @@ import { ParsedFile, parseTsql, writeStatementFiles } from '../support/mssql/tsq
  * No SQL Server runs on these machines, so every statement the SQL Server store sends is parsed by
  * Microsoft's own T-SQL parser (tools/tsql-parse, needs mono) under the SQL Server 2016 grammar:
  * as sent, after a DECLARE of its parameters as the driver declares them, and the string of each
- * EXEC(N'...') as a batch of its own. That proves the syntax, not names, types or plans; the store
+ * EXEC(N'...') as a batch of its own, on ABP 10.6's table and on the older ones the store adopts;
+ * and ABP's own DDL for the table. That proves the syntax, not names, types or plans; the store
  * contract runs the same statements on a real server when MSSQL_CONNECTION_STRING is set.
  * MSSQL_STATEMENTS_DIR=<dir> keeps the files there.
  */
@@ -70,6 +73,22 @@ describe("SQL Server statements, parsed by Microsoft's T-SQL parser", () => {
     expect(parsed.length).toBeGreaterThanOrEqual(recording.statements.length);
     const failed = parsed.filter((p) => !p.ok).map((p) => `${p.file}: ${p.verdict}\n${p.sql}`);
     expect(failed).toEqual([]);
+  });
+
+  it("parses ABP's own DDL for the table: ABP 9.1's table, and what its EF Core migrations to 9.2 and 10.6 send", () => {
+    const ddl = [...legacyTables.sqlserver.statements, ...abpMigrations.sqlserver.flatMap((m) => m.statements)];
+    const files = new Map(
+      ddl.map((sql, i) => {
+        const file = join(dir, `abp-ddl-${i + 1}.sql`);
+        writeFileSync(file, sql);
+        return [file, sql] as const;
+      }),
+    );
+    const failed = parseTsql(files)
+      .filter((p) => !p.ok)
+      .map((p) => `${p.file}: ${p.verdict}\n${p.sql}`);
+    expect(failed).toEqual([]);
+    expect(files.size).toBe(7);
   });
 
   it("is a parser that refuses what SQL Server refuses (UPDATE TOP with ORDER BY, and OPENJSON under 2014's grammar)", () => {
