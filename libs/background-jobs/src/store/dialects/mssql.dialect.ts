@@ -136,7 +136,7 @@ const CLAIMED = `[Id] uniqueidentifier NOT NULL, [JobName] nvarchar(128) NOT NUL
  *
  * Which rows: for each of the claim's job names (OPENJSON, names deduplicated by the caller), one
  * seek of the dequeue index, whose keys are (ApplicationName, CompletionTime, IsAbandoned, JobName,
- * Priority DESC, TryCount, NextTryTime): the equalities pin one name, the rows come in dequeue order,
+ * Priority DESC, TryCount, NextTryTime), the first two where the table has them: the equalities pin one name, the rows come in dequeue order,
  * and TOP (@limit) stops each seek after @limit due rows; the outer TOP (@limit) keeps the first
  * @limit of those in dequeue order (a sort of at most names x @limit rows, never of every due row).
  * UPDLOCK+ROWLOCK lock just the rows read, READPAST skips rows other claims hold, and

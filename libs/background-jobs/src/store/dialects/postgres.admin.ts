@@ -22,7 +22,8 @@ import { LEASE_STAMP_LIKE } from './dialect-helpers';
  * PostgreSQL's side of the management service (see job-admin-store.ts). Five partial indexes of
  * ours split the table by state, each row in exactly one of them (a write adds one index entry,
  * whatever the row's state), and each state's list is an ordered scan of one or two of them:
- * new (TryCount 0, no lease), tried (TryCount >= 1, no lease), leased, abandoned, completed.
+ * new (TryCount 0, no lease), tried (TryCount >= 1, no lease), leased, abandoned, completed (not on
+ * a table without CompletionTime, where no row is).
  * Statements are sent unnamed (planned for their values each time): their text depends on the
  * filters, and a generic plan could not see which partial index a state's predicate matches.
  */
