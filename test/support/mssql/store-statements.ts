@@ -178,6 +178,10 @@ const ADMIN_SCENARIOS: Scenario[] = [
           after: CURSOR,
         }),
     },
+    {
+      name: `admin.list-${state}-of-a-job-name-after-a-cursor`,
+      run: (store) => store.admin.list({ state, now: T0, limit: 50, jobName: 'MyReportJobArgs', after: CURSOR }),
+    },
     { name: `admin.list-${state}-first-page`, run: (store) => store.admin.list({ state, now: T0, limit: 50 }) },
     {
       name: `admin.list-${state}-without-application`,

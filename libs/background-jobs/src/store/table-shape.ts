@@ -23,7 +23,7 @@ export const OPTIONAL_ABP_COLUMNS = ['ApplicationName', 'CompletionTime'] as con
 /** The table this module creates: ABP 10.6's. */
 export const ABP_TABLE_SHAPE: TableShape = { applicationName: true, completionTime: true };
 
-/** ABP 10.6's columns, in the order of its EF Core mapping. */
+/** ABP 10.6's columns, in the order this module's CREATE TABLE lists them. */
 export const ABP_COLUMNS = [
   'Id',
   'ApplicationName',
@@ -70,21 +70,6 @@ export function shapeOf(columns: Iterable<string>): TableShape {
   const names = new Set(columns);
   return { applicationName: names.has('ApplicationName'), completionTime: names.has('CompletionTime') };
 }
-
-/** A name for a shape, for logs and test titles: the ABP version whose migrations leave a table so. */
-export function shapeName(shape: TableShape): string {
-  if (shape.applicationName && shape.completionTime) return 'ABP 10.6';
-  if (shape.applicationName) return 'ABP 9.2';
-  return shape.completionTime ? 'CompletionTime without ApplicationName' : 'ABP 9.1';
-}
-
-/** Every shape a table can have, for tests that build each dialect's statements for all of them. */
-export const TABLE_SHAPES: readonly TableShape[] = [
-  ABP_TABLE_SHAPE,
-  { applicationName: true, completionTime: false },
-  { applicationName: false, completionTime: false },
-  { applicationName: false, completionTime: true },
-];
 
 /** `build` run once per shape and kept: a dialect's statements for a table of that shape. */
 export function perShape<T>(build: (shape: TableShape) => T): (shape: TableShape) => T {
