@@ -1,6 +1,6 @@
 import { ConsoleLogger, LogLevel, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BackgroundJobsAdmin, IBackgroundJobManager } from '@app/background-jobs';
+import { BackgroundJobsAdmin, IBackgroundJobManager, RecurringJobs } from '@app/background-jobs';
 import { AppCoreModule } from '../config/app-core.module';
 import { escapeControlCharacters } from '../config/log-escaping';
 
@@ -8,6 +8,7 @@ import { escapeControlCharacters } from '../config/log-escaping';
 export interface CliServices {
   admin: BackgroundJobsAdmin;
   jobs: IBackgroundJobManager;
+  schedules: RecurringJobs;
   close(): Promise<void>;
 }
 
@@ -24,6 +25,7 @@ export async function openCliServices(): Promise<CliServices> {
   return {
     admin: app.get(BackgroundJobsAdmin),
     jobs: app.get<IBackgroundJobManager>(IBackgroundJobManager),
+    schedules: app.get(RecurringJobs),
     close: () => app.close(),
   };
 }

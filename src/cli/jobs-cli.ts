@@ -9,9 +9,14 @@ import {
   JobState,
   JobArgsTooLargeError,
   UndefinedBackgroundJobError,
+  CancelOutcome,
+  InvalidScheduleError,
+  ScheduleDeclaredInCodeError,
+  ScheduleNotFoundError,
 } from '@app/background-jobs';
 import { CliServices } from './cli-app';
 import { actionText, jobText, listText, statsText } from './cli-output';
+import { addScheduleCommands } from './schedule-commands';
 
 /**
  * `npm run jobs -- <command>`: a thin front on BackgroundJobsAdmin and IBackgroundJobManager (no
@@ -194,15 +199,76 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
       priority,
     )
     .option('--delay <ms>', 'milliseconds before the job is due', nonNegativeInteger)
-    .action(async (options: { job: string; args: object; priority?: number; delay?: number }) => {
-      const id = await withServices((s) =>
-        s.jobs.enqueueByName(options.job, options.args, { priority: options.priority, delay: options.delay }),
-      );
-      io.out(id);
+    .option(
+      '--unique-key <key>',
+      'at most one unfinished job of this job name and key: the id comes from them, an existing job is kept',
+    )
+    .addOption(
+      new Option(
+        '--on-conflict <mode>',
+        'with --unique-key: keep the waiting job, or replace its args, priority and delay',
+      )
+        .choices(['keep', 'replace'])
+        .default('keep'),
+    )
+    .action(
+      async (options: {
+        job: string;
+        args: object;
+        priority?: number;
+        delay?: number;
+        uniqueKey?: string;
+        onConflict: 'keep' | 'replace';
+      }) => {
+        const { job, args, priority, delay, uniqueKey, onConflict } = options;
+        if (uniqueKey === undefined) {
+          io.out(await withServices((s) => s.jobs.enqueueByName(job, args, { priority, delay })));
+          return;
+        }
+        const result = await withServices((s) =>
+          s.jobs.enqueueUnique({ jobName: job, args, priority, delay, uniqueKey, onConflict }),
+        );
+        io.out(result.id);
+        // The id on stdout as for any enqueue; what became of an existing job on stderr.
+        if (result.outcome !== 'enqueued') io.err(`${UNIQUE_OUTCOMES[result.outcome]}\n`);
+      },
+    );
+
+  program
+    .command('cancel')
+    .description(
+      'Cancel a job: a waiting one is abandoned at once; a running one is aborted by its worker within about a second. Either way LastError is "cancelled".',
+    )
+    .argument('<id>', "the job's id")
+    .action(async (id: string) => {
+      const outcome = await withServices((s) => s.jobs.cancel(id, { by: actor().name }));
+      io.out(CANCEL_OUTCOMES[outcome]);
+      if (outcome === 'not-found') throw new CliFailure(`No job with id ${JSON.stringify(id)}`, EXIT.failed);
+      if (outcome === 'finished') setExitCode(EXIT.partly);
     });
+
+  addScheduleCommands(program, {
+    out: (text) => io.out(text),
+    withServices,
+    parseArgs: jsonObject,
+    parsePriority: priority,
+  });
 
   return program;
 }
+
+const UNIQUE_OUTCOMES = {
+  kept: 'kept: a job with this unique key is waiting or running already',
+  replaced: 'replaced: the waiting job with this unique key has the new args, priority and due time',
+  running: 'left alone: the job with this unique key is running; the new args were not queued',
+} as const;
+
+const CANCEL_OUTCOMES: Record<CancelOutcome, string> = {
+  cancelled: 'Cancelled: the job was waiting and will not run',
+  cancelling: 'Cancelling: its worker aborts it within about a second (a job that finishes first keeps its outcome)',
+  finished: 'Not cancelled: the job had finished (abandoned or completed)',
+  'not-found': 'Not cancelled: no such job (a succeeded job is deleted)',
+};
 
 /** Runs one command line; returns its exit code. Every failure is one line on stderr. */
 export async function runJobsCli(argv: string[], io: CliIo): Promise<number> {
@@ -230,9 +296,12 @@ function failure(error: unknown): [string, number] {
   if (
     error instanceof UndefinedBackgroundJobError ||
     error instanceof JobArgsTooLargeError ||
-    error instanceof RangeError
+    error instanceof RangeError ||
+    error instanceof InvalidScheduleError ||
+    error instanceof ScheduleDeclaredInCodeError
   )
     return [error.message, EXIT.badInput];
+  if (error instanceof ScheduleNotFoundError) return [error.message, EXIT.failed];
   const message = error instanceof Error ? error.message.split('\n')[0] : String(error);
   // A socket error (ECONNREFUSED, ENOTFOUND, ETIMEDOUT...) at start: the settings point nowhere reachable.
   const code = (error as { code?: unknown })?.code;

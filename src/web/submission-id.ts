@@ -1,4 +1,5 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { uuidV5 } from '@app/background-jobs';
 
 /** The form field that carries the submission id, beside `_csrf`. */
 export const SUBMISSION_ID_FIELD = '_submission';
@@ -30,11 +31,7 @@ export function submissionIdOf(body: Record<string, unknown> | undefined): strin
  * text is a new job.
  */
 export function jobIdOf(submissionId: string, content: string): string {
-  const hash = createHash('sha1').update(JOB_ID_NAMESPACE).update(`${submissionId}\n${content}`).digest();
-  hash[6] = (hash[6] & 0x0f) | 0x50;
-  hash[8] = (hash[8] & 0x3f) | 0x80;
-  const hex = hash.subarray(0, 16).toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  return uuidV5(JOB_ID_NAMESPACE, `${submissionId}\n${content}`);
 }
 
 /** The first value of a form field sent once or more (ASP.NET Core binds the first too). */

@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Logger } from '@nestjs/common';
 import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
-import { MssqlJobAdminStore } from '@app/background-jobs/store/dialects/mssql.admin';
-import { MssqlWorkerHeartbeats } from '@app/background-jobs/store/dialects/mssql.heartbeats';
 import { abpMigrations } from '../support/abp-migrations';
 import { legacyTables } from '../support/legacy-tables';
 import { publicMethodsOf } from '../support/mssql/store-methods';
-import { recordStoreStatements, StoreRecording } from '../support/mssql/store-statements';
+import { RecordingSqlRunner } from '../support/mssql/recording-sql-runner';
+import { recordStoreStatements, StoreRecording, SUB_STORES } from '../support/mssql/store-statements';
 import { ParsedFile, parseTsql, writeStatementFiles } from '../support/mssql/tsql-parse';
 
 /**
@@ -20,23 +19,8 @@ import { ParsedFile, parseTsql, writeStatementFiles } from '../support/mssql/tsq
  * contract runs the same statements on a real server when MSSQL_CONNECTION_STRING is set.
  * MSSQL_STATEMENTS_DIR=<dir> keeps the files there.
  */
-const DIALECTS = 'libs/background-jobs/src/store/dialects';
-/** The classes whose public methods send statements: the store's own under their names, the sub-stores' under `<property>.`. */
-const STATEMENT_CLASSES = [
-  {
-    prefix: '',
-    source: `${DIALECTS}/mssql.dialect.ts`,
-    name: 'MssqlBackgroundJobStore',
-    type: MssqlBackgroundJobStore,
-  },
-  { prefix: 'admin.', source: `${DIALECTS}/mssql.admin.ts`, name: 'MssqlJobAdminStore', type: MssqlJobAdminStore },
-  {
-    prefix: 'heartbeats.',
-    source: `${DIALECTS}/mssql.heartbeats.ts`,
-    name: 'MssqlWorkerHeartbeats',
-    type: MssqlWorkerHeartbeats,
-  },
-];
+/** The store's own class; its parts' classes are in SUB_STORES. */
+const STORE_SOURCE = 'libs/background-jobs/src/store/dialects/mssql.dialect.ts';
 
 describe("SQL Server statements, parsed by Microsoft's T-SQL parser", () => {
   const keep = process.env.MSSQL_STATEMENTS_DIR;
@@ -58,14 +42,36 @@ describe("SQL Server statements, parsed by Microsoft's T-SQL parser", () => {
     if (!keep && dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('runs every public method of the store and of its admin and heartbeat stores, so a new one cannot go unparsed', () => {
-    const methods = STATEMENT_CLASSES.flatMap(({ prefix, source, name, type }) => {
-      const declared = publicMethodsOf(source, name);
+  it('runs every public method of the store and of each of its parts, so a new one cannot go unparsed', () => {
+    const store = new MssqlBackgroundJobStore(new RecordingSqlRunner());
+    const classes = [
+      { prefix: '', source: STORE_SOURCE, className: 'MssqlBackgroundJobStore', instance: store as object },
+      ...Object.entries(SUB_STORES).map(([part, { source, className }]) => ({
+        prefix: `${part}.`,
+        source,
+        className,
+        instance: Reflect.get(store, part) as object,
+      })),
+    ];
+    const methods = classes.flatMap(({ prefix, source, className, instance }) => {
+      // The part the store holds is of the class whose source is read.
+      expect([prefix, instance.constructor.name]).toEqual([prefix, className]);
+      const declared = publicMethodsOf(source, className);
       for (const method of declared)
-        expect([name, typeof Reflect.get(type.prototype, method)]).toEqual([name, 'function']);
+        expect([className, typeof Reflect.get(instance, method)]).toEqual([className, 'function']);
       return declared.map((method) => `${prefix}${method}`);
     });
-    expect(methods).toEqual(expect.arrayContaining(['claim', 'admin.list', 'heartbeats.beat']));
+    expect(methods).toEqual(
+      expect.arrayContaining([
+        'claim',
+        'withinTransaction',
+        'admin.list',
+        'heartbeats.beat',
+        'uniqueJobs.insertIfAbsent',
+        'schedules.enqueueRun',
+        'cancellations.abandonWaiting',
+      ]),
+    );
     expect(recording.coveredMethods).toEqual(methods.sort());
   });
 

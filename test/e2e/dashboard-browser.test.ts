@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -10,7 +11,13 @@ import { claimRows, DASHBOARD_JOB_NAME, findRow, insertRows, lastError, rowIn } 
 
 jest.setTimeout(120_000);
 
-const DOCS = resolve(__dirname, '../../docs');
+/**
+ * Where the screenshots go: the README's copies under docs/ only when SCREENSHOTS_DIR=docs asks for
+ * them (so a test run leaves the tree clean), a temporary folder otherwise.
+ */
+const DOCS = process.env.SCREENSHOTS_DIR
+  ? resolve(__dirname, '../..', process.env.SCREENSHOTS_DIR)
+  : resolve(tmpdir(), 'dashboard-screenshots');
 const HOSTILE = '<script>alert("x")</script>';
 const OK = { code: 0, signal: null };
 
@@ -20,8 +27,8 @@ if (skipReason) console.warn(`dashboard-browser.test.ts skipped: ${skipReason}`)
 /**
  * The dashboard of the built web app in headless Chromium, with the built worker running beside
  * it: every page and action clicked as an operator would, the counts refreshed by the page's
- * script, hostile rows shown as text, and every page usable with JavaScript off. Saves the two
- * screenshots the README shows.
+ * script, hostile rows shown as text, and every page usable with JavaScript off. Takes the two
+ * screenshots the README shows (`SCREENSHOTS_DIR=docs` writes them there).
  */
 (skipReason ? describe.skip : describe)('the dashboard in Chromium', () => {
   let db: TestDatabase;
@@ -138,7 +145,7 @@ if (skipReason) console.warn(`dashboard-browser.test.ts skipped: ${skipReason}`)
     expect(await page.locator('#bj-args').innerText()).toBe(JSON.stringify(JSON.parse(rows.retrying.jobArgs), null, 2));
     expect(await page.locator('#bj-last-error').innerText()).toContain('Error: the export server said 503');
     expect(await page.locator('#bj-last-error').innerText()).toContain('at ReportExportJob.execute');
-    expect(await page.locator('#bj-actions button').allInnerTexts()).toEqual(['Requeue', 'Delete']);
+    expect(await page.locator('#bj-actions button').allInnerTexts()).toEqual(['Requeue', 'Delete', 'Cancel']);
     await page.screenshot({ path: resolve(DOCS, 'dashboard-job.png'), fullPage: true });
   });
 
@@ -172,9 +179,21 @@ if (skipReason) console.warn(`dashboard-browser.test.ts skipped: ${skipReason}`)
     expect(await findRow(db.connectionString, rows.waiting[0].id)).toBeUndefined();
   });
 
+  it('cancels a waiting job from its page, and opens the Schedules page from the tabs', async () => {
+    const toCancel = rowIn.waiting({ jobName: 'CancelMeArgs' });
+    await insertRows(db.connectionString, [toCancel]);
+    await page.goto(url(`/jobs/jobs/${toCancel.id}`));
+    await Promise.all([page.waitForURL(/cancel=cancelled/), page.click('#bj-cancel button')]);
+    expect((await alerts())[0]).toMatch(/^The job was cancelled: it will not run/);
+    expect(await page.locator('.bj-state-badge').innerText()).toBe('Abandoned');
+    expect(await page.locator('#bj-cancel').count()).toBe(0);
+    await Promise.all([page.waitForURL(url('/jobs/schedules')), page.click('.bj-nav a:has-text("Schedules")')]);
+    expect(await page.locator('#bj-schedules tbody').innerText()).toContain('No schedules.');
+  });
+
   it('refuses an action on a job a worker took meanwhile, with a message that says so', async () => {
     await page.goto(url(`/jobs/jobs/${rows.takenLater.id}`));
-    expect(await page.locator('#bj-actions button').allInnerTexts()).toEqual(['Requeue', 'Delete']);
+    expect(await page.locator('#bj-actions button').allInnerTexts()).toEqual(['Requeue', 'Delete', 'Cancel']);
     expect(await claimRows(db.connectionString, 'TakenLaterArgs')).toEqual([rows.takenLater.id]);
     await Promise.all([page.waitForURL(/action=requeue/), page.click('#bj-actions button:has-text("Requeue")')]);
     expect(await alerts()).toEqual([

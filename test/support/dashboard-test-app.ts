@@ -4,22 +4,34 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { BackgroundJobsAdmin } from '@app/background-jobs/admin/background-jobs-admin.types';
 import { BackgroundJobsDashboardModule, BackgroundJobsDashboardOptions } from '@app/background-jobs-dashboard';
+import { IBackgroundJobManager } from '@app/background-jobs/background-job-manager';
 import { FakeBackgroundJobsAdmin } from './fake-background-jobs-admin';
+import { RecurringJobs } from '@app/background-jobs/schedules/recurring-jobs.service';
+import { FakeJobManager } from './fake-job-manager';
+import { FakeRecurringJobs } from './fake-recurring-jobs';
 
 @Module({})
 class FakeAdminModule {
-  static with(admin: BackgroundJobsAdmin): DynamicModule {
+  static with(admin: BackgroundJobsAdmin, jobs: FakeJobManager, schedules: FakeRecurringJobs): DynamicModule {
     return {
       module: FakeAdminModule,
       global: true,
-      providers: [{ provide: BackgroundJobsAdmin, useValue: admin }],
-      exports: [BackgroundJobsAdmin],
+      providers: [
+        { provide: BackgroundJobsAdmin, useValue: admin },
+        { provide: IBackgroundJobManager, useValue: jobs },
+        { provide: RecurringJobs, useValue: schedules },
+      ],
+      exports: [BackgroundJobsAdmin, IBackgroundJobManager, RecurringJobs],
     };
   }
 }
 
 export interface DashboardTestApp {
   admin: FakeBackgroundJobsAdmin;
+  /** The job manager the API's cancel calls. */
+  jobs: FakeJobManager;
+  /** The recurring jobs service the Schedules page and API call. */
+  schedules: FakeRecurringJobs;
   /** http://127.0.0.1:<port> */
   baseUrl: string;
   close(): Promise<void>;
@@ -33,13 +45,15 @@ export async function startDashboardTestApp(
   options: BackgroundJobsDashboardOptions | DynamicModule = {},
 ): Promise<DashboardTestApp> {
   const admin = new FakeBackgroundJobsAdmin();
+  const jobs = new FakeJobManager();
+  const schedules = new FakeRecurringJobs();
   const dashboard = 'module' in options ? options : BackgroundJobsDashboardModule.forRoot(options);
-  @Module({ imports: [FakeAdminModule.with(admin), dashboard] })
+  @Module({ imports: [FakeAdminModule.with(admin, jobs, schedules), dashboard] })
   class TestAppModule {}
   const app = await NestFactory.create<NestExpressApplication>(TestAppModule, { logger: false });
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
-  return { admin, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return { admin, jobs, schedules, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() };
 }
 
 /** Text that would run as script if a page did not escape it. */

@@ -2,6 +2,7 @@ import { DynamicModule, Module, ModuleMetadata, Provider } from '@nestjs/common'
 import { RouterModule } from '@nestjs/core';
 import { DashboardAccessGuard } from './access/dashboard-access.guard';
 import { JobsApiController } from './api/jobs-api.controller';
+import { SchedulesApiController } from './api/schedules-api.controller';
 import { BackgroundJobsDashboardOptions, normalizeDashboardPath, resolveDashboardOptions } from './dashboard.options';
 import { DASHBOARD_OPTIONS } from './dashboard.tokens';
 import { DashboardErrorResponder } from './http/dashboard-error-responder';
@@ -9,6 +10,7 @@ import { DashboardExceptionFilter } from './http/dashboard-exception.filter';
 import { AssetsController } from './pages/assets.controller';
 import { DashboardActionsController } from './pages/dashboard-actions.controller';
 import { DashboardPagesController } from './pages/dashboard-pages.controller';
+import { SchedulesController } from './pages/schedules.controller';
 import { DashboardRenderer } from './view/dashboard-renderer';
 
 /** `path` and `enabled` shape the routes, so they are given as they are; the rest may come from a factory. */
@@ -66,7 +68,14 @@ function mount(
       ...imports,
       RouterModule.register([{ path: normalizeDashboardPath(path), module: BackgroundJobsDashboardModule }]),
     ],
-    controllers: [DashboardPagesController, DashboardActionsController, JobsApiController, AssetsController],
+    controllers: [
+      DashboardPagesController,
+      DashboardActionsController,
+      SchedulesController,
+      JobsApiController,
+      SchedulesApiController,
+      AssetsController,
+    ],
     providers: [
       optionsProvider,
       DashboardRenderer,

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type {
   ActionResult,
   Actor,
@@ -5,6 +6,8 @@ import type {
   JobSelection,
   JobState,
 } from '@app/background-jobs/admin/background-jobs-admin.types';
+import type { IBackgroundJobManager } from '@app/background-jobs/background-job-manager';
+import type { CancelOutcome } from '@app/background-jobs/cancellation/cancel-job';
 
 export type JobAction = 'requeue' | 'run-now' | 'delete';
 export const JOB_ACTIONS: readonly JobAction[] = ['requeue', 'run-now', 'delete'];
@@ -64,4 +67,16 @@ const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Job ids are Guids; anything else names no job (and never reaches a query). */
 export function isJobId(value: unknown): boolean {
   return typeof value === 'string' && GUID.test(value);
+}
+
+/** The states a job can be cancelled in (IBackgroundJobManager.cancel): not once it has finished. */
+export const CANCELLABLE_STATES: readonly JobState[] = ['waiting', 'scheduled', 'retrying', 'processing'];
+
+const cancelLogger = new Logger('Dashboard');
+
+/** Cancels a job through the job manager, as `actor` (its CancelledBy), and logs who cancelled which job and how it went. */
+export async function performCancel(jobs: IBackgroundJobManager, id: string, actor: Actor): Promise<CancelOutcome> {
+  const outcome = await jobs.cancel(id, { by: actor.name });
+  cancelLogger.log(`${actor.name} cancel job ${id.toLowerCase()}: ${outcome}`);
+  return outcome;
 }

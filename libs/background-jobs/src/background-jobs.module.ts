@@ -20,6 +20,8 @@ import { SchemaMigrator } from './schema/schema-migrator';
 import { WorkerOrchestrator } from './worker/worker.orchestrator';
 import { WorkerWakeup } from './worker/worker-wakeup';
 import { JobLifecycle } from './worker/job-lifecycle';
+import { RecurringJobExplorer } from './schedules/recurring-job.explorer';
+import { RecurringJobs } from './schedules/recurring-jobs.service';
 import { BackgroundJobsAdmin } from './admin/background-jobs-admin.types';
 import { StoreBackgroundJobsAdmin } from './admin/store-background-jobs-admin';
 import { BackgroundJobEventsExplorer } from './events/background-job-events.explorer';
@@ -47,6 +49,8 @@ import { BackgroundJobEventsExplorer } from './events/background-job-events.expl
     BackgroundJobEventsExplorer,
     SchemaMigrator,
     WorkerOrchestrator,
+    RecurringJobExplorer,
+    RecurringJobs,
     { provide: BackgroundJobsAdmin, useClass: StoreBackgroundJobsAdmin },
   ],
   exports: [
@@ -56,6 +60,7 @@ import { BackgroundJobEventsExplorer } from './events/background-job-events.expl
     BACKGROUND_JOB_STORE,
     WorkerOrchestrator,
     JobLifecycle,
+    RecurringJobs,
     BackgroundJobsAdmin,
   ],
 })

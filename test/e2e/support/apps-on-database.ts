@@ -14,16 +14,19 @@ export interface AppsOnDatabase {
 
 /**
  * Registers, in the calling describe, the start of a fresh database of `backend` with the web app
- * (and a worker with `worker: true`) on it before its tests, and after them the stop of both and
+ * (and a worker with `worker: true`), both with the settings `env`, on it before its tests, and after them the stop of both and
  * the drop of the database.
  */
-export function appsOnFreshDatabase(backend: Backend, { worker = false } = {}): Readonly<AppsOnDatabase> {
+export function appsOnFreshDatabase(
+  backend: Backend,
+  { worker = false, env = {} }: { worker?: boolean; env?: Record<string, string> } = {},
+): Readonly<AppsOnDatabase> {
   const apps: Partial<AppsOnDatabase> = {};
 
   beforeAll(async () => {
     apps.db = await backend.create();
-    apps.web = await startWeb({ connectionString: apps.db.connectionString });
-    if (worker) apps.worker = await startWorker({ connectionString: apps.db.connectionString });
+    apps.web = await startWeb({ connectionString: apps.db.connectionString, env });
+    if (worker) apps.worker = await startWorker({ connectionString: apps.db.connectionString, env });
   });
 
   afterAll(async () => {

@@ -1,6 +1,7 @@
 import { JOB_STATES } from '@app/background-jobs/admin/background-jobs-admin.types';
 import type { BackgroundJobRecord } from '@app/background-jobs/store/background-job-record';
 import type { BackgroundJobStore, ClaimRequest } from '@app/background-jobs/store/background-job-store';
+import type { ScheduleRecord } from '@app/background-jobs/store/schedule-store';
 import type { QueryOptions, SqlParam } from '@app/background-jobs/store/dialects/mssql-runner';
 import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
 import { ABP_TABLE_SHAPE, TableShape, tableColumns } from '@app/background-jobs/store/table-shape';
@@ -10,8 +11,8 @@ import { RecordingSqlRunner } from './recording-sql-runner';
 /**
  * Every statement the SQL Server store sends, recorded at the driver boundary while every store
  * method runs through the store's interface, down every branch that sends a different statement:
- * the store's own methods, and those of its `admin` (the management service's) and `heartbeats`
- * sub-stores, noted as `admin.<method>` and `heartbeats.<method>`. A method added later shows up as
+ * the store's own methods, and those of its parts (SUB_STORES: the management service's `admin`,
+ * `heartbeats`, `uniqueJobs`, `schedules`, `cancellations`), noted as `<part>.<method>`. A method added later shows up as
  * not covered (see coveredMethods) until a scenario here runs it: add one to SCENARIOS.
  */
 
@@ -342,6 +343,62 @@ const SCENARIOS: Scenario[] = [
     run: (store, sql) => (sql.reply({ rowsAffected: 2 }), store.deleteEnqueueKeysBefore(T0, 1000)),
   },
   {
+    name: 'withinTransaction',
+    run: (store) => store.withinTransaction(callerTransaction()).enqueue(enqueueBatch(1, false)),
+  },
+  { name: 'uniqueJobs.current', run: (store) => store.uniqueJobs.current(ID1) },
+  { name: 'uniqueJobs.current-not-a-guid', run: (store) => store.uniqueJobs.current('not-a-guid') },
+  {
+    name: 'uniqueJobs.insertIfAbsent',
+    run: (store) => store.uniqueJobs.insertIfAbsent(record({ extraProperties: '{"UniqueKey":"k"}' })),
+  },
+  { name: 'uniqueJobs.moveFinished', run: (store) => store.uniqueJobs.moveFinished(ID1, ID2) },
+  {
+    name: 'uniqueJobs.replaceWaiting',
+    run: (store) =>
+      store.uniqueJobs.replaceWaiting({ id: ID1, jobArgs: '{}', priority: 25, nextTryTime: T0, newStamp: 'n' }, T0),
+  },
+  { name: 'schedules.list-all', run: (store) => store.schedules.list() },
+  { name: 'schedules.list-of-application', run: (store) => store.schedules.list('app') },
+  { name: 'schedules.list-without-application', run: (store) => store.schedules.list(null) },
+  { name: 'schedules.find', run: (store) => store.schedules.find('nightly') },
+  { name: 'schedules.insert', run: (store) => store.schedules.insert(scheduleRecord()) },
+  {
+    name: 'schedules.updateDefinition',
+    run: (store) => store.schedules.updateDefinition(scheduleRecord(), 'old', 'new', T0),
+  },
+  { name: 'schedules.setPaused', run: (store) => store.schedules.setPaused('nightly', false, T0) },
+  { name: 'schedules.remove', run: (store) => store.schedules.remove('nightly') },
+  {
+    name: 'schedules.enqueueRun-occurrence',
+    run: (store, sql) => (
+      sql.reply({ rowsAffected: 1 }, { rowsAffected: 1 }),
+      store.schedules.enqueueRun({ name: 'nightly', job: record(), occurrence: { time: T0, definitionStamp: 's' } }, T0)
+    ),
+  },
+  {
+    name: 'schedules.enqueueRun-trigger',
+    run: (store, sql) => (
+      sql.reply({ rowsAffected: 1 }, { rowsAffected: 1 }),
+      store.schedules.enqueueRun({ name: 'nightly', job: record() }, T0)
+    ),
+  },
+  {
+    name: 'cancellations.abandonWaiting',
+    run: (store) =>
+      store.cancellations.abandonWaiting(
+        { id: ID1, expectedStamp: 's', extraProperties: '{"LastError":"cancelled"}', newStamp: 'n' },
+        T0,
+      ),
+  },
+  {
+    name: 'cancellations.request',
+    run: (store) => store.cancellations.request({ id: ID1, jobCreationTime: T0, requestedBy: 'alice' }, T0),
+  },
+  { name: 'cancellations.findRequests', run: (store) => store.cancellations.findRequests([ID1, ID2]) },
+  { name: 'cancellations.deleteRequests', run: (store) => store.cancellations.deleteRequests([ID1]) },
+  { name: 'cancellations.deleteSettledRequests', run: (store) => store.cancellations.deleteSettledRequests(1000) },
+  {
     // Refused, sending nothing, on a table without CompletionTime.
     name: 'completeAndKeep',
     run: (store, _sql, shape) =>
@@ -373,21 +430,61 @@ const SCENARIOS: Scenario[] = [
   ...HEARTBEAT_SCENARIOS,
 ];
 
-/** The sub-stores whose methods are noted as `<sub-store>.<method>`. */
-const SUB_STORES = ['admin', 'heartbeats'] as const;
+/** A schedule row as the scheduler writes it. */
+function scheduleRecord(): ScheduleRecord {
+  return {
+    name: 'nightly',
+    applicationName: 'app',
+    jobName: 'MyReportJobArgs',
+    jobArgs: '{}',
+    cron: '0 3 * * *',
+    timeZone: 'Europe/Berlin',
+    priority: 15,
+    isPaused: false,
+    source: 'runtime',
+    definitionStamp: '0123456789abcdef0123456789abcdef',
+    creationTime: T0,
+    lastOccurrenceTime: T0,
+    lastEnqueueTime: null,
+    lastJobId: null,
+  };
+}
 
 /**
- * The store as a caller sees it, noting each method called on it or on its sub-stores. Calls the
- * store makes on itself (claim's release of an unreadable row) go to the store itself and are not
- * noted.
+ * A TypeORM EntityManager of a running SQL Server transaction, as far as withinTransaction reads
+ * it: the mssql Transaction its query runner holds (here one that answers every request with one
+ * row changed; the statements are the store's own, recorded above).
+ */
+function callerTransaction(): object {
+  const request = { input: () => request, query: async () => ({ recordset: [], rowsAffected: [1] }) };
+  return {
+    connection: { options: { type: 'mssql' } },
+    queryRunner: { isTransactionActive: true, databaseConnection: { request: () => request } },
+  };
+}
+
+const DIALECTS = 'libs/background-jobs/src/store/dialects';
+
+/** The parts of the store that hold statements of their own, each a class in its own file; noted as `<part>.<method>`. */
+export const SUB_STORES = {
+  admin: { source: `${DIALECTS}/mssql.admin.ts`, className: 'MssqlJobAdminStore' },
+  heartbeats: { source: `${DIALECTS}/mssql.heartbeats.ts`, className: 'MssqlWorkerHeartbeats' },
+  uniqueJobs: { source: `${DIALECTS}/mssql.unique-jobs.ts`, className: 'MssqlUniqueJobs' },
+  schedules: { source: `${DIALECTS}/mssql.schedules.ts`, className: 'MssqlSchedules' },
+  cancellations: { source: `${DIALECTS}/mssql.cancellations.ts`, className: 'MssqlCancellations' },
+} as const;
+
+/**
+ * The store as a caller sees it, noting each method called on it, and on its parts as
+ * `part.method` (store.schedules.list: 'schedules.list'). Calls the store makes on itself (claim's
+ * release of an unreadable row) go to the store itself and are not noted.
  */
 function noteCalls<T extends object>(target: T, called: (method: string) => void, prefix = ''): T {
   return new Proxy(target, {
     get(object, property, receiver) {
       const value: unknown = Reflect.get(object, property, receiver);
       if (typeof property !== 'string') return value;
-      if (prefix === '' && (SUB_STORES as readonly string[]).includes(property))
-        return noteCalls(value as object, called, `${property}.`);
+      if (prefix === '' && property in SUB_STORES) return noteCalls(value as object, called, `${property}.`);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]): unknown => {
         called(`${prefix}${property}`);

@@ -5,6 +5,7 @@ import {
   Get,
   Header,
   HttpCode,
+  Inject,
   Param,
   Post,
   Query,
@@ -22,15 +23,23 @@ import {
   JobView,
   StateCounts,
 } from '@app/background-jobs/admin/background-jobs-admin.types';
+import { IBackgroundJobManager } from '@app/background-jobs/background-job-manager';
+import type { CancelOutcome } from '@app/background-jobs/cancellation/cancel-job';
 import { actorOf, DashboardAccessGuard, DashboardApi } from '../access/dashboard-access.guard';
 import { DashboardError } from '../http/dashboard-error';
 import { DashboardExceptionFilter } from '../http/dashboard-exception.filter';
-import { ACTION_LABELS, isJobId, JobAction, performOnIds } from '../job-actions';
+import { ACTION_LABELS, isJobId, JobAction, performCancel, performOnIds } from '../job-actions';
 import { STATE_LABELS } from '../view/state-labels';
 import { parseListQuery, parseRequeueBody } from './api-input';
 
 export interface StatsBody extends StateCounts {
   byJobName: Record<string, StateCounts>;
+}
+
+/** What POST /api/jobs/:id/cancel did: 'cancelled' (it was waiting) or 'cancelling' (its worker aborts it). */
+export interface CancelBody {
+  id: string;
+  outcome: Extract<CancelOutcome, 'cancelled' | 'cancelling'>;
 }
 
 /**
@@ -44,7 +53,10 @@ export interface StatsBody extends StateCounts {
 @UseGuards(DashboardAccessGuard)
 @UseFilters(DashboardExceptionFilter)
 export class JobsApiController {
-  constructor(private readonly admin: BackgroundJobsAdmin) {}
+  constructor(
+    private readonly admin: BackgroundJobsAdmin,
+    @Inject(IBackgroundJobManager) private readonly jobs: IBackgroundJobManager,
+  ) {}
 
   /** The counts; `X-Counts-Estimated: true` when some are the database's estimates (the body keeps the issue's keys). */
   @Get('stats')
@@ -81,6 +93,21 @@ export class JobsApiController {
   @HttpCode(200)
   runNow(@Param('id') id: string, @Req() req: Request): Promise<ActionResult> {
     return this.one('run-now', id, req);
+  }
+
+  /**
+   * Cancels a job (IBackgroundJobManager.cancel), as the caller the guard let in: 200 with the
+   * outcome, 404 for an unknown id, 409 for a job that has finished already.
+   */
+  @Post('jobs/:id/cancel')
+  @HttpCode(200)
+  async cancel(@Param('id') id: string, @Req() req: Request): Promise<CancelBody> {
+    if (!isJobId(id)) throw new DashboardError(404, `There is no job ${id}.`);
+    const outcome = await performCancel(this.jobs, id, actorOf(req));
+    if (outcome === 'not-found') throw new DashboardError(404, `There is no job ${id}.`);
+    if (outcome === 'finished')
+      throw new DashboardError(409, `Job ${id} has finished (abandoned or succeeded); nothing was changed.`);
+    return { id: id.toLowerCase(), outcome };
   }
 
   @Delete('jobs/:id')

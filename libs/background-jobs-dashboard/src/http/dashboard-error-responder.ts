@@ -2,6 +2,7 @@ import { HttpException, Inject, Injectable, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { StoreUnavailableError } from '@app/background-jobs';
 import { AdminInputError } from '@app/background-jobs/admin/background-jobs-admin.types';
+import { ScheduleNotFoundError } from '@app/background-jobs/schedules/schedule-errors';
 import { accessRefusal, wasLetIn } from '../access/dashboard-access.guard';
 import { JSON_ONLY } from '../access/write-rules';
 import type { ResolvedDashboardOptions } from '../dashboard.options';
@@ -86,6 +87,7 @@ export class DashboardErrorResponder {
       };
     }
     if (error instanceof AdminInputError) return plain(400, error.message);
+    if (error instanceof ScheduleNotFoundError) return plain(404, error.message);
     if (error instanceof StoreUnavailableError) return plain(503, UNAVAILABLE);
     if (error instanceof HttpException) {
       const status = error.getStatus();

@@ -1,6 +1,7 @@
 import { Body, Controller, Inject, Param, Post, Req, Res, UseFilters, UseGuards } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { BackgroundJobsAdmin, JobState } from '@app/background-jobs/admin/background-jobs-admin.types';
+import { IBackgroundJobManager } from '@app/background-jobs/background-job-manager';
 import { actorOf, DashboardAccessGuard } from '../access/dashboard-access.guard';
 import type { ResolvedDashboardOptions } from '../dashboard.options';
 import { DASHBOARD_OPTIONS } from '../dashboard.tokens';
@@ -13,18 +14,19 @@ import {
   isJobAction,
   isJobId,
   JobAction,
+  performCancel,
   performOnIds,
   performOnSelection,
   SELECTION_ACTIONS,
 } from '../job-actions';
-import { ActionOutcome, outcomeOf, outcomeQuery } from '../view/action-messages';
+import { ActionOutcome, cancelQuery, outcomeOf, outcomeQuery } from '../view/action-messages';
 import { DashboardLinks } from '../view/page-models';
 import { noSuchJob } from './dashboard-pages.controller';
 
 type FormBody = Record<string, unknown> | undefined;
 
 /**
- * The pages' HTML forms: requeue, run now and delete, for one job, a selection, or every row of a
+ * The pages' HTML forms: requeue, run now, delete and cancel, for one job, a selection, or every row of a
  * state and job name. Each answers with a redirect (Post/Redirect/Get) to a page that shows what
  * was done and what was refused, and why. The guard has checked access, read-only and the origin;
  * the host's CSRF middleware checks the form's token.
@@ -37,9 +39,23 @@ export class DashboardActionsController {
 
   constructor(
     private readonly admin: BackgroundJobsAdmin,
+    @Inject(IBackgroundJobManager) private readonly jobs: IBackgroundJobManager,
     @Inject(DASHBOARD_OPTIONS) options: ResolvedDashboardOptions,
   ) {
     this.links = new DashboardLinks(options.path);
+  }
+
+  /**
+   * Cancel (IBackgroundJobManager.cancel, as the user the guard let in): a waiting, scheduled or
+   * retrying job is abandoned at once; a running one is aborted by its worker. Back to the job's
+   * page, which says which; 404 for an unknown job.
+   */
+  @Post('jobs/:id/cancel')
+  async cancel(@Param('id') id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    if (!isJobId(id)) throw new DashboardError(404, noSuchJob(id));
+    const outcome = await performCancel(this.jobs, id, actorOf(req));
+    if (outcome === 'not-found') throw new DashboardError(404, noSuchJob(id));
+    res.redirect(303, `${this.links.job(id)}?${new URLSearchParams(cancelQuery(outcome)).toString()}`);
   }
 
   @Post('jobs/:id/:action')

@@ -107,6 +107,47 @@ describe('dashboard forms on a fake management service', () => {
     expect(app.admin.jobs).toHaveLength(2);
   });
 
+  it('cancels a waiting job from its page as the user let in, and says so; a running one is asked to stop', async () => {
+    const waiting = fakeJob('waiting');
+    const running = fakeJob('processing');
+    app.admin.jobs = [waiting, running, fakeJob('succeeded')];
+    app.jobs.outcomes.set(waiting.id, 'cancelled').set(running.id, 'cancelling');
+    const page = await get(app, `/jobs/jobs/${waiting.id}`);
+    expect(page.text).toContain(`<form method="post" action="/jobs/jobs/${waiting.id}/cancel" id="bj-cancel">`);
+
+    const cancelled = await postForm(app, `/jobs/jobs/${waiting.id}/cancel`, []);
+    expect([cancelled.status, cancelled.headers.get('location')]).toEqual([
+      303,
+      `/jobs/jobs/${waiting.id}?cancel=cancelled`,
+    ]);
+    expect((await get(app, cancelled.headers.get('location')!)).text).toContain(
+      'The job was cancelled: it will not run',
+    );
+    expect(app.jobs.cancels).toEqual([{ id: waiting.id, by: '127.0.0.1' }]);
+    const asked = await postForm(app, `/jobs/jobs/${running.id}/cancel`, []);
+    expect((await get(app, asked.headers.get('location')!)).text).toContain(
+      'Cancel requested: the worker running the job aborts it',
+    );
+    expect((await postForm(app, '/jobs/jobs/0190a0b0-0000-7000-8000-ffffffffffff/cancel', [])).status).toBe(404);
+  });
+
+  it('offers cancel only for jobs not finished, and none when read-only', async () => {
+    const jobs = (['waiting', 'scheduled', 'retrying', 'processing', 'abandoned', 'succeeded'] as const).map((state) =>
+      fakeJob(state),
+    );
+    app.admin.jobs = jobs;
+    const offered = [];
+    for (const job of jobs)
+      if ((await get(app, `/jobs/jobs/${job.id}`)).text.includes('id="bj-cancel"')) offered.push(job.state);
+    expect(offered).toEqual(['waiting', 'scheduled', 'retrying', 'processing']);
+    await app.close();
+    app = await startDashboardTestApp({ readOnly: true });
+    app.admin.jobs = [jobs[0]];
+    expect((await get(app, `/jobs/jobs/${jobs[0].id}`)).text).not.toContain('bj-cancel');
+    expect((await postForm(app, `/jobs/jobs/${jobs[0].id}/cancel`, [])).status).toBe(403);
+    expect(app.jobs.cancels).toEqual([]);
+  });
+
   it('refuses a form sent by another site', async () => {
     const job = fakeJob('abandoned');
     app.admin.jobs = [job];

@@ -8,7 +8,7 @@ import { DashboardError } from '../http/dashboard-error';
 import { DashboardExceptionFilter } from '../http/dashboard-exception.filter';
 import { isJobState, textValue } from '../http/request-values';
 import { isJobId } from '../job-actions';
-import { outcomeAlerts, outcomeFromQuery } from '../view/action-messages';
+import { cancelAlerts, outcomeAlerts, outcomeFromQuery } from '../view/action-messages';
 import { DashboardRenderer } from '../view/dashboard-renderer';
 import { DashboardLinks, jobModel, listModel, overviewModel, PAGE_SIZE, workersModel } from '../view/page-models';
 
@@ -91,5 +91,5 @@ export function noSuchJob(id: string): string {
 /** What the action that redirected here did (its counts ride in the query). */
 function alertsOf(req: Request) {
   const outcome = outcomeFromQuery(req.query);
-  return outcome ? outcomeAlerts(outcome) : [];
+  return [...(outcome ? outcomeAlerts(outcome) : []), ...cancelAlerts(req.query)];
 }

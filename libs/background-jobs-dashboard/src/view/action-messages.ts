@@ -1,4 +1,5 @@
 import type { ActionResult } from '@app/background-jobs/admin/background-jobs-admin.types';
+import type { CancelOutcome } from '@app/background-jobs/cancellation/cancel-job';
 import { ACTION_LABELS, isJobAction, JobAction } from '../job-actions';
 import type { Alert } from './dashboard-renderer';
 import { plural } from './formatting';
@@ -67,4 +68,30 @@ export function outcomeAlerts(outcome: ActionOutcome): Alert[] {
     });
   if (alerts.length === 0) alerts.push({ type: 'info', text: `No job matched, so none was ${labels.done}.` });
   return alerts;
+}
+
+const CANCEL_ALERTS: Record<string, Alert> = {
+  cancelled: {
+    type: 'success',
+    text: 'The job was cancelled: it will not run, and is abandoned with LastError "cancelled".',
+  },
+  cancelling: {
+    type: 'info',
+    text: 'Cancel requested: the worker running the job aborts it within about a second; it then ends abandoned, "cancelled".',
+  },
+  finished: { type: 'warning', text: 'Not cancelled: the job had finished already (abandoned or succeeded).' },
+};
+
+/** The query that carries a cancel's outcome to the job's page. */
+export function cancelQuery(outcome: CancelOutcome): Record<string, string> {
+  return { cancel: outcome };
+}
+
+/** The message for the cancel outcome a page's query carries, if any. */
+export function cancelAlerts(query: Record<string, unknown>): Alert[] {
+  const alert =
+    typeof query.cancel === 'string' && Object.hasOwn(CANCEL_ALERTS, query.cancel)
+      ? CANCEL_ALERTS[query.cancel]
+      : undefined;
+  return alert ? [alert] : [];
 }

@@ -12,7 +12,7 @@ export const VIEWS_DIR = join(__dirname, '..', 'views');
 
 const NAV_STATES = JOB_STATES.map((state) => ({ state, label: STATE_LABELS[state].label }));
 
-export type PageName = 'overview' | 'list' | 'job' | 'workers' | 'error';
+export type PageName = 'overview' | 'list' | 'job' | 'workers' | 'schedules' | 'error';
 
 export interface Alert {
   type: 'success' | 'danger' | 'warning' | 'info';
@@ -59,6 +59,7 @@ export class DashboardRenderer {
         new handlebars.SafeString((helper.data.root._sections?.[name] ?? []).join('\n')),
     );
     handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+    handlebars.registerHelper('or', (a: unknown, b: unknown) => Boolean(a) || Boolean(b));
     const partials = join(VIEWS_DIR, 'partials');
     for (const file of readdirSync(partials).filter((f) => f.endsWith('.hbs'))) {
       handlebars.registerPartial(basename(file, '.hbs'), readFileSync(join(partials, file), 'utf8'));

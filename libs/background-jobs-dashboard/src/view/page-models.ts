@@ -7,7 +7,7 @@ import type {
   WorkerInfo,
 } from '@app/background-jobs/admin/background-jobs-admin.types';
 import { JOB_STATES } from '@app/background-jobs/admin/background-jobs-admin.types';
-import { ACTION_LABELS, ACTIONS_BY_STATE, JobAction } from '../job-actions';
+import { ACTION_LABELS, ACTIONS_BY_STATE, CANCELLABLE_STATES, JobAction } from '../job-actions';
 import {
   cutText,
   EXACT_STATE_ROWS,
@@ -53,6 +53,15 @@ export class DashboardLinks {
 
   job(id: string): string {
     return `${this.base}/jobs/${encodeURIComponent(id)}`;
+  }
+
+  schedules(): string {
+    return `${this.base}/schedules`;
+  }
+
+  /** Where a schedule's form posts (a name may hold any printable character). */
+  scheduleAction(name: string, action: string): string {
+    return `${this.base}/schedules/${encodeURIComponent(name)}/${action}`;
   }
 }
 
@@ -155,12 +164,15 @@ export function jobModel(job: JobView, links: DashboardLinks, now: Date, readOnl
     args,
     argsHref: `${links.job(job.id)}/args`,
     lastError: lastErrorOf(job.extraProperties),
+    result: resultOf(job.extraProperties),
     extra,
     actions: (readOnly ? [] : ACTIONS_BY_STATE[job.state]).map((action: JobAction) => ({
       action,
       label: ACTION_LABELS[action].button,
       danger: action === 'delete',
     })),
+    /** Cancel (IBackgroundJobManager.cancel): a job not finished yet; a running one is aborted by its worker. */
+    cancelHref: !readOnly && CANCELLABLE_STATES.includes(job.state) ? `${links.job(job.id)}/cancel` : undefined,
     held: job.state === 'processing',
   };
 }
@@ -179,6 +191,29 @@ export function workersModel(workers: WorkerInfo[], now: Date) {
       lastHeartbeatRelative: relativeTime(worker.lastHeartbeat, now),
     })),
   };
+}
+
+/**
+ * What the job returned, as StoreSuccessfulJobs keeps it (`ExtraProperties.Result`, indented; the
+ * worker caps it at 64 K and says so in `ResultNote`); undefined when the row has neither.
+ */
+export function resultOf(extraProperties: string): { text?: string; note?: string } | undefined {
+  const bag = bagOf(extraProperties);
+  if (!bag || !('Result' in bag || typeof bag.ResultNote === 'string')) return undefined;
+  const text =
+    'Result' in bag ? cutText(JSON.stringify(bag.Result, null, 2) ?? 'null', SHOWN_CHARACTERS).text : undefined;
+  return { text, note: typeof bag.ResultNote === 'string' ? bag.ResultNote : undefined };
+}
+
+function bagOf(extraProperties: string): Record<string, unknown> | undefined {
+  try {
+    const bag: unknown = JSON.parse(extraProperties);
+    return bag !== null && typeof bag === 'object' && !Array.isArray(bag)
+      ? (bag as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The last failure the worker recorded in ExtraProperties (worker/last-error.ts): message, stack, time. */

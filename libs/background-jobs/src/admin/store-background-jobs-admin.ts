@@ -175,11 +175,12 @@ export class StoreBackgroundJobsAdmin extends BackgroundJobsAdmin {
   }
 
   /**
-   * ABP 10.6's StoreSuccessfulJobs, once the worker options carry it (the job-authors issue adds
-   * it): succeeded rows are kept, so their count and the history mean something.
+   * ABP 10.6's StoreSuccessfulJobs as this process's settings say: succeeded rows are kept, so
+   * their count and the history mean something. The web app reads the same settings as the
+   * worker (AppCoreModule), so `AbpBackgroundJobWorker__StoreSuccessfulJobs` reaches it too.
    */
   private succeededKept(): boolean {
-    return (this.options.worker as { storeSuccessfulJobs?: boolean }).storeSuccessfulJobs === true;
+    return this.options.worker.storeSuccessfulJobs;
   }
 
   /**

@@ -1,6 +1,9 @@
 import type { DatabaseProvider } from '../connection/database-provider';
 import { BackgroundJobRecord, ClaimedJob } from './background-job-record';
 import type { SequentialGuidLayout } from './stamps';
+import type { JobCancellationStore } from './job-cancellation-store';
+import type { ScheduleStore } from './schedule-store';
+import type { UniqueJobStore } from './unique-job-store';
 import type { JobAdminStore, WorkerHeartbeatStore } from './job-admin-store';
 
 /** New jobs from one enqueue call: what varies per job, and what they share. */
@@ -101,8 +104,14 @@ export const MAX_DUE_JOB_NAMES = 100;
 
 /** Notifications of new work, where the database can push them (PostgreSQL's LISTEN/NOTIFY). */
 export interface WorkNotifier {
-  /** Calls `onWork` when a job is enqueued anywhere; resolves once listening. */
-  subscribe(onWork: () => void, onStateChange: (connected: boolean, error?: unknown) => void): Promise<void>;
+  /**
+   * Calls `onWork` when a job is enqueued anywhere (with the notification's payload, if any; none
+   * after a reconnect, when anything may have been missed); resolves once listening.
+   */
+  subscribe(
+    onWork: (payload?: string) => void,
+    onStateChange: (connected: boolean, error?: unknown) => void,
+  ): Promise<void>;
   unsubscribe(): Promise<void>;
 }
 
@@ -178,10 +187,27 @@ export interface BackgroundJobStore {
   findEnqueueKeys(ids: string[]): Promise<EnqueueKey[]>;
   /** Deletes at most `limit` enqueue keys created before `time`, oldest first; returns how many it deleted. */
   deleteEnqueueKeysBefore(time: Date, limit: number): Promise<number>;
+  /** The writes of unique jobs (see unique-job-store.ts). */
+  readonly uniqueJobs: UniqueJobStore;
+  /** Recurring jobs' schedules, in AbpBackgroundJobSchedules (ours, beside ABP's table; migrate() makes it). */
+  readonly schedules: ScheduleStore;
+  /** Cancel's writes, and its requests in AbpBackgroundJobCancellations (ours; migrate() makes it). */
+  readonly cancellations: JobCancellationStore;
+  /**
+   * This store's enqueue writes on the caller's running transaction, so the job rows commit or roll
+   * back with the caller's own rows: `entityManager` is a TypeORM EntityManager of a transaction
+   * (inside `dataSource.transaction(...)`, or a QueryRunner's manager after startTransaction()) on
+   * this store's database. Throws when it is not in a transaction or the store has no transactions
+   * (the in-memory store).
+   */
+  withinTransaction(entityManager: object): TransactionalJobStore;
   /** What the management service (BackgroundJobsAdmin) asks: counts, lists and actions by state. */
   readonly admin: JobAdminStore;
   /** The workers' heartbeats, in AbpBackgroundJobWorkers (ours, beside ABP's table; migrate() makes it). */
   readonly heartbeats: WorkerHeartbeatStore;
 }
+
+/** What an enqueue writes and reads inside the caller's transaction. */
+export type TransactionalJobStore = Pick<BackgroundJobStore, 'dialect' | 'enqueue' | 'uniqueJobs'>;
 
 export const BACKGROUND_JOB_STORE = Symbol('BackgroundJobStore');

@@ -1,5 +1,7 @@
 import { Logger, LoggerService } from '@nestjs/common';
 import { BackgroundJobWorkerOptions } from '../background-jobs.options';
+import type { JobCancelledError } from '../cancellation/job-cancelled.error';
+import type { ClaimedJob } from '../store/background-job-record';
 import { BackgroundJobStore, WorkNotifier } from '../store/background-job-store';
 import { DatabaseHealth } from './database-health';
 import type { JobNameSource } from './dedicated-workers';
@@ -74,6 +76,16 @@ export class BackgroundJobWorker {
   /** Something may be due now: claim at once if there is room, else as soon as there is. */
   wake(): void {
     this.parts.filler.wake();
+  }
+
+  /** The rows this worker holds (claimed, their result not yet written): the ones a cancel request can reach. */
+  heldJobs(): Iterable<ClaimedJob> {
+    return this.parts.leases.heldJobs();
+  }
+
+  /** Aborts a running job, or drops a queued one, as cancelled; false when it is neither (see JobExecutor.cancel). */
+  cancel(id: string, error: JobCancelledError): boolean {
+    return this.parts.executor.cancel(id, error);
   }
 
   /**

@@ -1,4 +1,5 @@
 import { LoggerService } from '@nestjs/common';
+import type { JobCancelledError } from '../cancellation/job-cancelled.error';
 import { JobAbort } from './job-abort';
 import type { JobLifecycle } from './job-lifecycle';
 import { JobOutcome, JobRunner, WorkerShutdownError } from './job-runner';
@@ -51,6 +52,23 @@ export class JobExecutor {
       this.running.set(job.id, { abort, done });
     }
     this.afterJobsStarted();
+  }
+
+  /**
+   * Cancels a job this worker holds: a running one is aborted (its AbortSignal fires with `error`),
+   * a queued one is dropped unstarted; both end abandoned as cancelled. False when the job is
+   * neither (its result is being written: it ends as it ended).
+   */
+  cancel(id: string, error: JobCancelledError): boolean {
+    const run = this.running.get(id);
+    if (run) {
+      run.abort.abort(error);
+      return true;
+    }
+    const queued = this.queue.remove(id);
+    if (!queued) return false;
+    this.outcomes.record(queued, { kind: 'cancelled', error });
+    return true;
   }
 
   stopStartingJobs(): void {

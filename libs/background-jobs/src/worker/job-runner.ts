@@ -1,5 +1,6 @@
 import { BackgroundJobRegistry, RegisteredBackgroundJob } from '../background-job.registry';
 import { AsyncBackgroundJob, BackgroundJobContext } from '../async-background-job';
+import { JobCancelledError } from '../cancellation/job-cancelled.error';
 import { ClaimedJob } from '../store/background-job-record';
 import { JobAbort } from './job-abort';
 import { JobDeadlines } from './job-deadlines';
@@ -13,7 +14,9 @@ export type JobOutcome =
   /** The row can never run (args unreadable, job not constructible): abandon now, as ABP does. */
   | { kind: 'broken'; error: unknown }
   /** Shutdown aborted it: release the row to other workers. */
-  | { kind: 'interrupted'; error: unknown };
+  | { kind: 'interrupted'; error: unknown }
+  /** Someone cancelled it (cancel(jobId)): abandon it, with LastError "cancelled". */
+  | { kind: 'cancelled'; error: JobCancelledError };
 
 export class JobTimeoutError extends Error {
   constructor(timeoutMs: number) {
@@ -103,7 +106,9 @@ export class JobRunner {
         settle(
           reason instanceof WorkerShutdownError
             ? { kind: 'interrupted', error: reason }
-            : { kind: 'failed', error: reason },
+            : reason instanceof JobCancelledError
+              ? { kind: 'cancelled', error: reason }
+              : { kind: 'failed', error: reason },
         );
       };
       abort.onAbort(failed);

@@ -39,6 +39,11 @@ export class LeaseKeeper {
     if (jobs.length > 0) this.leaseEnds.set(jobs[0].leaseToken, leaseUntil.getTime());
   }
 
+  /** The rows this worker holds now (claimed, their result not yet written). */
+  heldJobs(): IterableIterator<ClaimedJob> {
+    return this.held.values();
+  }
+
   /** True while no other worker can have claimed this token's rows: its lease had not ended at `at`. */
   heldUntilAtLeast(leaseToken: string, at: number): boolean {
     return at < (this.leaseEnds.get(leaseToken) ?? 0);

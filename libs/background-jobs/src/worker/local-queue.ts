@@ -25,6 +25,12 @@ export class LocalQueue {
     return this.rows.shift();
   }
 
+  /** Takes one row out (a cancelled job); undefined when it is not queued. */
+  remove(id: string): ClaimedJob | undefined {
+    const index = this.rows.findIndex((row) => row.id === id);
+    return index < 0 ? undefined : this.rows.splice(index, 1)[0];
+  }
+
   /** Empties the queue (at shutdown): the rows that never started. */
   takeAll(): ClaimedJob[] {
     const rows = this.rows;

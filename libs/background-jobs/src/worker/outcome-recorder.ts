@@ -1,4 +1,5 @@
 import { LoggerService } from '@nestjs/common';
+import { withCancellation } from '../cancellation/cancel-job';
 import { BackgroundJobWorkerOptions } from '../background-jobs.options';
 import { isAbandonJobError } from '../errors';
 import { ClaimedJob } from '../store/background-job-record';
@@ -76,6 +77,22 @@ export class OutcomeRecorder {
             : { job, outcome: 'succeeded', durationMs, result: outcome.result },
         );
         return;
+      case 'cancelled': {
+        const now = new Date();
+        this.counts.abandoned++;
+        this.logger.warn(
+          `Cancelled job ${job.id} (${job.jobName}) on try ${job.tryCount}${outcome.error.requestedBy ? ` at the request of ${outcome.error.requestedBy}` : ''}`,
+        );
+        this.results.fail({
+          id: job.id,
+          leaseToken: job.leaseToken,
+          nextTryTime: null,
+          extraProperties: withCancellation(job.extraProperties, outcome.error.requestedBy, job.tryCount, now),
+          newStamp: newConcurrencyStamp(),
+        });
+        this.lifecycle?.jobEnded({ job, outcome: 'abandoned', durationMs, error: outcome.error });
+        return;
+      }
       case 'interrupted':
         this.interrupted.push(job);
         this.lifecycle?.jobEnded({ job, outcome: 'interrupted', durationMs, error: outcome.error });

@@ -12,6 +12,9 @@ import { JobRunner } from './job-runner';
 import { SharedWorkNotifier } from './shared-work-notifier';
 import { SuccessfulJobCleanup } from './successful-job-cleanup';
 import { WorkerWakeup } from './worker-wakeup';
+import { CancellationWatcher } from '../cancellation/cancellation-watcher';
+import { RecurringJobExplorer } from '../schedules/recurring-job.explorer';
+import { RecurringJobScheduler } from '../schedules/recurring-job-scheduler';
 import { WorkerHeartbeat } from './worker-heartbeat';
 
 /**
@@ -24,6 +27,8 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
   private readonly logger = new Logger('BackgroundJobWorker');
   private workers: BackgroundJobWorker[] = [];
   private housekeeping?: WorkerHousekeeping;
+  private scheduler?: RecurringJobScheduler;
+  private cancellations?: CancellationWatcher;
   private heartbeat?: WorkerHeartbeat;
 
   constructor(
@@ -32,6 +37,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     private readonly registry: BackgroundJobRegistry,
     private readonly wakeup: WorkerWakeup,
     private readonly lifecycle: JobLifecycle,
+    private readonly recurringJobs: RecurringJobExplorer,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -93,6 +99,26 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
       this.logger,
     );
     this.heartbeat.start();
+    this.startRecurringJobsAndCancellations(workers);
+  }
+
+  /** The scheduler of recurring jobs, and the watcher that brings cancel requests to this process's workers. */
+  private startRecurringJobsAndCancellations(workers: BackgroundJobWorker[]): void {
+    this.scheduler = new RecurringJobScheduler(
+      this.store.schedules,
+      this.recurringJobs.declarations,
+      {
+        applicationName: this.options.worker.applicationName,
+        refreshMs: Math.max(this.options.worker.jobPollPeriod, 1000),
+      },
+      new Logger('RecurringJobs'),
+    );
+    this.scheduler.start();
+    this.cancellations = new CancellationWatcher(this.store.cancellations, this.logger);
+    for (const worker of workers) this.cancellations.attach(worker);
+    void this.cancellations
+      .start()
+      .catch((error: unknown) => this.logger.error(`Cancel requests are not watched: ${String(error)}`));
   }
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
@@ -100,12 +126,14 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     if (workers.length === 0) return;
     this.workers = [];
     await this.housekeeping?.stop();
+    await this.scheduler?.stop();
     this.wakeup.listen(undefined);
     this.logger.log(
       `Stopping${signal ? ` on ${signal}` : ''}: no new jobs; waiting up to ${this.options.worker.shutdownTimeout}s for running ones`,
     );
     const summaries = await Promise.all(workers.map((w) => w.stop(this.options.worker.shutdownTimeout * 1000)));
     const s = summaries.reduce(addSummaries);
+    await this.cancellations?.stop();
     await this.heartbeat?.stop();
     this.logger.log(
       `Worker stopped: succeeded=${s.succeeded} failed=${s.failed} abandoned=${s.abandoned} released=${s.released} refused=${s.refused}`,

@@ -35,7 +35,7 @@ interface MssqlRequest {
 interface MssqlRequestOverrides {
   requestTimeout?: number;
 }
-interface MssqlRequestSource {
+export interface MssqlRequestSource {
   request(overrides?: MssqlRequestOverrides): MssqlRequest;
 }
 interface MssqlTransaction extends MssqlRequestSource {

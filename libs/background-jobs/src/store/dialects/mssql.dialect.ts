@@ -10,7 +10,9 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   recordsOf,
+  TransactionalJobStore,
 } from '../background-job-store';
+import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
 import {
   AbpColumn,
@@ -35,6 +37,10 @@ import {
 } from './dialect-helpers';
 import { SqlParam, SqlRunner } from './mssql-runner';
 import { isUnavailableError } from './unavailable-errors';
+import { CallerTransactionRunner } from './mssql-caller-transaction';
+import { MSSQL_CANCELLATIONS_MIGRATION, MssqlCancellations } from './mssql.cancellations';
+import { MSSQL_SCHEDULES_MIGRATION, MssqlSchedules } from './mssql.schedules';
+import { MssqlUniqueJobs } from './mssql.unique-jobs';
 import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore, mssqlLiveRows } from './mssql.admin';
 import {
   DEQUEUE_INDEX_NAME,
@@ -78,7 +84,9 @@ const MIGRATE = `IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
   );
 IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackgroundJobEnqueueKeys_CreationTime', 'IndexID') IS NULL
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
-${MSSQL_ADMIN_MIGRATION}`;
+${MSSQL_ADMIN_MIGRATION}
+${MSSQL_SCHEDULES_MIGRATION}
+${MSSQL_CANCELLATIONS_MIGRATION}`;
 
 /** Each column's type, as the rows' JSON is read. */
 const COLUMN_TYPES: Record<AbpColumn, string> = {
@@ -284,16 +292,37 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly admin: MssqlJobAdminStore;
   readonly heartbeats: MssqlWorkerHeartbeats;
 
+  readonly uniqueJobs: MssqlUniqueJobs;
+  readonly schedules: MssqlSchedules;
+  readonly cancellations: MssqlCancellations;
+
   /** The table's shape (see table-shape.ts): the statements are those built for it. */
   private readonly table: TableShapeCache;
 
-  constructor(private readonly sql: SqlRunner) {
-    this.table = new TableShapeCache(async () => {
-      const { rows } = await this.sql.query(READ_SHAPE);
-      return rows.length === 0 ? undefined : shapeOf(rows.map((r) => r.name as string));
-    });
+  /** `table`: the shape the store of the pool knows (a transaction's store shares it). */
+  constructor(
+    private readonly sql: SqlRunner,
+    table?: TableShapeCache,
+  ) {
+    this.table =
+      table ??
+      new TableShapeCache(async () => {
+        const { rows } = await this.sql.query(READ_SHAPE);
+        return rows.length === 0 ? undefined : shapeOf(rows.map((r) => r.name as string));
+      });
     this.admin = new MssqlJobAdminStore(sql, this.table);
     this.heartbeats = new MssqlWorkerHeartbeats(sql);
+    this.uniqueJobs = new MssqlUniqueJobs(sql, this.table);
+    this.schedules = new MssqlSchedules(sql, this.table);
+    this.cancellations = new MssqlCancellations(sql, this.table);
+  }
+
+  /** The same statements on the mssql Transaction that TypeORM's query runner holds for the caller. */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    const transaction = transactionConnectionOf(entityManager, this.dialect) as ConstructorParameters<
+      typeof CallerTransactionRunner
+    >[0];
+    return new MssqlBackgroundJobStore(new CallerTransactionRunner(transaction), this.table);
   }
 
   /**

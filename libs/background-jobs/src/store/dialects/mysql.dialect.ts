@@ -19,6 +19,7 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   recordsOf,
+  TransactionalJobStore,
 } from '../background-job-store';
 import {
   AbpColumn,
@@ -29,6 +30,7 @@ import {
   TableShapeCache,
   tableColumns,
 } from '../table-shape';
+import { transactionConnectionOf } from '../caller-transaction';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import {
   chunk,
@@ -40,6 +42,9 @@ import {
   retryOnDeadlock,
 } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { MYSQL_CANCELLATIONS_MIGRATION, MysqlCancellations } from './mysql.cancellations';
+import { MYSQL_SCHEDULES_MIGRATION, MysqlSchedules } from './mysql.schedules';
+import { MysqlUniqueJobs } from './mysql.unique-jobs';
 import { MYSQL_CREATE_WORKERS, MysqlJobAdminStore } from './mysql.admin';
 import { migrateMysql, readMysqlShape } from './mysql.schema';
 import { MysqlWorkerHeartbeats } from './mysql.heartbeats';
@@ -63,7 +68,13 @@ const CREATE_ENQUEUE_KEYS = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJobEnqueu
  * Ours, beside ABP's table, run by migrate() after mysql.schema.ts has made or adopted ABP's table
  * and our indexes on it; each `CREATE TABLE IF NOT EXISTS` runs only while its table is missing.
  */
-const MIGRATE = [CREATE_ENQUEUE_KEYS, MYSQL_CREATE_WORKERS];
+const MIGRATE = [
+  CREATE_ENQUEUE_KEYS,
+  MYSQL_CREATE_WORKERS,
+  // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
+  ...MYSQL_SCHEDULES_MIGRATION,
+  ...MYSQL_CANCELLATIONS_MIGRATION,
+];
 const INSERT_ENQUEUE_KEYS = 'INSERT INTO `AbpBackgroundJobEnqueueKeys` (`Id`, `Fingerprint`, `CreationTime`) VALUES ?';
 const FIND_ENQUEUE_KEYS = 'SELECT `Id`, `Fingerprint` FROM `AbpBackgroundJobEnqueueKeys` WHERE `Id` IN (?)';
 const DELETE_ENQUEUE_KEYS_BEFORE =
@@ -174,13 +185,36 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   readonly admin: MysqlJobAdminStore;
   readonly heartbeats: MysqlWorkerHeartbeats;
 
+  readonly uniqueJobs: MysqlUniqueJobs;
+  readonly schedules: MysqlSchedules;
+  readonly cancellations: MysqlCancellations;
+
   /** The table's shape (see table-shape.ts): the statements are those built for it. */
   private readonly table: TableShapeCache;
 
-  constructor(private readonly pool: Pool) {
-    this.table = new TableShapeCache(() => readMysqlShape((sql, values) => this.pool.query(sql, values)));
+  /**
+   * `pool`: TypeORM's mysql2 pool (its promise wrapper). `callerTransaction`: the connection of the
+   * caller's transaction (withinTransaction), on which every statement runs, with no BEGIN of its own.
+   * `table`: the shape the store of the pool knows (a transaction's store shares it).
+   */
+  constructor(
+    private readonly pool: Pool,
+    private readonly callerTransaction?: PoolConnection,
+    table?: TableShapeCache,
+  ) {
+    this.table = table ?? new TableShapeCache(() => readMysqlShape((sql, values) => this.pool.query(sql, values)));
     this.admin = new MysqlJobAdminStore(pool, this.table);
     this.heartbeats = new MysqlWorkerHeartbeats(pool);
+    this.uniqueJobs = new MysqlUniqueJobs(callerTransaction ?? pool, this.table);
+    this.schedules = new MysqlSchedules(pool, this.table);
+    this.cancellations = new MysqlCancellations(pool, this.table);
+  }
+
+  /** The same statements on the connection of the caller's transaction (TypeORM holds mysql2's callback connection). */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    const connection = transactionConnectionOf(entityManager, this.dialect) as { promise(): PoolConnection };
+    const promised = connection.promise();
+    return new MysqlBackgroundJobStore(promised as unknown as Pool, promised, this.table);
   }
 
   async migrate(): Promise<void> {
@@ -437,6 +471,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
 
   /** `readCommitted` for claims (see READ_COMMITTED). */
   private inTransaction<T>(work: (connection: PoolConnection) => Promise<T>, readCommitted = false): Promise<T> {
+    if (this.callerTransaction) return work(this.callerTransaction);
     return inTransaction(() => this.pool.getConnection(), work, readCommitted ? [READ_COMMITTED] : []);
   }
 

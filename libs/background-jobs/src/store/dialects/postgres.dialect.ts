@@ -11,8 +11,10 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   ReleaseRequest,
+  TransactionalJobStore,
   WorkNotifier,
 } from '../background-job-store';
+import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import {
@@ -27,6 +29,10 @@ import {
 } from '../table-shape';
 import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE, numericLockKey } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { NOTIFY_CHANNEL, unused } from './postgres.names';
+import { POSTGRES_CANCELLATIONS_MIGRATION, PostgresCancellations } from './postgres.cancellations';
+import { POSTGRES_SCHEDULES_MIGRATION, PostgresSchedules } from './postgres.schedules';
+import { PostgresUniqueJobs } from './postgres.unique-jobs';
 import { liveAndAbandoned, POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore } from './postgres.admin';
 import { migratePostgres, readPostgresShape } from './postgres.schema';
 import { PostgresWorkerHeartbeats } from './postgres.heartbeats';
@@ -39,7 +45,6 @@ import { PostgresWorkerHeartbeats } from './postgres.heartbeats';
  * sent as UTC text. Enqueues NOTIFY in their own statement, so listening workers wake when the
  * insert commits.
  */
-const NOTIFY_CHANNEL = 'abp_background_jobs';
 
 /**
  * Ours, beside ABP's table, run by migrate() after postgres.schema.ts has made or adopted ABP's
@@ -55,14 +60,10 @@ const MIGRATE = [
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobEnqueueKeys_CreationTime" ON "AbpBackgroundJobEnqueueKeys" ("CreationTime")`,
   // Ours, beside ABP's: the workers' heartbeat table.
   ...POSTGRES_ADMIN_MIGRATION,
+  // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
+  ...POSTGRES_SCHEDULES_MIGRATION,
+  ...POSTGRES_CANCELLATIONS_MIGRATION,
 ];
-
-/**
- * A parameter a statement has no use for on a table of some shape (the application's name where
- * there is no ApplicationName column), named so that PostgreSQL knows its type: it refuses a
- * statement with a parameter it cannot type. Always true.
- */
-const unused = (n: number, type: string) => `($${n}::${type} IS NULL OR TRUE)`;
 
 /**
  * The store's statements for a table of this shape, built once per shape. Named statements list
@@ -248,17 +249,38 @@ type Row = Record<string, unknown>;
 export class PostgresBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'postgres' as const;
   readonly notifier: WorkNotifier;
+  readonly uniqueJobs: PostgresUniqueJobs;
+  readonly schedules: PostgresSchedules;
+  readonly cancellations: PostgresCancellations;
   readonly admin: PostgresJobAdminStore;
   readonly heartbeats: PostgresWorkerHeartbeats;
 
   /** The table's shape (see table-shape.ts): the statements are those built for it. */
   private readonly table: TableShapeCache;
 
-  constructor(private readonly pool: Pool) {
-    this.table = new TableShapeCache(() => readPostgresShape((sql) => this.pool.query(sql)));
+  /**
+   * `pool`: TypeORM's pg pool, or (withinTransaction) the client of the caller's transaction;
+   * `table`: the shape the store of the pool knows (a transaction's store shares it).
+   */
+  constructor(
+    private readonly pool: Pool,
+    table?: TableShapeCache,
+  ) {
+    this.table = table ?? new TableShapeCache(() => readPostgresShape((sql) => this.pool.query(sql)));
     this.notifier = new PostgresWorkNotifier(pool);
     this.admin = new PostgresJobAdminStore(pool, this.table);
     this.heartbeats = new PostgresWorkerHeartbeats(pool);
+    this.uniqueJobs = new PostgresUniqueJobs(pool, this.table);
+    this.schedules = new PostgresSchedules(pool, this.table);
+    this.cancellations = new PostgresCancellations(pool, this.table);
+  }
+
+  /**
+   * The same statements on the client of the caller's transaction: a job's NOTIFY is sent with
+   * them, and PostgreSQL delivers it when that transaction commits (none on rollback).
+   */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    return new PostgresBackgroundJobStore(transactionConnectionOf(entityManager, this.dialect) as Pool, this.table);
   }
 
   async migrate(): Promise<void> {
@@ -528,20 +550,29 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 }
 
-/** One dedicated connection that LISTENs; reconnects with backoff when the server goes away. */
-class PostgresWorkNotifier implements WorkNotifier {
+/**
+ * One dedicated connection that LISTENs on one channel (new work, by default) and hands each
+ * notification's payload on; reconnects with backoff when the server goes away.
+ */
+export class PostgresWorkNotifier implements WorkNotifier {
   private client?: Client;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;
 
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly channel = NOTIFY_CHANNEL,
+  ) {}
 
-  async subscribe(onWork: () => void, onStateChange: (connected: boolean, error?: unknown) => void): Promise<void> {
+  async subscribe(
+    onWork: (payload?: string) => void,
+    onStateChange: (connected: boolean, error?: unknown) => void,
+  ): Promise<void> {
     this.stopped = false;
     let delay = 250;
     const connect = async (): Promise<void> => {
       const client = new Client((this.pool as unknown as { options: object }).options);
-      client.on('notification', () => onWork());
+      client.on('notification', (message) => onWork(message.payload));
       client.on('error', () => undefined);
       client.on('end', () => {
         if (this.client !== client || this.stopped) return;
@@ -551,7 +582,7 @@ class PostgresWorkNotifier implements WorkNotifier {
       });
       try {
         await client.connect();
-        await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+        await client.query(`LISTEN ${this.channel}`);
         this.client = client;
         delay = 250;
         onStateChange(true);

@@ -18,7 +18,9 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   recordsOf,
+  TransactionalJobStore,
 } from '../background-job-store';
+import { transactionConnectionOf } from '../caller-transaction';
 import { toUtcText } from '../sql-time';
 import { newConcurrencyStamp } from '../stamps';
 import {
@@ -33,6 +35,10 @@ import {
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
+import { SQLITE_CANCELLATIONS_MIGRATION, SqliteCancellations } from './sqlite.cancellations';
+import { SQLITE_SCHEDULES_MIGRATION, SqliteSchedules } from './sqlite.schedules';
+import { SqliteStatements } from './sqlite-statements';
+import { SqliteUniqueJobs } from './sqlite.unique-jobs';
 import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore, sqliteLiveRows } from './sqlite.admin';
 import { migrateSqlite, readSqliteShape, SQLITE_DEQUEUE_INDEX } from './sqlite.schema';
 import { SqliteWorkerHeartbeats } from './sqlite.heartbeats';
@@ -77,7 +83,15 @@ const LOCK_TTL_MS = 60_000;
  * Ours, beside ABP's table, run by migrate() after sqlite.schema.ts has made or adopted ABP's table
  * and our indexes on it, in the same transaction.
  */
-const MIGRATE = [CREATE_ENQUEUE_KEYS, CREATE_ENQUEUE_KEYS_INDEX, ...SQLITE_ADMIN_MIGRATION, CREATE_LOCKS];
+const MIGRATE = [
+  CREATE_ENQUEUE_KEYS,
+  CREATE_ENQUEUE_KEYS_INDEX,
+  ...SQLITE_ADMIN_MIGRATION,
+  CREATE_LOCKS,
+  // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
+  ...SQLITE_SCHEDULES_MIGRATION,
+  ...SQLITE_CANCELLATIONS_MIGRATION,
+];
 
 /**
  * The store's statements for a table of this shape, built once per shape. Without ApplicationName
@@ -173,14 +187,34 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   private readonly statements = new Map<string, Statement>();
   readonly admin: SqliteJobAdminStore;
   readonly heartbeats: SqliteWorkerHeartbeats;
+  readonly uniqueJobs: SqliteUniqueJobs;
+  readonly schedules: SqliteSchedules;
+  readonly cancellations: SqliteCancellations;
 
   /** The table's shape (see table-shape.ts): the statements are those built for it. */
   private readonly table: TableShapeCache;
 
-  constructor(private readonly db: Database) {
-    this.table = new TableShapeCache(async () => readSqliteShape(db));
+  /** `table`: the shape the store of the driver's handle knows (a transaction's store shares it). */
+  constructor(
+    private readonly db: Database,
+    table?: TableShapeCache,
+  ) {
+    this.table = table ?? new TableShapeCache(async () => readSqliteShape(db));
     this.admin = new SqliteJobAdminStore(db, this.table);
     this.heartbeats = new SqliteWorkerHeartbeats(db);
+    const statements = new SqliteStatements(db);
+    this.uniqueJobs = new SqliteUniqueJobs(statements, this.table);
+    this.schedules = new SqliteSchedules(statements, this.table);
+    this.cancellations = new SqliteCancellations(statements, this.table);
+  }
+
+  /**
+   * TypeORM runs SQLite on this same one connection, so a statement sent while the caller's
+   * transaction is open is part of it (the store's own transactions nest as savepoints).
+   */
+  withinTransaction(entityManager: object): TransactionalJobStore {
+    const db = transactionConnectionOf(entityManager, this.dialect) as Database;
+    return db === this.db ? this : new SqliteBackgroundJobStore(db, this.table);
   }
 
   async migrate(): Promise<void> {

@@ -16,7 +16,11 @@ import {
   MAX_DUE_JOB_NAMES,
   ReleaseRequest,
   recordsOf,
+  TransactionalJobStore,
 } from '../background-job-store';
+import { MemoryCancellations } from './memory-cancellations';
+import { MemorySchedules } from './memory-schedules';
+import { MemoryUniqueJobs } from './memory-unique-jobs';
 import { MemoryJobAdminStore } from './memory-job-admin';
 import { MemoryWorkerHeartbeats } from './memory-worker-heartbeats';
 
@@ -43,6 +47,10 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
   /** Enqueue keys by lower-case id, kept after their job's row is gone. */
   private readonly keys = new Map<string, EnqueueKey & { creationTime: number }>();
   private outage = false;
+  private readonly tables = { rows: this.rows, assertAvailable: () => this.assertAvailable() };
+  readonly uniqueJobs = new MemoryUniqueJobs(this.tables);
+  readonly schedules = new MemorySchedules(this.tables);
+  readonly cancellations = new MemoryCancellations(this.tables);
   readonly admin = new MemoryJobAdminStore({ rows: this.rows, assertAvailable: () => this.assertAvailable(), copy });
   readonly heartbeats = new MemoryWorkerHeartbeats(() => this.assertAvailable());
   /** Names of the locks tryWithLock holds: this store is one process's, so its locks are too. */
@@ -272,6 +280,13 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
 
   isUnavailable(error: unknown): boolean {
     return error instanceof MemoryStoreUnavailableError;
+  }
+
+  /** The in-memory store has no transactions to join. */
+  withinTransaction(): TransactionalJobStore {
+    throw new Error(
+      'The in-memory job store cannot enqueue in a transaction (entityManager): it has no database; enqueue without it',
+    );
   }
 
   private held(id: string, leaseToken: string): BackgroundJobRecord | undefined {
