@@ -14,11 +14,15 @@ import { loggerOptions } from './logger-options';
  */
 @Module({})
 export class AppCoreModule {
-  /** `connectAttempts`: tries to reach the database at start, 3 s apart (a CLI gives up sooner than a service). */
+  /**
+   * `connectAttempts`: tries to reach the database at start, 3 s apart (a CLI gives up sooner than a
+   * service). `migration`: connect with ConnectionStrings__AbpBackgroundJobsMigration when it is set.
+   */
   static register(options: {
     isJobExecutionEnabled: boolean;
     httpLogging?: boolean;
     connectAttempts?: number;
+    migration?: boolean;
   }): DynamicModule {
     return {
       module: AppCoreModule,
@@ -31,7 +35,7 @@ export class AppCoreModule {
         TypeOrmModule.forRootAsync({
           inject: [ConfigService],
           useFactory: (config: ConfigService) => ({
-            ...databaseConnection(config).typeorm,
+            ...databaseConnection(config, { forMigration: options.migration }).typeorm,
             retryAttempts: options.connectAttempts ?? 20,
             retryDelay: 3000,
             // Wait for a database that is still starting; fail at once on anything else (a bad schema, a typo).

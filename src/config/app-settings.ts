@@ -2,11 +2,16 @@ import { ConfigService } from '@nestjs/config';
 import { BackgroundJobWorkerOptions, DatabaseConnection, parseConnectionString } from '@app/background-jobs';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
-/** Typed views over the validated settings, shared by the web app and the worker. */
-export function databaseConnection(config: ConfigService): DatabaseConnection {
+/**
+ * Typed views over the validated settings, shared by the web app and the worker. The database:
+ * ConnectionStrings__AbpBackgroundJobs; for `npm run migrate` (`forMigration`),
+ * ConnectionStrings__AbpBackgroundJobsMigration when set, a login that may create tables and indexes.
+ */
+export function databaseConnection(config: ConfigService, { forMigration = false } = {}): DatabaseConnection {
+  const migration = forMigration ? config.get<string>('ConnectionStrings__AbpBackgroundJobsMigration') : '';
   try {
     return parseConnectionString(
-      config.get<string>('ConnectionStrings__AbpBackgroundJobs'),
+      migration || config.get<string>('ConnectionStrings__AbpBackgroundJobs'),
       config.get<string>('DatabaseProvider'),
     );
   } catch (error) {

@@ -10,6 +10,8 @@ import { parseTrustProxy } from './trust-proxy';
 const seconds = () => Joi.number().min(0);
 export const settingsSchema = Joi.object<Record<string, unknown>>({
   ConnectionStrings__AbpBackgroundJobs: Joi.string().allow('').default(''),
+  // `npm run migrate` only: a login that may create tables and indexes; empty: the one above.
+  ConnectionStrings__AbpBackgroundJobsMigration: Joi.string().allow('').default(''),
   DatabaseProvider: Joi.string()
     .allow('')
     .valid('', 'Sqlite', 'PostgreSql', 'SqlServer', 'MySql')

@@ -1,7 +1,8 @@
 import type { DatabaseProvider } from '@app/background-jobs/connection/database-provider';
 /**
- * AbpBackgroundJobs as ABP 9's EF Core migrations left it, before ApplicationName (9.2) and
- * CompletionTime (10): the table the store must adopt without losing rows. One entry per backend
+ * AbpBackgroundJobs as ABP 9.1's EF Core migrations left it, before ApplicationName (9.2) and
+ * CompletionTime (10.6), with ABP's index of then: the table the store must adopt without losing
+ * rows, and without adding anything of ABP's (see abp-migrations.ts for ABP's own later DDL). One entry per backend
  * name in backends.ts, holding that provider's DDL and one row written the way EF Core writes it.
  */
 export interface LegacyTable {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
-import { RecordingSqlRunner } from '../../../test/support/mssql/recording-sql-runner';
+import { knowingTheTable, RecordingSqlRunner } from '../../../test/support/mssql/recording-sql-runner';
 import { AsyncBackgroundJob } from './async-background-job';
 import { IBackgroundJobManager } from './background-job-manager';
 import { BackgroundJobsModule } from './background-jobs.module';
@@ -49,7 +49,9 @@ describe('BackgroundJobManager: new job ids per database', () => {
 
   it("writes SQL Server rows with ABP's SequentialAtEnd ids, ascending in SQL Server's uniqueidentifier order", async () => {
     const sql = new RecordingSqlRunner();
-    const manager = await managerOn(new MssqlBackgroundJobStore(sql));
+    const store = new MssqlBackgroundJobStore(sql);
+    await knowingTheTable(store, sql);
+    const manager = await managerOn(store);
     const before = Date.now();
     const ids = [...(await manager.enqueueMany(jobs(1500))), await manager.enqueue(new PingArgs())];
     const sent = sql.calls.flatMap((c) => JSON.parse(c.params[0].value as string) as Array<{ id: string }>);

@@ -1,3 +1,4 @@
+import { ABP_TABLE_SHAPE, TableShape, tableColumns } from '@app/background-jobs/store/table-shape';
 import type { QueryOptions, SqlParam, SqlResult, SqlRunner } from '@app/background-jobs/store/dialects/mssql-runner';
 
 /** One statement as the SQL Server dialect handed it to the driver. */
@@ -49,3 +50,17 @@ export class RecordingSqlRunner implements SqlRunner {
 
 /** A statement's text on one line, whitespace runs as one space: for asserting on the parts that carry meaning. */
 export const oneLine = (sql: string): string => sql.replace(/\s+/g, ' ').trim();
+
+/**
+ * Makes `store` know its table as one of this shape, as its first look at the catalog would find
+ * it, and forgets that look: the statements recorded after it are the ones under test.
+ */
+export async function knowingTheTable(
+  store: { hasCompletionTimeColumn(): Promise<boolean> },
+  sql: RecordingSqlRunner,
+  shape: TableShape = ABP_TABLE_SHAPE,
+): Promise<void> {
+  sql.reply({ rows: tableColumns(shape).map((name) => ({ name })) });
+  await store.hasCompletionTimeColumn();
+  sql.calls.length = 0;
+}

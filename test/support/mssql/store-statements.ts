@@ -1,15 +1,19 @@
+import { JOB_STATES } from '@app/background-jobs/admin/background-jobs-admin.types';
 import type { BackgroundJobRecord } from '@app/background-jobs/store/background-job-record';
 import type { BackgroundJobStore, ClaimRequest } from '@app/background-jobs/store/background-job-store';
 import type { ScheduleRecord } from '@app/background-jobs/store/schedule-store';
 import type { QueryOptions, SqlParam } from '@app/background-jobs/store/dialects/mssql-runner';
 import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
+import { ABP_TABLE_SHAPE, TableShape, tableColumns } from '@app/background-jobs/store/table-shape';
+import { ABP_10_6_INDEX, ABP_9_INDEX, catalogRows } from './migration-catalog';
 import { RecordingSqlRunner } from './recording-sql-runner';
 
 /**
  * Every statement the SQL Server store sends, recorded at the driver boundary while every store
- * method runs through the store's interface, down every branch that sends a different statement.
- * A store method added later shows up as not covered (see coveredMethods) until a scenario here
- * runs it: add one to SCENARIOS.
+ * method runs through the store's interface, down every branch that sends a different statement:
+ * the store's own methods, and those of its parts (SUB_STORES: the management service's `admin`,
+ * `heartbeats`, `uniqueJobs`, `schedules`, `cancellations`), noted as `<part>.<method>`. A method added later shows up as
+ * not covered (see coveredMethods) until a scenario here runs it: add one to SCENARIOS.
  */
 
 /** One statement with what it was sent with, and the scenario that sent it first. */
@@ -26,7 +30,7 @@ export interface RecordedStatement {
 export interface StoreRecording {
   /** Each distinct statement (text and parameter types) once, in the order first sent. */
   statements: RecordedStatement[];
-  /** The store methods the scenarios called, sorted. */
+  /** The store methods the scenarios called (`admin.list`, `heartbeats.beat` for the sub-stores'), sorted. */
   coveredMethods: string[];
 }
 
@@ -96,8 +100,156 @@ const enqueueBatch = (count: number, keyed: boolean) => ({
 
 interface Scenario {
   name: string;
-  run(store: BackgroundJobStore, sql: RecordingSqlRunner): Promise<unknown>;
+  /** `shape`: the table's, as the store found it. */
+  run(store: BackgroundJobStore, sql: RecordingSqlRunner, shape: TableShape): Promise<unknown>;
 }
+
+/** The tables the scenarios run on: ABP 10.6's (the one migrate() creates), and the older ones it adopts. */
+const SHAPES: Array<{ label: string; shape: TableShape }> = [
+  { label: 'abp10.6', shape: ABP_TABLE_SHAPE },
+  { label: 'abp9.2', shape: { applicationName: true, completionTime: false } },
+  { label: 'abp9.1', shape: { applicationName: false, completionTime: false } },
+];
+const ABP_9_1: TableShape = { applicationName: false, completionTime: false };
+
+/** ABP's own index on a table of this shape, as ABP's migrations leave it. */
+const abpIndexOf = (shape: TableShape) => (shape.completionTime ? ABP_10_6_INDEX : ABP_9_INDEX);
+
+/** The migration on a table of `shape` as the catalog finds it: none, ABP's alone, ready, or made for ABP 9.1 before ABP's migrations. */
+const MIGRATE_SCENARIOS: Scenario[] = [
+  { name: 'migrate-no-table', run: (store, sql) => (sql.reply({ rows: catalogRows(undefined) }), store.migrate()) },
+  {
+    name: 'migrate-adopting-abp-table',
+    run: (store, sql, shape) => (
+      sql.reply({ rows: catalogRows(shape, { abpIndex: abpIndexOf(shape) }) }),
+      store.migrate()
+    ),
+  },
+  {
+    name: 'migrate-ready-table',
+    run: (store, sql, shape) => (
+      sql.reply({ rows: catalogRows(shape, { abpIndex: abpIndexOf(shape), oursFor: shape }) }),
+      store.migrate()
+    ),
+  },
+  {
+    name: 'migrate-after-abp-migrations',
+    run: (store, sql, shape) => (
+      sql.reply({ rows: catalogRows(shape, { abpIndex: abpIndexOf(shape), oursFor: ABP_9_1 }) }),
+      store.migrate()
+    ),
+  },
+];
+
+const many = (count: number) => Array.from({ length: count }, (_, i) => idOf(i));
+const CURSOR = { time: '2030-06-15 12:00:00.1234567', id: ID1.toUpperCase() };
+
+/**
+ * The management service's store: every state's list with every filter and without (the text
+ * changes with each), counts of a small table and of a big one (sampled, then each state counted
+ * exactly through its own indexes), and the actions on one id and on a statement's worth.
+ */
+const ADMIN_SCENARIOS: Scenario[] = [
+  {
+    name: 'admin.countStates-small-table',
+    run: (store, sql) => (sql.reply({ rows: [{ n: 10 }] }, { rows: [{ n: 10 }] }), store.admin.countStates(T0, 100)),
+  },
+  {
+    name: 'admin.countStates-big-table',
+    run: (store, sql) =>
+      // A table of 3,000,000 rows is sampled; each state the sample puts at a few rows is then counted exactly.
+      (
+        sql.reply(
+          { rows: [{ n: 3_000_000 }] },
+          { rows: JOB_STATES.map((state) => ({ jobName: 'MyReportJobArgs', state, n: 1 })) },
+        ),
+        store.admin.countStates(T0, 100_000)
+      ),
+  },
+  ...JOB_STATES.flatMap((state): Scenario[] => [
+    {
+      name: `admin.list-${state}-every-filter-after-a-cursor`,
+      run: (store) =>
+        store.admin.list({
+          state,
+          now: T0,
+          limit: 51,
+          jobName: 'MyReportJobArgs',
+          applicationName: 'app',
+          after: CURSOR,
+        }),
+    },
+    {
+      name: `admin.list-${state}-of-a-job-name-after-a-cursor`,
+      run: (store) => store.admin.list({ state, now: T0, limit: 50, jobName: 'MyReportJobArgs', after: CURSOR }),
+    },
+    { name: `admin.list-${state}-first-page`, run: (store) => store.admin.list({ state, now: T0, limit: 50 }) },
+    {
+      name: `admin.list-${state}-without-application`,
+      run: (store) => store.admin.list({ state, now: T0, limit: 50, applicationName: null }),
+    },
+  ]),
+  { name: 'admin.read', run: (store) => store.admin.read([ID1, ID2]) },
+  {
+    name: 'admin.requeue',
+    run: (store, sql) => (
+      sql.reply({ rows: [{ Id: ID1.toUpperCase() }] }),
+      store.admin.requeue(
+        [
+          { id: ID1, expectedStamp: 'a'.repeat(32), extraProperties: '{"ErrorHistory":[]}', newStamp: 'b'.repeat(32) },
+          { id: ID2, expectedStamp: 'c'.repeat(32), extraProperties: '{}', newStamp: 'd'.repeat(32) },
+        ],
+        T0,
+      )
+    ),
+  },
+  {
+    name: 'admin.requeue-many',
+    run: (store) =>
+      store.admin.requeue(
+        many(1000).map((id) => ({
+          id,
+          expectedStamp: 'a'.repeat(32),
+          extraProperties: '{}',
+          newStamp: 'b'.repeat(32),
+        })),
+        T0,
+      ),
+  },
+  { name: 'admin.runNow', run: (store) => store.admin.runNow([ID1, ID2], T0, 'e'.repeat(32)) },
+  { name: 'admin.runNow-many', run: (store) => store.admin.runNow(many(1000), T0, 'e'.repeat(32)) },
+  { name: 'admin.delete', run: (store) => store.admin.delete([ID1, ID2], T0) },
+  { name: 'admin.delete-many', run: (store) => store.admin.delete(many(1000), T0) },
+  {
+    name: 'admin.history',
+    run: (store, sql) => (
+      sql.reply({ rows: [{ minute: '2030-06-15 11:58', succeeded: 2, failed: 1 }] }),
+      store.admin.history(new Date(T0.getTime() - 3_600_000), T0)
+    ),
+  },
+];
+
+/** The workers' heartbeat rows (AbpBackgroundJobWorkers). */
+const HEARTBEAT_SCENARIOS: Scenario[] = [
+  {
+    name: 'heartbeats.beat',
+    run: (store) =>
+      store.heartbeats.beat({
+        id: ID1,
+        host: 'worker-1',
+        pid: 4242,
+        applicationName: 'app',
+        jobNames: ['MyReportJobArgs'],
+        maxParallel: 4,
+        running: 1,
+        startedAt: T0,
+        lastHeartbeat: T0,
+      }),
+  },
+  { name: 'heartbeats.remove', run: (store) => store.heartbeats.remove(ID1) },
+  { name: 'heartbeats.prune', run: (store, sql) => (sql.reply({ rowsAffected: 2 }), store.heartbeats.prune(T0)) },
+  { name: 'heartbeats.live', run: (store) => store.heartbeats.live(T0) },
+];
 
 /**
  * Each runs on a fresh store; the name's first word is the store method it calls. A statement is
@@ -105,7 +257,7 @@ interface Scenario {
  * their own statements before others reuse them (claim's release of a row it cannot abandon).
  */
 const SCENARIOS: Scenario[] = [
-  { name: 'migrate', run: (store) => store.migrate() },
+  ...MIGRATE_SCENARIOS,
   { name: 'insert-one-row', run: (store) => store.insert([record({ applicationName: 'app', isAbandoned: true })]) },
   {
     name: 'insert-many-rows',
@@ -249,12 +401,22 @@ const SCENARIOS: Scenario[] = [
   { name: 'cancellations.deleteRequests', run: (store) => store.cancellations.deleteRequests([ID1]) },
   { name: 'cancellations.deleteSettledRequests', run: (store) => store.cancellations.deleteSettledRequests(1000) },
   {
+    // Refused, sending nothing, on a table without CompletionTime.
     name: 'completeAndKeep',
-    run: (store) =>
-      store.completeAndKeep([
-        { id: ID1, leaseToken: LEASE, completionTime: T0, extraProperties: '{"Result":1}', newStamp: 'n1' },
-        { id: ID2, leaseToken: LEASE, completionTime: T0, extraProperties: null, newStamp: 'n2' },
-      ]),
+    run: (store, _sql, shape) =>
+      store
+        .completeAndKeep([
+          { id: ID1, leaseToken: LEASE, completionTime: T0, extraProperties: '{"Result":1}', newStamp: 'n1' },
+          { id: ID2, leaseToken: LEASE, completionTime: T0, extraProperties: null, newStamp: 'n2' },
+        ])
+        .then(
+          () => {
+            if (!shape.completionTime) throw new Error('completeAndKeep kept rows in a table without CompletionTime');
+          },
+          (error: unknown) => {
+            if (shape.completionTime) throw error;
+          },
+        ),
   },
   { name: 'deleteCompletedBefore-of-application', run: (store) => store.deleteCompletedBefore('app', T0, 1000) },
   { name: 'deleteCompletedBefore-without-application', run: (store) => store.deleteCompletedBefore(null, T0, 10) },
@@ -266,6 +428,8 @@ const SCENARIOS: Scenario[] = [
     ),
   },
   { name: 'hasCompletionTimeColumn', run: (store) => store.hasCompletionTimeColumn() },
+  ...ADMIN_SCENARIOS,
+  ...HEARTBEAT_SCENARIOS,
 ];
 
 /** A schedule row as the scheduler writes it. */
@@ -301,14 +465,15 @@ function callerTransaction(): object {
   };
 }
 
-/** The parts of the store that hold statements of their own, each a class in its own file. */
+const DIALECTS = 'libs/background-jobs/src/store/dialects';
+
+/** The parts of the store that hold statements of their own, each a class in its own file; noted as `<part>.<method>`. */
 export const SUB_STORES = {
-  uniqueJobs: { source: 'libs/background-jobs/src/store/dialects/mssql.unique-jobs.ts', className: 'MssqlUniqueJobs' },
-  schedules: { source: 'libs/background-jobs/src/store/dialects/mssql.schedules.ts', className: 'MssqlSchedules' },
-  cancellations: {
-    source: 'libs/background-jobs/src/store/dialects/mssql.cancellations.ts',
-    className: 'MssqlCancellations',
-  },
+  admin: { source: `${DIALECTS}/mssql.admin.ts`, className: 'MssqlJobAdminStore' },
+  heartbeats: { source: `${DIALECTS}/mssql.heartbeats.ts`, className: 'MssqlWorkerHeartbeats' },
+  uniqueJobs: { source: `${DIALECTS}/mssql.unique-jobs.ts`, className: 'MssqlUniqueJobs' },
+  schedules: { source: `${DIALECTS}/mssql.schedules.ts`, className: 'MssqlSchedules' },
+  cancellations: { source: `${DIALECTS}/mssql.cancellations.ts`, className: 'MssqlCancellations' },
 } as const;
 
 /**
@@ -316,43 +481,58 @@ export const SUB_STORES = {
  * `part.method` (store.schedules.list: 'schedules.list'). Calls the store makes on itself (claim's
  * release of an unreadable row) go to the store itself and are not noted.
  */
-function noteCalls<T extends object>(store: T, called: (method: string) => void, prefix = ''): T {
-  return new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
+function noteCalls<T extends object>(target: T, called: (method: string) => void, prefix = ''): T {
+  return new Proxy(target, {
+    get(object, property, receiver) {
+      const value: unknown = Reflect.get(object, property, receiver);
       if (typeof property !== 'string') return value;
       if (prefix === '' && property in SUB_STORES) return noteCalls(value as object, called, `${property}.`);
       if (typeof value !== 'function') return value;
       return (...args: unknown[]): unknown => {
         called(`${prefix}${property}`);
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
+        return (value as (...a: unknown[]) => unknown).apply(object, args);
       };
     },
   });
 }
 
-/** Runs every scenario on a fresh store and recording runner; see StoreRecording. */
+/**
+ * Runs every scenario on a fresh store and recording runner, on each table in SHAPES (the store
+ * first learns its table from the catalog, as it does at its first statement); see StoreRecording.
+ */
 export async function recordStoreStatements(): Promise<StoreRecording> {
   const statements: RecordedStatement[] = [];
   const seen = new Set<string>();
   const covered = new Set<string>();
-  for (const scenario of SCENARIOS) {
-    const sql = new RecordingSqlRunner();
-    let method = '';
-    const store: BackgroundJobStore = noteCalls(new MssqlBackgroundJobStore(sql), (name) => {
-      method = name;
-      covered.add(name);
-    });
-    try {
-      await scenario.run(store, sql);
-    } catch (error) {
-      throw new Error(`Scenario ${scenario.name} failed: ${String(error)}`, { cause: error });
-    }
-    for (const call of sql.calls) {
-      const key = `${call.sql}\n${call.params.map((p) => `${p.name} ${p.type}`).join(', ')}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      statements.push({ scenario: scenario.name, method, sql: call.sql, params: call.params, options: call.options });
+  for (const { label, shape } of SHAPES) {
+    for (const scenario of SCENARIOS) {
+      const sql = new RecordingSqlRunner();
+      const target = new MssqlBackgroundJobStore(sql);
+      sql.reply({ rows: tableColumns(shape).map((name) => ({ name })) });
+      await target.hasCompletionTimeColumn();
+      let method = '(the table)';
+      const store: BackgroundJobStore = noteCalls(target, (name) => {
+        method = name;
+        covered.add(name);
+      });
+      const name = `${label}-${scenario.name}`;
+      try {
+        await scenario.run(store, sql, shape);
+      } catch (error) {
+        throw new Error(`Scenario ${name} failed: ${String(error)}`, { cause: error });
+      }
+      for (const [i, call] of sql.calls.entries()) {
+        const key = `${call.sql}\n${call.params.map((p) => `${p.name} ${p.type}`).join(', ')}`;
+        if (seen.has(key)) continue;
+        seen.add(key);
+        statements.push({
+          scenario: i === 0 ? `${label}-table-shape` : name,
+          method: i === 0 ? '(the table)' : method,
+          sql: call.sql,
+          params: call.params,
+          options: call.options,
+        });
+      }
     }
   }
   return { statements, coveredMethods: [...covered].sort() };

@@ -135,8 +135,9 @@ export interface BackgroundJobStore {
    */
   readonly guidLayout?: SequentialGuidLayout;
   /**
-   * Creates the table and index, or adopts ABP's (adding missing newer columns), and the enqueue
-   * keys table beside it. Serialised across processes.
+   * Creates ABP 10.6's table and index where there is none, or adopts ABP's as it is (adding none of
+   * ABP's columns or indexes: see table-shape.ts), then our own indexes on it and our tables beside
+   * it. Serialised across processes; sends no DDL where everything is in place.
    */
   migrate(): Promise<void>;
   /** Writes new jobs (the manager's path); all or none. */
@@ -162,7 +163,7 @@ export interface BackgroundJobStore {
    * lock row expires a minute after its holder last renewed it).
    */
   tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined>;
-  /** False for a table adopted without migrating that lacks ABP 10's CompletionTime column. */
+  /** False for a table made by ABP before 10.6, which lacks its CompletionTime column (see table-shape.ts). */
   hasCompletionTimeColumn(): Promise<boolean>;
   /** Writes retries or abandonment; returns how many were still held. */
   fail(updates: FailedJobUpdate[]): Promise<number>;

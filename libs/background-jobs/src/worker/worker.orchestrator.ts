@@ -197,13 +197,13 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     );
   }
 
-  /** A table adopted without migrating may lack ABP 10's CompletionTime: keeping rows cannot work then. */
+  /** A table made by ABP before 10.6 lacks CompletionTime, and this module adds none of ABP's columns. */
   private async assertCompletionTimeColumn(): Promise<void> {
     if (await this.store.hasCompletionTimeColumn()) return;
     throw new Error(
       'StoreSuccessfulJobs is unavailable: the AbpBackgroundJobs table has no CompletionTime column (a table made ' +
-        'before ABP 10, adopted without migrating). Run `npm run migrate` (or start with Database__AutoMigrate=true) ' +
-        'to add it, or set AbpBackgroundJobWorker__StoreSuccessfulJobs=false.',
+        "by ABP before 10.6). ABP's own 10.6 migration adds it (this module adds none of ABP's columns, so that " +
+        "ABP's migrations never meet them); run it and restart, or set AbpBackgroundJobWorker__StoreSuccessfulJobs=false.",
     );
   }
 }

@@ -2,6 +2,8 @@ import type { CancellationRequest, JobCancellationStore, WaitingJobCancellation 
 import { fromUtcText } from '../sql-time';
 import { chunk, LEASE_STAMP_LIKE, MAX_IDS_PER_STATEMENT, retryOnDeadlock } from './dialect-helpers';
 import type { SqlParam, SqlRunner } from './mssql-runner';
+import { mssqlLiveRows } from './mssql.admin';
+import { perShape, TableShape, TableShapeCache } from '../table-shape';
 
 /** Ours, beside ABP's: the requests to cancel held jobs. A part of MssqlBackgroundJobStore's MIGRATE batch. */
 export const MSSQL_CANCELLATIONS_MIGRATION = `IF OBJECT_ID(N'[AbpBackgroundJobCancellations]', N'U') IS NULL
@@ -13,10 +15,18 @@ export const MSSQL_CANCELLATIONS_MIGRATION = `IF OBJECT_ID(N'[AbpBackgroundJobCa
     CONSTRAINT [PK_AbpBackgroundJobCancellations] PRIMARY KEY ([Id])
   );`;
 
-const ABANDON_WAITING = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK)
+/** The statements on AbpBackgroundJobs for a table of this shape, built once per shape (see table-shape.ts). */
+const statementsFor = perShape((shape: TableShape) => ({
+  ABANDON_WAITING: `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK)
 SET [IsAbandoned] = CAST(1 AS bit), [ExtraProperties] = @extraProperties, [ConcurrencyStamp] = @newStamp
-WHERE [Id] = @id AND [ConcurrencyStamp] = @expectedStamp AND [CompletionTime] IS NULL AND [IsAbandoned] = 0
-  AND NOT ([ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' AND [NextTryTime] > @now);`;
+WHERE [Id] = @id AND [ConcurrencyStamp] = @expectedStamp AND ${mssqlLiveRows(shape)}
+  AND NOT ([ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' AND [NextTryTime] > @now);`,
+  /** At most @limit rows: the caller keeps it well under lock escalation's 5,000. */
+  DELETE_SETTLED: `DELETE TOP (@limit) FROM [AbpBackgroundJobCancellations] WITH (ROWLOCK)
+WHERE NOT EXISTS (
+  SELECT 1 FROM [AbpBackgroundJobs] AS [job]
+  WHERE [job].[Id] = [AbpBackgroundJobCancellations].[Id] AND ${shape.completionTime ? '[job].[CompletionTime] IS NULL AND ' : ''}[job].[IsAbandoned] = 0);`,
+}));
 
 /**
  * Upsert in the driver's transaction: the UPDATE's UPDLOCK, SERIALIZABLE holds the key (or the gap
@@ -32,16 +42,14 @@ IF @@ROWCOUNT = 0
 const IDS = `[Id] IN (SELECT [Id] FROM OPENJSON(@ids) WITH ([Id] uniqueidentifier '$'))`;
 const FIND_REQUESTS = `SELECT [Id], [JobCreationTime], [RequestedBy] FROM [AbpBackgroundJobCancellations] WHERE ${IDS};`;
 const DELETE_REQUESTS = `DELETE FROM [AbpBackgroundJobCancellations] WITH (ROWLOCK) WHERE ${IDS};`;
-/** At most @limit rows: the caller keeps it well under lock escalation's 5,000. */
-const DELETE_SETTLED = `DELETE TOP (@limit) FROM [AbpBackgroundJobCancellations] WITH (ROWLOCK)
-WHERE NOT EXISTS (
-  SELECT 1 FROM [AbpBackgroundJobs] AS [job]
-  WHERE [job].[Id] = [AbpBackgroundJobCancellations].[Id] AND [job].[CompletionTime] IS NULL AND [job].[IsAbandoned] = 0);`;
-
 export class MssqlCancellations implements JobCancellationStore {
-  constructor(private readonly sql: SqlRunner) {}
+  constructor(
+    private readonly sql: SqlRunner,
+    private readonly table: TableShapeCache,
+  ) {}
 
   async abandonWaiting(c: WaitingJobCancellation, now: Date): Promise<boolean> {
+    const { ABANDON_WAITING } = statementsFor(await this.table.shape());
     const { rowsAffected } = await this.sql.query(ABANDON_WAITING, [
       { name: 'id', type: 'uniqueidentifier', value: c.id },
       { name: 'expectedStamp', type: 'nvarchar(40)', value: c.expectedStamp },
@@ -81,6 +89,7 @@ export class MssqlCancellations implements JobCancellationStore {
   }
 
   async deleteSettledRequests(limit: number): Promise<number> {
+    const { DELETE_SETTLED } = statementsFor(await this.table.shape());
     const { rowsAffected } = await this.sql.query(DELETE_SETTLED, [{ name: 'limit', type: 'int', value: limit }]);
     return rowsAffected;
   }

@@ -9,7 +9,9 @@ import {
 import { SqlParam } from './mssql-runner';
 import { BackgroundJobRecord } from '../background-job-record';
 import { ClaimRequest, MAX_DUE_JOB_NAMES } from '../background-job-store';
-import { oneLine, RecordingSqlRunner } from '../../../../../test/support/mssql/recording-sql-runner';
+import { ABP_TABLE_SHAPE } from '../table-shape';
+import { knowingTheTable, oneLine, RecordingSqlRunner } from '../../../../../test/support/mssql/recording-sql-runner';
+import { ABP_10_6_INDEX, ABP_9_INDEX, catalogRows } from '../../../../../test/support/mssql/migration-catalog';
 import { recordStoreStatements } from '../../../../../test/support/mssql/store-statements';
 
 /**
@@ -82,38 +84,50 @@ const IDS_FROM_JSON = "[Id] IN (SELECT [Id] FROM OPENJSON(@ids) WITH ([Id] uniqu
 describe('MssqlBackgroundJobStore: what it sends', () => {
   let sql: RecordingSqlRunner;
   let store: MssqlBackgroundJobStore;
-  beforeEach(() => {
+  beforeEach(async () => {
     sql = new RecordingSqlRunner();
     store = new MssqlBackgroundJobStore(sql);
+    await knowingTheTable(store, sql);
   });
 
   describe('migrate', () => {
-    it('sends one batch without parameters, in a transaction serialised by a transaction-owned applock', async () => {
+    /** Runs a migration whose catalog batch finds these rows; returns the DDL batch it sent. */
+    const migrate = async (catalog: Array<Record<string, unknown>>) => {
+      sql.reply({ rows: catalog });
       await store.migrate();
-      expect(sql.calls).toHaveLength(1);
-      const [{ sql: batch, params }] = sql.calls;
-      expect(params).toEqual([]);
-      expect(batch).toMatch(/^SET XACT_ABORT ON;/);
-      expect(oneLine(batch)).toContain(
+      expect(sql.calls).toHaveLength(2);
+      return oneLine(sql.calls[1].sql);
+    };
+    const ABP_9_1 = { applicationName: false, completionTime: false };
+
+    it('runs one transaction: a transaction-owned applock and the catalog, then the DDL that catalog calls for', async () => {
+      await migrate(catalogRows(undefined));
+      const [catalog, ddl] = sql.calls;
+      expect([catalog.params, ddl.params, catalog.inTransaction, ddl.inTransaction]).toEqual([[], [], true, true]);
+      expect(catalog.sql).toMatch(/^SET XACT_ABORT ON;/);
+      expect(oneLine(catalog.sql)).toContain(
         "sp_getapplock @Resource = N'AbpBackgroundJobs.migrate', @LockMode = N'Exclusive', @LockOwner = N'Transaction'",
       );
-      expect(batch.trimEnd()).toMatch(/COMMIT TRANSACTION;$/);
+      expect(oneLine(catalog.sql)).toContain(
+        "FROM sys.columns AS [c] WHERE [c].[object_id] = OBJECT_ID(N'[AbpBackgroundJobs]', N'U')",
+      );
+      expect(sql.transactions).toEqual(['committed']);
     });
 
     it('waits longer for the migration than sp_getapplock waits, so its own timeout error is reached and a large index build finishes', async () => {
-      await store.migrate();
-      const [{ sql: batch, options }] = sql.calls;
-      const lockTimeout = Number(/@LockTimeout = (\d+)/.exec(batch)?.[1]);
+      await migrate(catalogRows(undefined));
+      const lockTimeout = Number(/@LockTimeout = (\d+)/.exec(sql.calls[0].sql)?.[1]);
       expect(lockTimeout).toBe(MIGRATION_LOCK_TIMEOUT_MS);
-      expect(batch).toContain(`Timed out after ${lockTimeout / 1000} s waiting for another process`);
+      expect(sql.calls[0].sql).toContain(`Timed out after ${lockTimeout / 1000} s waiting for another process`);
       // The pool's request timeout is 30 s (SqlClient's); the migration's must outlast the lock wait by far.
-      expect(options?.requestTimeoutMs).toBeGreaterThanOrEqual(lockTimeout + 5 * 60_000);
+      for (const call of sql.calls)
+        expect(call.options?.requestTimeoutMs).toBeGreaterThanOrEqual(lockTimeout + 5 * 60_000);
     });
 
-    it("creates ABP's table with ABP's SQL Server types", async () => {
-      await store.migrate();
-      const batch = oneLine(sql.calls[0].sql);
+    it("creates ABP 10.6's table where there is none: ABP's SQL Server types, PK and index, and our indexes", async () => {
+      const batch = await migrate(catalogRows(undefined));
       for (const column of [
+        'CREATE TABLE [AbpBackgroundJobs] (',
         '[Id] uniqueidentifier NOT NULL',
         '[ApplicationName] nvarchar(96) NULL',
         '[JobName] nvarchar(128) NOT NULL',
@@ -128,19 +142,85 @@ describe('MssqlBackgroundJobStore: what it sends', () => {
         '[ExtraProperties] nvarchar(max) NOT NULL',
         '[ConcurrencyStamp] nvarchar(40) NOT NULL',
         'CONSTRAINT [PK_AbpBackgroundJobs] PRIMARY KEY ([Id])',
+        'CREATE INDEX [IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime] ON [AbpBackgroundJobs] ([ApplicationName], [CompletionTime], [IsAbandoned], [NextTryTime]);',
       ])
         expect(batch).toContain(column);
+      // ABP 10.6's migration dropped this one: a table we make never has it.
+      expect(batch).not.toContain('IX_AbpBackgroundJobs_IsAbandoned_NextTryTime');
+      for (const name of ['Dequeue', 'New', 'Tried', 'Abandoned', 'Completed'])
+        expect(batch).toContain(`EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_${name}] ON [AbpBackgroundJobs] (`);
     });
 
     it('keys the dequeue index by job name before the dequeue order, and rebuilds an older one in place', async () => {
-      await store.migrate();
-      const batch = oneLine(sql.calls[0].sql);
       const keys =
-        '([ApplicationName], [CompletionTime], [IsAbandoned], [JobName], [Priority] DESC, [TryCount], [NextTryTime])';
-      expect(batch).toContain(`EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_Dequeue] ON [AbpBackgroundJobs] ${keys}`);
-      expect(batch).toMatch(
-        /ELSE IF COALESCE\(INDEX_COL\(N'\[AbpBackgroundJobs\]', INDEXPROPERTY\(OBJECT_ID\(N'\[AbpBackgroundJobs\]'\), N'IX_AbpBackgroundJobs_Dequeue', 'IndexID'\), 4\), N''\) <> N'JobName' EXEC\(N'CREATE INDEX \[IX_AbpBackgroundJobs_Dequeue\] [^']*WITH \(DROP_EXISTING = ON\)'\);/,
+        '([ApplicationName], [CompletionTime], [IsAbandoned], [JobName], [Priority] DESC, [TryCount], [NextTryTime]) INCLUDE ([ConcurrencyStamp])';
+      expect(await migrate(catalogRows(undefined))).toContain(
+        `EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_Dequeue] ON [AbpBackgroundJobs] ${keys}');`,
       );
+      sql.calls.length = 0;
+      const older = {
+        kind: 'index',
+        name: 'IX_AbpBackgroundJobs_Dequeue',
+        keys: 'ApplicationName,CompletionTime,IsAbandoned,Priority DESC,TryCount,NextTryTime',
+        included: 'ConcurrencyStamp',
+        filter: null,
+      };
+      const rows = catalogRows(ABP_TABLE_SHAPE, { abpIndex: ABP_10_6_INDEX, oursFor: ABP_TABLE_SHAPE }).map((r) =>
+        r.name === older.name ? older : r,
+      );
+      const batch = await migrate(rows);
+      expect(batch).toContain(
+        `EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_Dequeue] ON [AbpBackgroundJobs] ${keys} WITH (DROP_EXISTING = ON)');`,
+      );
+      expect(batch.match(/CREATE INDEX/g)).toHaveLength(2); // and the enqueue keys' guard
+    });
+
+    it("adopts ABP 9.1's table adding only objects of ours, none naming a column the table lacks", async () => {
+      const batch = await migrate(catalogRows(ABP_9_1, { abpIndex: ABP_9_INDEX }));
+      expect(batch).not.toContain('CREATE TABLE [AbpBackgroundJobs]');
+      expect(batch).not.toMatch(/ALTER TABLE|DROP INDEX/);
+      expect(batch).not.toContain('IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime');
+      const ours = batch.split(/(?=EXEC\(N'CREATE INDEX)/).filter((part) => part.includes('ON [AbpBackgroundJobs] ('));
+      expect(ours.map((part) => /\[(IX_AbpBackgroundJobs_\w+)\]/.exec(part)?.[1])).toEqual([
+        'IX_AbpBackgroundJobs_Dequeue',
+        'IX_AbpBackgroundJobs_New',
+        'IX_AbpBackgroundJobs_Tried',
+        'IX_AbpBackgroundJobs_Abandoned',
+      ]);
+      for (const part of ours) expect(part).not.toMatch(/\[(ApplicationName|CompletionTime)\]/);
+      expect(await store.hasCompletionTimeColumn()).toBe(false);
+    });
+
+    it('sends no DDL on the table when the catalog finds it ready, so a login that may only read and write rows migrates', async () => {
+      const batch = await migrate(catalogRows(ABP_TABLE_SHAPE, { abpIndex: ABP_10_6_INDEX, oursFor: ABP_TABLE_SHAPE }));
+      expect(batch).not.toMatch(/CREATE INDEX \[IX_AbpBackgroundJobs_|CREATE TABLE \[AbpBackgroundJobs\]/);
+      expect(batch).toMatch(/^IF OBJECT_ID\(N'\[AbpBackgroundJobEnqueueKeys\]', N'U'\) IS NULL/);
+    });
+
+    it("makes our indexes again once ABP's own migrations gave an adopted table ApplicationName and CompletionTime", async () => {
+      const batch = await migrate(catalogRows(ABP_TABLE_SHAPE, { abpIndex: ABP_10_6_INDEX, oursFor: ABP_9_1 }));
+      for (const name of ['Dequeue', 'New', 'Tried', 'Abandoned'])
+        expect(batch).toMatch(
+          new RegExp(`CREATE INDEX \\[IX_AbpBackgroundJobs_${name}\\] [^']*WITH \\(DROP_EXISTING = ON\\)'\\);`),
+        );
+      expect(batch).toMatch(/CREATE INDEX \[IX_AbpBackgroundJobs_Completed\] [^']*\[CompletionTime\] IS NOT NULL'\);/);
+    });
+
+    it('says which permission the login lacks, and how to migrate with another login', async () => {
+      sql.reply(
+        { rows: catalogRows(ABP_9_1, { abpIndex: ABP_9_INDEX }) },
+        Object.assign(
+          new Error(
+            'Cannot find the object "AbpBackgroundJobs" because it does not exist or you do not have permissions.',
+          ),
+          { number: 1088 },
+        ),
+      );
+      const failed = store.migrate();
+      await expect(failed).rejects.toThrow(/creating our index IX_AbpBackgroundJobs_Dequeue on AbpBackgroundJobs/);
+      await expect(failed).rejects.toThrow(/ALTER on the table AbpBackgroundJobs/);
+      await expect(failed).rejects.toThrow(/ConnectionStrings__AbpBackgroundJobsMigration .* `npm run migrate`/);
+      expect(sql.transactions).toEqual(['rolled back']);
     });
   });
 
@@ -754,11 +834,17 @@ describe('MssqlBackgroundJobStore: what it sends', () => {
       expect(sql.transactions).toEqual(['committed', 'rolled back']);
     });
 
-    it('hasCompletionTimeColumn asks COL_LENGTH', async () => {
-      sql.reply({ rows: [{ has: true }] }, { rows: [{ has: false }] });
+    it("hasCompletionTimeColumn says whether the table the store found has ABP 10.6's column, read from the catalog once", async () => {
+      const other = new RecordingSqlRunner().reply({ rows: [{ name: 'Id' }, { name: 'JobName' }] });
+      const adopted = new MssqlBackgroundJobStore(other);
+      expect([await adopted.hasCompletionTimeColumn(), await adopted.hasCompletionTimeColumn()]).toEqual([
+        false,
+        false,
+      ]);
+      expect(other.calls.map((c) => oneLine(c.sql))).toEqual([
+        "SELECT [name] FROM sys.columns WHERE [object_id] = OBJECT_ID(N'[AbpBackgroundJobs]', N'U');",
+      ]);
       expect(await store.hasCompletionTimeColumn()).toBe(true);
-      expect(await store.hasCompletionTimeColumn()).toBe(false);
-      expect(oneLine(sql.calls[0].sql)).toContain("COL_LENGTH(N'[AbpBackgroundJobs]', N'CompletionTime')");
     });
   });
 

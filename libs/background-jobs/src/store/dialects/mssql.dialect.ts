@@ -14,6 +14,16 @@ import {
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
 import { fromUtcText, toUtcText } from '../sql-time';
+import {
+  AbpColumn,
+  NO_COMPLETION_TIME,
+  perShape,
+  recordField,
+  shapeOf,
+  TableShape,
+  TableShapeCache,
+  tableColumns,
+} from '../table-shape';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import {
   chunk,
@@ -31,7 +41,16 @@ import { CallerTransactionRunner } from './mssql-caller-transaction';
 import { MSSQL_CANCELLATIONS_MIGRATION, MssqlCancellations } from './mssql.cancellations';
 import { MSSQL_SCHEDULES_MIGRATION, MssqlSchedules } from './mssql.schedules';
 import { MssqlUniqueJobs } from './mssql.unique-jobs';
-import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore } from './mssql.admin';
+import { MSSQL_ADMIN_MIGRATION, MssqlJobAdminStore, mssqlLiveRows } from './mssql.admin';
+import {
+  DEQUEUE_INDEX_NAME,
+  MIGRATION_CATALOG,
+  MIGRATION_LOCK_TIMEOUT_MS,
+  migrationBatch,
+  READ_SHAPE,
+  readMigrationCatalog,
+} from './mssql.schema';
+import { migrationStepError } from './migration-errors';
 import { MssqlWorkerHeartbeats } from './mssql.heartbeats';
 
 /**
@@ -44,67 +63,19 @@ import { MssqlWorkerHeartbeats } from './mssql.heartbeats';
 export const MAX_CLAIM_ROWS = 1000;
 
 /**
- * Ours, beside ABP's: the claim's order (Priority DESC, TryCount, NextTryTime) within one job name,
- * so a claim seeks each of its names' rows in dequeue order and never reads another name's rows.
- */
-const DEQUEUE_INDEX_NAME = 'IX_AbpBackgroundJobs_Dequeue';
-const DEQUEUE_INDEX = `CREATE INDEX [${DEQUEUE_INDEX_NAME}] ON [AbpBackgroundJobs]
-  ([ApplicationName], [CompletionTime], [IsAbandoned], [JobName], [Priority] DESC, [TryCount], [NextTryTime]) INCLUDE ([ConcurrencyStamp])`;
-/** The dequeue index's id, NULL when it does not exist. */
-const DEQUEUE_INDEX_ID = `INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'${DEQUEUE_INDEX_NAME}', 'IndexID')`;
-
-/** How long a migration waits for another process's migration to finish (sp_getapplock's @LockTimeout). */
-export const MIGRATION_LOCK_TIMEOUT_MS = 60_000;
-/**
  * The migration's own request timeout, in place of the pool's 30 s: longer than the applock wait, so
  * a migration that waits reaches its clear "timed out waiting" error instead of being cancelled by
  * the driver (which reads as "database unavailable"), and long enough for CREATE INDEX on a large
  * adopted table.
  */
 export const MIGRATION_REQUEST_TIMEOUT_MS = 10 * 60_000;
+export { MIGRATION_LOCK_TIMEOUT_MS };
 
 /**
- * One batch, one transaction: the applock (owned by the transaction) serialises concurrent
- * migrations across processes and is released by the COMMIT. Statements on columns or indexes
- * that may be created in this same batch run through EXEC, so the batch compiles on an old table.
- * A dequeue index of an earlier version (without JobName as its fourth key) is rebuilt in place.
+ * Ours, beside ABP's table, each behind its IF guard: the end of the migration's second batch
+ * (see mssql.schema.ts), after ABP's table and our indexes on it.
  */
-const MIGRATE = `SET XACT_ABORT ON;
-IF (SELECT [compatibility_level] FROM sys.databases WHERE [database_id] = DB_ID()) < 130
-  THROW 50001, N'AbpBackgroundJobs needs database compatibility level 130 (SQL Server 2016) or higher for OPENJSON. Run: ALTER DATABASE CURRENT SET COMPATIBILITY_LEVEL = 130', 1;
-BEGIN TRANSACTION;
-DECLARE @lock int;
-EXEC @lock = sp_getapplock @Resource = N'AbpBackgroundJobs.migrate', @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = ${MIGRATION_LOCK_TIMEOUT_MS};
-IF @lock < 0
-  THROW 50002, N'Timed out after ${MIGRATION_LOCK_TIMEOUT_MS / 1000} s waiting for another process to finish migrating AbpBackgroundJobs', 1;
-IF OBJECT_ID(N'[AbpBackgroundJobs]', N'U') IS NULL
-  CREATE TABLE [AbpBackgroundJobs] (
-    [Id] uniqueidentifier NOT NULL,
-    [ApplicationName] nvarchar(96) NULL,
-    [JobName] nvarchar(128) NOT NULL,
-    [JobArgs] nvarchar(max) NOT NULL,
-    [TryCount] smallint NOT NULL DEFAULT CAST(0 AS smallint),
-    [CreationTime] datetime2 NOT NULL,
-    [NextTryTime] datetime2 NOT NULL,
-    [LastTryTime] datetime2 NULL,
-    [IsAbandoned] bit NOT NULL DEFAULT CAST(0 AS bit),
-    [Priority] tinyint NOT NULL DEFAULT CAST(15 AS tinyint),
-    [CompletionTime] datetime2 NULL,
-    [ExtraProperties] nvarchar(max) NOT NULL,
-    [ConcurrencyStamp] nvarchar(40) NOT NULL,
-    CONSTRAINT [PK_AbpBackgroundJobs] PRIMARY KEY ([Id])
-  );
-IF COL_LENGTH(N'[AbpBackgroundJobs]', N'ApplicationName') IS NULL
-  EXEC(N'ALTER TABLE [AbpBackgroundJobs] ADD [ApplicationName] nvarchar(96) NULL');
-IF COL_LENGTH(N'[AbpBackgroundJobs]', N'CompletionTime') IS NULL
-  EXEC(N'ALTER TABLE [AbpBackgroundJobs] ADD [CompletionTime] datetime2 NULL');
-IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobs]'), N'IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime', 'IndexID') IS NULL
-  EXEC(N'CREATE INDEX [IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime] ON [AbpBackgroundJobs] ([ApplicationName], [CompletionTime], [IsAbandoned], [NextTryTime])');
-IF ${DEQUEUE_INDEX_ID} IS NULL
-  EXEC(N'${DEQUEUE_INDEX}');
-ELSE IF COALESCE(INDEX_COL(N'[AbpBackgroundJobs]', ${DEQUEUE_INDEX_ID}, 4), N'') <> N'JobName'
-  EXEC(N'${DEQUEUE_INDEX} WITH (DROP_EXISTING = ON)');
-IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
+const MIGRATE = `IF OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]', N'U') IS NULL
   CREATE TABLE [AbpBackgroundJobEnqueueKeys] (
     [Id] uniqueidentifier NOT NULL,
     [Fingerprint] nvarchar(64) NOT NULL,
@@ -115,19 +86,33 @@ IF INDEXPROPERTY(OBJECT_ID(N'[AbpBackgroundJobEnqueueKeys]'), N'IX_AbpBackground
   EXEC(N'CREATE INDEX [IX_AbpBackgroundJobEnqueueKeys_CreationTime] ON [AbpBackgroundJobEnqueueKeys] ([CreationTime])');
 ${MSSQL_ADMIN_MIGRATION}
 ${MSSQL_SCHEDULES_MIGRATION}
-${MSSQL_CANCELLATIONS_MIGRATION}
-COMMIT TRANSACTION;`;
+${MSSQL_CANCELLATIONS_MIGRATION}`;
 
-const COLUMNS = `[Id], [ApplicationName], [JobName], [JobArgs], [TryCount], [CreationTime], [NextTryTime], [LastTryTime],
-  [IsAbandoned], [Priority], [CompletionTime], [ExtraProperties], [ConcurrencyStamp]`;
+/** Each column's type, as the rows' JSON is read. */
+const COLUMN_TYPES: Record<AbpColumn, string> = {
+  Id: 'uniqueidentifier',
+  ApplicationName: 'nvarchar(96)',
+  JobName: 'nvarchar(128)',
+  JobArgs: 'nvarchar(max)',
+  TryCount: 'smallint',
+  CreationTime: 'datetime2',
+  NextTryTime: 'datetime2',
+  LastTryTime: 'datetime2',
+  IsAbandoned: 'bit',
+  Priority: 'tinyint',
+  CompletionTime: 'datetime2',
+  ExtraProperties: 'nvarchar(max)',
+  ConcurrencyStamp: 'nvarchar(40)',
+};
 
-const INSERT = `INSERT INTO [AbpBackgroundJobs] WITH (ROWLOCK) (${COLUMNS})
-SELECT ${COLUMNS} FROM OPENJSON(@rows) WITH (
-  [Id] uniqueidentifier '$.id', [ApplicationName] nvarchar(96) '$.applicationName', [JobName] nvarchar(128) '$.jobName',
-  [JobArgs] nvarchar(max) '$.jobArgs', [TryCount] smallint '$.tryCount', [CreationTime] datetime2 '$.creationTime',
-  [NextTryTime] datetime2 '$.nextTryTime', [LastTryTime] datetime2 '$.lastTryTime', [IsAbandoned] bit '$.isAbandoned',
-  [Priority] tinyint '$.priority', [CompletionTime] datetime2 '$.completionTime', [ExtraProperties] nvarchar(max) '$.extraProperties',
-  [ConcurrencyStamp] nvarchar(40) '$.concurrencyStamp')`;
+/** Complete rows, as one JSON parameter: the columns a table of this shape has. */
+const insertInto = (shape: TableShape) => {
+  const columns = tableColumns(shape);
+  const names = columns.map((c) => `[${c}]`).join(', ');
+  return `INSERT INTO [AbpBackgroundJobs] WITH (ROWLOCK) (${names})
+SELECT ${names} FROM OPENJSON(@rows) WITH (
+  ${columns.map((c) => `[${c}] ${COLUMN_TYPES[c]} '$.${recordField(c)}'`).join(', ')})`;
+};
 
 /** Ours, beside ABP's (see enqueue-keys.ts); MIGRATE makes the table. */
 const INSERT_ENQUEUE_KEYS = `INSERT INTO [AbpBackgroundJobEnqueueKeys] WITH (ROWLOCK) ([Id], [Fingerprint], [CreationTime])
@@ -159,7 +144,7 @@ const CLAIMED = `[Id] uniqueidentifier NOT NULL, [JobName] nvarchar(128) NOT NUL
  *
  * Which rows: for each of the claim's job names (OPENJSON, names deduplicated by the caller), one
  * seek of the dequeue index, whose keys are (ApplicationName, CompletionTime, IsAbandoned, JobName,
- * Priority DESC, TryCount, NextTryTime): the equalities pin one name, the rows come in dequeue order,
+ * Priority DESC, TryCount, NextTryTime), the first two where the table has them: the equalities pin one name, the rows come in dequeue order,
  * and TOP (@limit) stops each seek after @limit due rows; the outer TOP (@limit) keeps the first
  * @limit of those in dequeue order (a sort of at most names x @limit rows, never of every due row).
  * UPDLOCK+ROWLOCK lock just the rows read, READPAST skips rows other claims hold, and
@@ -182,7 +167,7 @@ const CLAIMED = `[Id] uniqueidentifier NOT NULL, [JobName] nvarchar(128) NOT NUL
  * when the table has an enabled trigger, such as an audit trigger a DBA adds. TryCount stops at its
  * smallint top: one more is an arithmetic overflow that fails the claim for every row.
  */
-const claim = (appNameClause: string) => `DECLARE @claimed TABLE (${CLAIMED});
+const claim = (shape: TableShape, appNameClause: string) => `DECLARE @claimed TABLE (${CLAIMED});
 UPDATE [job]
 SET [TryCount] = CASE WHEN [job].[TryCount] < ${MAX_TRY_COUNT} THEN [job].[TryCount] + 1 ELSE [job].[TryCount] END,
     [LastTryTime] = @now, [NextTryTime] = @leaseUntil, [ConcurrencyStamp] = @leaseToken
@@ -196,14 +181,12 @@ FROM (
   CROSS APPLY (
     SELECT TOP (@limit) [Id], [Priority], [TryCount], [NextTryTime]
     FROM [AbpBackgroundJobs] WITH (INDEX([${DEQUEUE_INDEX_NAME}]), UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
-    WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [JobName] = [names].[name]
+    WHERE ${appClause(shape, appNameClause)}${mssqlLiveRows(shape)} AND [JobName] = [names].[name]
       AND [NextTryTime] <= @now AND CAST([JobName] AS varbinary(256)) = CAST([names].[name] AS varbinary(256))
     ORDER BY [Priority] DESC, [TryCount], [NextTryTime]) AS [next]
   ORDER BY [next].[Priority] DESC, [next].[TryCount], [next].[NextTryTime]) AS [picked]
 INNER JOIN [AbpBackgroundJobs] AS [job] WITH (ROWLOCK, FORCESEEK) ON [job].[Id] = [picked].[Id];
 SELECT [Id], [JobName], [JobArgs], [TryCount], [CreationTime], [Priority], [ExtraProperties], [PreviousLeaseExpired], [DueTime] FROM @claimed;`;
-const CLAIM_FOR_APP = claim('[ApplicationName] = @applicationName');
-const CLAIM_FOR_NULL_APP = claim('[ApplicationName] IS NULL');
 
 export const ABANDON_UNREADABLE = `UPDATE [job]
 SET [IsAbandoned] = CAST(1 AS bit), [ExtraProperties] = [unreadable].[ExtraProperties], [ConcurrencyStamp] = [unreadable].[NewStamp]
@@ -241,10 +224,8 @@ INNER JOIN OPENJSON(@completions) WITH (
  * READPAST (with READCOMMITTEDLOCK, for READ_COMMITTED_SNAPSHOT databases) skips rows others hold
  * instead of waiting; at most MAX_CLAIM_ROWS per statement, under lock escalation.
  */
-const deleteCompleted = (appNameClause: string) =>
-  `DELETE TOP (@limit) FROM [AbpBackgroundJobs] WITH (ROWLOCK, READPAST, READCOMMITTEDLOCK) WHERE ${appNameClause} AND [CompletionTime] < @before;`;
-export const DELETE_COMPLETED_FOR_APP = deleteCompleted('[ApplicationName] = @applicationName');
-export const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('[ApplicationName] IS NULL');
+const deleteCompleted = (shape: TableShape, appNameClause: string) =>
+  `DELETE TOP (@limit) FROM [AbpBackgroundJobs] WITH (ROWLOCK, READPAST, READCOMMITTEDLOCK) WHERE ${appClause(shape, appNameClause)}[CompletionTime] < @before;`;
 
 /**
  * An application lock owned by a transaction of its own, which stays open (holding nothing else)
@@ -254,9 +235,6 @@ export const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('[ApplicationName] 
 export const TRY_LOCK = `DECLARE @result int;
 EXEC @result = sp_getapplock @Resource = @name, @LockMode = N'Exclusive', @LockOwner = N'Transaction', @LockTimeout = 0;
 SELECT @result AS [result];`;
-
-export const HAS_COMPLETION_TIME = `SELECT CASE WHEN COL_LENGTH(N'[AbpBackgroundJobs]', N'CompletionTime') IS NULL
-  THEN CAST(0 AS bit) ELSE CAST(1 AS bit) END AS [has];`;
 
 const EXTEND = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [NextTryTime] = @until WHERE ${IDS} AND [ConcurrencyStamp] = @leaseToken;`;
 
@@ -270,11 +248,7 @@ const FIND_ENQUEUE_KEYS = `SELECT [Id], [Fingerprint] FROM [AbpBackgroundJobEnqu
 const DELETE_ENQUEUE_KEYS_BEFORE = `DELETE TOP (@limit) FROM [AbpBackgroundJobEnqueueKeys] WITH (ROWLOCK) WHERE [CreationTime] < @before;`;
 
 const FIND = 'SELECT * FROM [AbpBackgroundJobs] WHERE [Id] = @id;';
-const COUNT: Record<CountScope, string> = {
-  all: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs];',
-  noApplication: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] IS NULL;',
-  application: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs] WHERE [ApplicationName] = @applicationName;',
-};
+
 /**
  * The claim's due-row filter without its job names; the dequeue index holds JobName, so it can
  * answer without reading the table. Grouped by the name's bytes: SQL Server compares strings with trailing spaces ignored
@@ -282,23 +256,47 @@ const COUNT: Record<CountScope, string> = {
  * same bytes, so MIN gives it back as stored.
  */
 const dueByJobName = (
+  shape: TableShape,
   appNameClause: string,
 ) => `SELECT TOP (@limit) MIN([JobName]) AS [jobName], COUNT(*) AS [n] FROM [AbpBackgroundJobs]
-WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
+WHERE ${appClause(shape, appNameClause)}${mssqlLiveRows(shape)} AND [NextTryTime] <= @now
 GROUP BY CAST([JobName] AS varbinary(256))
 ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256));`;
-const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('[ApplicationName] = @applicationName');
-const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('[ApplicationName] IS NULL');
 /**
  * The same filter; TOP (1) ... ORDER BY [NextTryTime] on ABP's index (ApplicationName,
  * CompletionTime, IsAbandoned, NextTryTime), every column before NextTryTime fixed: one seek.
  */
-const oldestDue = (appNameClause: string) => `SELECT TOP (1) [NextTryTime] AS [oldest] FROM [AbpBackgroundJobs]
-WHERE ${appNameClause} AND [CompletionTime] IS NULL AND [IsAbandoned] = 0 AND [NextTryTime] <= @now
+const oldestDue = (
+  shape: TableShape,
+  appNameClause: string,
+) => `SELECT TOP (1) [NextTryTime] AS [oldest] FROM [AbpBackgroundJobs]
+WHERE ${appClause(shape, appNameClause)}${mssqlLiveRows(shape)} AND [NextTryTime] <= @now
 ORDER BY [NextTryTime];`;
-const OLDEST_DUE_FOR_APP = oldestDue('[ApplicationName] = @applicationName');
-const OLDEST_DUE_FOR_NULL_APP = oldestDue('[ApplicationName] IS NULL');
 const PING = 'SELECT 1;';
+
+/** An application's clause and the AND after it; nothing without ApplicationName (every row is every application's). */
+function appClause(shape: TableShape, clause: string): string {
+  return shape.applicationName ? `${clause} AND ` : '';
+}
+
+/** The store's statements for a table of this shape, built once per shape. */
+const statementsFor = perShape((shape: TableShape) => ({
+  ...shape,
+  INSERT: insertInto(shape),
+  CLAIM_FOR_APP: claim(shape, '[ApplicationName] = @applicationName'),
+  CLAIM_FOR_NULL_APP: claim(shape, '[ApplicationName] IS NULL'),
+  DELETE_COMPLETED_FOR_APP: deleteCompleted(shape, '[ApplicationName] = @applicationName'),
+  DELETE_COMPLETED_FOR_NULL_APP: deleteCompleted(shape, '[ApplicationName] IS NULL'),
+  COUNT: {
+    all: 'SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs];',
+    noApplication: `SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs]${shape.applicationName ? ' WHERE [ApplicationName] IS NULL' : ''};`,
+    application: `SELECT COUNT(*) AS [n] FROM [AbpBackgroundJobs]${shape.applicationName ? ' WHERE [ApplicationName] = @applicationName' : ''};`,
+  } satisfies Record<CountScope, string>,
+  DUE_BY_JOB_NAME_FOR_APP: dueByJobName(shape, '[ApplicationName] = @applicationName'),
+  DUE_BY_JOB_NAME_FOR_NULL_APP: dueByJobName(shape, '[ApplicationName] IS NULL'),
+  OLDEST_DUE_FOR_APP: oldestDue(shape, '[ApplicationName] = @applicationName'),
+  OLDEST_DUE_FOR_NULL_APP: oldestDue(shape, '[ApplicationName] IS NULL'),
+}));
 
 export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlserver' as const;
@@ -311,12 +309,25 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   readonly schedules: MssqlSchedules;
   readonly cancellations: MssqlCancellations;
 
-  constructor(private readonly sql: SqlRunner) {
-    this.admin = new MssqlJobAdminStore(sql);
+  /** The table's shape (see table-shape.ts): the statements are those built for it. */
+  private readonly table: TableShapeCache;
+
+  /** `table`: the shape the store of the pool knows (a transaction's store shares it). */
+  constructor(
+    private readonly sql: SqlRunner,
+    table?: TableShapeCache,
+  ) {
+    this.table =
+      table ??
+      new TableShapeCache(async () => {
+        const { rows } = await this.sql.query(READ_SHAPE);
+        return rows.length === 0 ? undefined : shapeOf(rows.map((r) => r.name as string));
+      });
+    this.admin = new MssqlJobAdminStore(sql, this.table);
     this.heartbeats = new MssqlWorkerHeartbeats(sql);
-    this.uniqueJobs = new MssqlUniqueJobs(sql);
-    this.schedules = new MssqlSchedules(sql);
-    this.cancellations = new MssqlCancellations(sql);
+    this.uniqueJobs = new MssqlUniqueJobs(sql, this.table);
+    this.schedules = new MssqlSchedules(sql, this.table);
+    this.cancellations = new MssqlCancellations(sql, this.table);
   }
 
   /** The same statements on the mssql Transaction that TypeORM's query runner holds for the caller. */
@@ -324,11 +335,30 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
     const transaction = transactionConnectionOf(entityManager, this.dialect) as ConstructorParameters<
       typeof CallerTransactionRunner
     >[0];
-    return new MssqlBackgroundJobStore(new CallerTransactionRunner(transaction));
+    return new MssqlBackgroundJobStore(new CallerTransactionRunner(transaction), this.table);
   }
 
+  /**
+   * One transaction, two batches (see mssql.schema.ts): the applock and the catalog, then only the
+   * DDL the catalog says is needed, each under the migration's own request timeout.
+   */
   async migrate(): Promise<void> {
-    await this.sql.query(MIGRATE, [], { requestTimeoutMs: MIGRATION_REQUEST_TIMEOUT_MS });
+    const options = { requestTimeoutMs: MIGRATION_REQUEST_TIMEOUT_MS };
+    const shape = await this.sql.transaction(async (tx) => {
+      const found = readMigrationCatalog((await tx.query(MIGRATION_CATALOG, [], options)).rows);
+      const { shape, batch, steps } = migrationBatch(found, MIGRATE);
+      try {
+        await tx.query(batch, [], options);
+      } catch (error) {
+        throw migrationStepError('sqlserver', steps.join(', '), error);
+      }
+      return shape;
+    });
+    this.table.learned(shape);
+  }
+
+  private async statements() {
+    return statementsFor(await this.table.shape());
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
@@ -342,6 +372,7 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
       created,
     ]);
     const rows = insertParams(recordsOf(batch));
+    const { INSERT } = await this.statements();
     await this.sql.transaction(async (tx) => {
       for (const params of keys) await tx.query(INSERT_ENQUEUE_KEYS, params);
       for (const params of rows) await tx.query(INSERT, params);
@@ -349,6 +380,8 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
+    const { INSERT, completionTime } = await this.statements();
+    if (!completionTime && rows.some((r) => r.completionTime !== null)) throw new Error(NO_COMPLETION_TIME);
     const parts = insertParams(rows);
     if (parts.length === 1) {
       await this.sql.query(INSERT, parts[0]);
@@ -359,8 +392,11 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
     });
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    if (request.jobNames.length === 0 || request.limit <= 0) return [];
+  async claim(given: ClaimRequest): Promise<ClaimedJob[]> {
+    if (given.jobNames.length === 0 || given.limit <= 0) return [];
+    const statements = await this.statements();
+    // Without ApplicationName every row is every application's (and has none).
+    const request = statements.applicationName ? given : { ...given, applicationName: null };
     const jobNames = [...new Set(request.jobNames)];
     const params: SqlParam[] = [
       { name: 'limit', type: 'int', value: claimLimit(request.limit, jobNames.length) },
@@ -371,8 +407,8 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
     ];
     const { rows } =
       request.applicationName === null
-        ? await this.write(CLAIM_FOR_NULL_APP, params)
-        : await this.write(CLAIM_FOR_APP, [
+        ? await this.write(statements.CLAIM_FOR_NULL_APP, params)
+        : await this.write(statements.CLAIM_FOR_APP, [
             ...params,
             { name: 'applicationName', type: 'nvarchar(96)', value: request.applicationName },
           ]);
@@ -410,6 +446,7 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    if (!(await this.table.shape()).completionTime) throw new Error(NO_COMPLETION_TIME);
     return perChunk(updates, async (part) => {
       const completions = part.map((u) => ({
         id: u.id,
@@ -423,15 +460,18 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
     });
   }
 
+  /** Without CompletionTime no row is kept, so none is deleted. */
   async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
+    const statements = await this.statements();
+    if (!statements.completionTime) return 0;
     const params: SqlParam[] = [
       { name: 'limit', type: 'int', value: Math.min(limit, MAX_CLAIM_ROWS) },
       { name: 'before', type: 'datetime2', value: before },
     ];
     const { rowsAffected } =
-      applicationName === null
-        ? await this.write(DELETE_COMPLETED_FOR_NULL_APP, params)
-        : await this.write(DELETE_COMPLETED_FOR_APP, [
+      applicationName === null || !statements.applicationName
+        ? await this.write(statements.DELETE_COMPLETED_FOR_NULL_APP, params)
+        : await this.write(statements.DELETE_COMPLETED_FOR_APP, [
             ...params,
             { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
           ]);
@@ -447,8 +487,7 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async hasCompletionTimeColumn(): Promise<boolean> {
-    const { rows } = await this.sql.query(HAS_COMPLETION_TIME);
-    return rows[0]?.has === true;
+    return (await this.table.shape()).completionTime;
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
@@ -481,10 +520,13 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async count(applicationName?: string | null): Promise<number> {
+    const statements = await this.statements();
     const scope = countScope(applicationName);
     const params: SqlParam[] =
-      scope === 'application' ? [{ name: 'applicationName', type: 'nvarchar(96)', value: applicationName }] : [];
-    const { rows } = await this.sql.query(COUNT[scope], params);
+      scope === 'application' && statements.applicationName
+        ? [{ name: 'applicationName', type: 'nvarchar(96)', value: applicationName }]
+        : [];
+    const { rows } = await this.sql.query(statements.COUNT[scope], params);
     return Number(rows[0].n);
   }
 
@@ -493,10 +535,11 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
       { name: 'limit', type: 'int', value: MAX_DUE_JOB_NAMES },
       { name: 'now', type: 'datetime2', value: now },
     ];
+    const statements = await this.statements();
     const { rows } =
-      applicationName === null
-        ? await this.sql.query(DUE_BY_JOB_NAME_FOR_NULL_APP, params)
-        : await this.sql.query(DUE_BY_JOB_NAME_FOR_APP, [
+      applicationName === null || !statements.applicationName
+        ? await this.sql.query(statements.DUE_BY_JOB_NAME_FOR_NULL_APP, params)
+        : await this.sql.query(statements.DUE_BY_JOB_NAME_FOR_APP, [
             ...params,
             { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
           ]);
@@ -505,10 +548,11 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
     const params: SqlParam[] = [{ name: 'now', type: 'datetime2', value: now }];
+    const statements = await this.statements();
     const { rows } =
-      applicationName === null
-        ? await this.sql.query(OLDEST_DUE_FOR_NULL_APP, params)
-        : await this.sql.query(OLDEST_DUE_FOR_APP, [
+      applicationName === null || !statements.applicationName
+        ? await this.sql.query(statements.OLDEST_DUE_FOR_NULL_APP, params)
+        : await this.sql.query(statements.OLDEST_DUE_FOR_APP, [
             ...params,
             { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
           ]);

@@ -2,7 +2,8 @@ import { scheduleFromRow, ScheduleDefinition, ScheduleRecord, ScheduleRun, Sched
 import { retryOnDeadlock } from './dialect-helpers';
 import type { SqlParam, SqlRunner } from './mssql-runner';
 import { isDeadlock } from './mssql.cancellations';
-import { INSERT_JOB_IF_ABSENT, jobRowParams } from './mssql.unique-jobs';
+import { insertJobIfAbsent, jobRowParams } from './mssql.unique-jobs';
+import type { TableShapeCache } from '../table-shape';
 
 /**
  * Ours, beside ABP's: recurring jobs' schedules. A part of MssqlBackgroundJobStore's MIGRATE batch.
@@ -76,7 +77,10 @@ const nameParam = (name: string): SqlParam => ({ name: 'name', type: 'nvarchar(1
  * predicate is checked again on the committed row) and changes nothing.
  */
 export class MssqlSchedules implements ScheduleStore {
-  constructor(private readonly sql: SqlRunner) {}
+  constructor(
+    private readonly sql: SqlRunner,
+    private readonly table: TableShapeCache,
+  ) {}
 
   async list(applicationName?: string | null): Promise<ScheduleRecord[]> {
     const { rows } =
@@ -138,6 +142,7 @@ export class MssqlSchedules implements ScheduleStore {
 
   async enqueueRun(run: ScheduleRun, now: Date): Promise<boolean> {
     const { job, occurrence } = run;
+    const shape = await this.table.shape();
     const common: SqlParam[] = [
       nameParam(run.name),
       { name: 'now', type: 'datetime2', value: now },
@@ -154,7 +159,7 @@ export class MssqlSchedules implements ScheduleStore {
               ])
             : await tx.query(RECORD_TRIGGER, common);
           if (rowsAffected !== 1) return false;
-          await tx.query(INSERT_JOB_IF_ABSENT, jobRowParams({ ...job, creationTime: now }));
+          await tx.query(insertJobIfAbsent(shape), jobRowParams({ ...job, creationTime: now }, shape));
           return true;
         }),
       isDeadlock,

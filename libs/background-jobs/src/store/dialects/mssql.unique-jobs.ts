@@ -1,7 +1,17 @@
 import { BackgroundJobRecord, recordFromRow } from '../background-job-record';
+import {
+  AbpColumn,
+  NO_COMPLETION_TIME,
+  perShape,
+  recordField,
+  TableShape,
+  TableShapeCache,
+  tableColumns,
+} from '../table-shape';
 import type { UniqueJobReplacement, UniqueJobStore } from '../unique-job-store';
 import { isGuidText, LEASE_STAMP_LIKE } from './dialect-helpers';
-import type { SqlParam, SqlRunner } from './mssql-runner';
+import type { MssqlParamType, SqlParam, SqlRunner } from './mssql-runner';
+import { mssqlLiveRows } from './mssql.admin';
 
 /**
  * Unique jobs on SQL Server. The insert tests for the id under UPDLOCK, HOLDLOCK (a key-range lock
@@ -9,44 +19,57 @@ import type { SqlParam, SqlRunner } from './mssql-runner';
  * other instead of one failing with a duplicate key: no error that would doom the caller's
  * transaction under XACT_ABORT. Every write touches one row by its key (ROWLOCK).
  */
-export const INSERT_JOB_IF_ABSENT = `INSERT INTO [AbpBackgroundJobs] WITH (ROWLOCK) ([Id], [ApplicationName], [JobName], [JobArgs], [TryCount],
-  [CreationTime], [NextTryTime], [LastTryTime], [IsAbandoned], [Priority], [CompletionTime], [ExtraProperties], [ConcurrencyStamp])
-SELECT @id, @applicationName, @jobName, @jobArgs, @tryCount, @creationTime, @nextTryTime, @lastTryTime, @isAbandoned, @priority,
-  @completionTime, @extraProperties, @concurrencyStamp
+export const insertJobIfAbsent = perShape((shape: TableShape) => {
+  const columns = tableColumns(shape);
+  return `INSERT INTO [AbpBackgroundJobs] WITH (ROWLOCK) (${columns.map((c) => `[${c}]`).join(', ')})
+SELECT ${columns.map((c) => `@${recordField(c)}`).join(', ')}
 WHERE NOT EXISTS (SELECT 1 FROM [AbpBackgroundJobs] WITH (UPDLOCK, HOLDLOCK) WHERE [Id] = @id);`;
+});
 
 const CURRENT = 'SELECT * FROM [AbpBackgroundJobs] WHERE [Id] = @id;';
 
-const MOVE_FINISHED = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [Id] = @newId
-WHERE [Id] = @id AND ([CompletionTime] IS NOT NULL OR [IsAbandoned] = 1);`;
-
-const REPLACE_WAITING = `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK)
+/** The statements that test a row's state, for a table of this shape, built once per shape. */
+const statementsFor = perShape((shape: TableShape) => ({
+  MOVE_FINISHED: `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK) SET [Id] = @newId
+WHERE [Id] = @id AND ${shape.completionTime ? '([CompletionTime] IS NOT NULL OR [IsAbandoned] = 1)' : '[IsAbandoned] = 1'};`,
+  REPLACE_WAITING: `UPDATE [AbpBackgroundJobs] WITH (ROWLOCK)
 SET [JobArgs] = @jobArgs, [Priority] = @priority, [NextTryTime] = @nextTryTime, [ConcurrencyStamp] = @newStamp
-WHERE [Id] = @id AND [CompletionTime] IS NULL AND [IsAbandoned] = 0
-  AND NOT ([ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' AND [NextTryTime] > @now);`;
+WHERE [Id] = @id AND ${mssqlLiveRows(shape)}
+  AND NOT ([ConcurrencyStamp] LIKE N'${LEASE_STAMP_LIKE}' AND [NextTryTime] > @now);`,
+}));
 
-/** The parameters of INSERT_JOB_IF_ABSENT, each with its column's type. */
-export function jobRowParams(r: BackgroundJobRecord): SqlParam[] {
-  return [
-    { name: 'id', type: 'uniqueidentifier', value: r.id },
-    { name: 'applicationName', type: 'nvarchar(96)', value: r.applicationName },
-    { name: 'jobName', type: 'nvarchar(128)', value: r.jobName },
-    { name: 'jobArgs', type: 'nvarchar(max)', value: r.jobArgs },
-    { name: 'tryCount', type: 'int', value: r.tryCount },
-    { name: 'creationTime', type: 'datetime2', value: r.creationTime },
-    { name: 'nextTryTime', type: 'datetime2', value: r.nextTryTime },
-    { name: 'lastTryTime', type: 'datetime2', value: r.lastTryTime },
-    { name: 'isAbandoned', type: 'bit', value: r.isAbandoned },
-    { name: 'priority', type: 'int', value: r.priority },
-    { name: 'completionTime', type: 'datetime2', value: r.completionTime },
-    { name: 'extraProperties', type: 'nvarchar(max)', value: r.extraProperties },
-    { name: 'concurrencyStamp', type: 'nvarchar(40)', value: r.concurrencyStamp },
-  ];
+/** Each column's parameter type. */
+const TYPES: Record<AbpColumn, MssqlParamType> = {
+  Id: 'uniqueidentifier',
+  ApplicationName: 'nvarchar(96)',
+  JobName: 'nvarchar(128)',
+  JobArgs: 'nvarchar(max)',
+  TryCount: 'int',
+  CreationTime: 'datetime2',
+  NextTryTime: 'datetime2',
+  LastTryTime: 'datetime2',
+  IsAbandoned: 'bit',
+  Priority: 'int',
+  CompletionTime: 'datetime2',
+  ExtraProperties: 'nvarchar(max)',
+  ConcurrencyStamp: 'nvarchar(40)',
+};
+
+/**
+ * The parameters of insertJobIfAbsent(shape), each with its column's type: only the table's
+ * columns. A row with a CompletionTime cannot go into a table without one.
+ */
+export function jobRowParams(r: BackgroundJobRecord, shape: TableShape): SqlParam[] {
+  if (!shape.completionTime && r.completionTime !== null) throw new Error(NO_COMPLETION_TIME);
+  return tableColumns(shape).map((c): SqlParam => ({ name: recordField(c), type: TYPES[c], value: r[recordField(c)] }));
 }
 
 /** No statement here retries itself: a deadlock victim's transaction is the caller's to retry. */
 export class MssqlUniqueJobs implements UniqueJobStore {
-  constructor(private readonly sql: SqlRunner) {}
+  constructor(
+    private readonly sql: SqlRunner,
+    private readonly table: TableShapeCache,
+  ) {}
 
   async current(id: string): Promise<BackgroundJobRecord | undefined> {
     if (!isGuidText(id)) return undefined;
@@ -55,10 +78,12 @@ export class MssqlUniqueJobs implements UniqueJobStore {
   }
 
   async insertIfAbsent(row: BackgroundJobRecord): Promise<boolean> {
-    return (await this.sql.query(INSERT_JOB_IF_ABSENT, jobRowParams(row))).rowsAffected === 1;
+    const shape = await this.table.shape();
+    return (await this.sql.query(insertJobIfAbsent(shape), jobRowParams(row, shape))).rowsAffected === 1;
   }
 
   async moveFinished(id: string, newId: string): Promise<boolean> {
+    const { MOVE_FINISHED } = statementsFor(await this.table.shape());
     const { rowsAffected } = await this.sql.query(MOVE_FINISHED, [
       { name: 'id', type: 'uniqueidentifier', value: id },
       { name: 'newId', type: 'uniqueidentifier', value: newId },
@@ -67,6 +92,7 @@ export class MssqlUniqueJobs implements UniqueJobStore {
   }
 
   async replaceWaiting(r: UniqueJobReplacement, now: Date): Promise<boolean> {
+    const { REPLACE_WAITING } = statementsFor(await this.table.shape());
     const { rowsAffected } = await this.sql.query(REPLACE_WAITING, [
       { name: 'id', type: 'uniqueidentifier', value: r.id },
       { name: 'jobArgs', type: 'nvarchar(max)', value: r.jobArgs },

@@ -14,6 +14,7 @@ import {
   StateCount,
 } from '../job-admin-store';
 import { countStatesBounded } from '../state-counts';
+import { perShape, TableShape, TableShapeCache } from '../table-shape';
 import { inTransaction, LEASE_STAMP_LIKE, retryOnDeadlock } from './dialect-helpers';
 
 /**
@@ -29,15 +30,17 @@ import { inTransaction, LEASE_STAMP_LIKE, retryOnDeadlock } from './dialect-help
  */
 const TABLE = '`AbpBackgroundJobs`';
 const NOW = ':now';
-const LIVE = '`CompletionTime` IS NULL AND `IsAbandoned` = 0';
 const LEASED = `\`ConcurrencyStamp\` LIKE '${LEASE_STAMP_LIKE}'`;
 const HELD = `(${LEASED} AND \`NextTryTime\` > ${NOW})`;
 
 export const MYSQL_STATE_INDEX = 'IX_AbpBackgroundJobs_State';
-/** Ours, beside ABP's: made by MysqlBackgroundJobStore.migrate() when missing. */
-export const MYSQL_ADMIN_INDEXES: Record<string, string> = {
-  [MYSQL_STATE_INDEX]: `CREATE INDEX \`${MYSQL_STATE_INDEX}\` ON ${TABLE} (\`CompletionTime\`, \`IsAbandoned\`, \`TryCount\`, \`NextTryTime\`)`,
-};
+/** Ours, beside ABP's, for a table of this shape: the state index's columns (made by mysql.schema.ts). */
+export const mysqlStateIndexColumns = (shape: TableShape): string[] => [
+  ...(shape.completionTime ? ['CompletionTime'] : []),
+  'IsAbandoned',
+  'TryCount',
+  'NextTryTime',
+];
 export const MYSQL_CREATE_WORKERS = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJobWorkers\` (
   \`Id\` char(36) COLLATE ascii_general_ci NOT NULL,
   \`Host\` varchar(256) NOT NULL,
@@ -51,52 +54,67 @@ export const MYSQL_CREATE_WORKERS = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJ
   CONSTRAINT \`PK_AbpBackgroundJobWorkers\` PRIMARY KEY (\`Id\`)
 ) CHARACTER SET=utf8mb4`;
 
-/** Each state's rows; NOW marks where now is bound. */
-const STATE_WHERE: Record<JobState, string> = {
-  waiting: `${LIVE} AND \`TryCount\` = 0 AND \`NextTryTime\` <= ${NOW}`,
-  scheduled: `${LIVE} AND \`TryCount\` = 0 AND \`NextTryTime\` > ${NOW} AND NOT ${HELD}`,
-  retrying: `${LIVE} AND \`TryCount\` >= 1 AND NOT ${HELD}`,
-  processing: `${LIVE} AND ${LEASED} AND \`NextTryTime\` > ${NOW}`,
-  abandoned: '`CompletionTime` IS NULL AND `IsAbandoned` <> 0',
-  succeeded: '`CompletionTime` IS NOT NULL',
-};
-const STATE_OF = `CASE WHEN \`CompletionTime\` IS NOT NULL THEN 'succeeded' WHEN \`IsAbandoned\` <> 0 THEN 'abandoned'
+/** The management service's statements for a table of this shape, built once per shape. */
+const statementsFor = perShape((shape: TableShape) => {
+  const notCompleted = shape.completionTime ? '`CompletionTime` IS NULL AND ' : '';
+  const live = `${notCompleted}\`IsAbandoned\` = 0`;
+  /** Each state's rows (NOW marks where now is bound); without CompletionTime no row is succeeded. */
+  const stateWhere: Record<JobState, string | undefined> = {
+    waiting: `${live} AND \`TryCount\` = 0 AND \`NextTryTime\` <= ${NOW}`,
+    scheduled: `${live} AND \`TryCount\` = 0 AND \`NextTryTime\` > ${NOW} AND NOT ${HELD}`,
+    retrying: `${live} AND \`TryCount\` >= 1 AND NOT ${HELD}`,
+    processing: `${live} AND ${LEASED} AND \`NextTryTime\` > ${NOW}`,
+    abandoned: `${notCompleted}\`IsAbandoned\` <> 0`,
+    succeeded: shape.completionTime ? '`CompletionTime` IS NOT NULL' : undefined,
+  };
+  const stateOf = `CASE ${shape.completionTime ? "WHEN `CompletionTime` IS NOT NULL THEN 'succeeded' " : ''}WHEN \`IsAbandoned\` <> 0 THEN 'abandoned'
   WHEN ${HELD} THEN 'processing' WHEN \`TryCount\` >= 1 THEN 'retrying'
   WHEN \`NextTryTime\` > ${NOW} THEN 'scheduled' ELSE 'waiting' END`;
+  const scheduled = `\`Id\` IN (?) AND ${stateWhere.scheduled}`;
+  const failedPerMinute = `SELECT DATE_FORMAT(\`LastTryTime\`, '%Y-%m-%dT%H:%i:00Z') AS minute, 0 AS succeeded, COUNT(*) AS failed FROM ${TABLE}
+    WHERE ${notCompleted}\`LastTryTime\` >= ? AND (\`IsAbandoned\` <> 0 OR \`TryCount\` >= 1) AND NOT ${HELD}
+    GROUP BY 1`;
+  return {
+    stateWhere,
+    // Every name in a group is the same bytes, so MIN gives it back as stored.
+    countAll: `SELECT MIN(\`JobName\`) AS jobName, ${stateOf} AS state, COUNT(*) AS n FROM ${TABLE}
+  GROUP BY CAST(\`JobName\` AS BINARY), state`,
+    listed: `\`Id\`, ${shape.applicationName ? '`ApplicationName`, ' : ''}\`JobName\`, LEFT(\`JobArgs\`, ${LISTED_ARGS_LENGTH}) AS \`JobArgs\`,
+        CHAR_LENGTH(\`JobArgs\`) > ${LISTED_ARGS_LENGTH} AS \`ArgsCut\`, \`TryCount\`, \`CreationTime\`, \`NextTryTime\`,
+        \`LastTryTime\`, \`IsAbandoned\`, \`Priority\`, ${shape.completionTime ? '`CompletionTime`, ' : ''}\`ExtraProperties\`, \`ConcurrencyStamp\``,
+    read: `SELECT \`Id\`, \`TryCount\`, \`NextTryTime\`, \`IsAbandoned\`, ${shape.completionTime ? '`CompletionTime`, ' : ''}\`ConcurrencyStamp\`, \`ExtraProperties\`
+  FROM ${TABLE} WHERE \`Id\` IN (?)`,
+    lockRequeuable: `SELECT \`Id\`, \`ConcurrencyStamp\` FROM ${TABLE}
+  WHERE \`Id\` IN (?) AND ${notCompleted}(\`IsAbandoned\` <> 0 OR \`TryCount\` >= 1) AND NOT ${HELD} FOR UPDATE`,
+    lockScheduled: `SELECT \`Id\` FROM ${TABLE} WHERE ${scheduled} FOR UPDATE`,
+    runNow: `UPDATE ${TABLE} SET \`NextTryTime\` = ?, \`ConcurrencyStamp\` = ? WHERE ${scheduled}`,
+    perMinute: `SELECT minute, SUM(succeeded) AS succeeded, SUM(failed) AS failed FROM (
+    ${
+      shape.completionTime
+        ? `SELECT DATE_FORMAT(\`CompletionTime\`, '%Y-%m-%dT%H:%i:00Z') AS minute, COUNT(*) AS succeeded, 0 AS failed FROM ${TABLE}
+    WHERE \`CompletionTime\` IS NOT NULL AND \`CompletionTime\` >= ? GROUP BY minute
+    UNION ALL
+    `
+        : ''
+    }${failedPerMinute}) AS counts
+  GROUP BY minute`,
+  };
+});
 
 const ROWS_UP_TO = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM ${TABLE} LIMIT ?) AS bounded`;
-// Every name in a group is the same bytes, so MIN gives it back as stored.
-const COUNT_ALL = `SELECT MIN(\`JobName\`) AS jobName, ${STATE_OF} AS state, COUNT(*) AS n FROM ${TABLE}
-  GROUP BY CAST(\`JobName\` AS BINARY), state`;
-const countState = (state: JobState) => `SELECT MIN(\`JobName\`) AS jobName, COUNT(*) AS n
-  FROM (SELECT \`JobName\` FROM ${TABLE} WHERE ${STATE_WHERE[state]} LIMIT ?) AS bounded GROUP BY CAST(\`JobName\` AS BINARY)`;
+const countState = (where: string) => `SELECT MIN(\`JobName\`) AS jobName, COUNT(*) AS n
+  FROM (SELECT \`JobName\` FROM ${TABLE} WHERE ${where} LIMIT ?) AS bounded GROUP BY CAST(\`JobName\` AS BINARY)`;
 /** Read through our index: its range estimates come from index dives, which count the rows of a range closely. */
-const explainState = (state: JobState) =>
-  `EXPLAIN FORMAT=JSON SELECT 1 FROM ${TABLE} FORCE INDEX (\`${MYSQL_STATE_INDEX}\`) WHERE ${STATE_WHERE[state]}`;
+const explainState = (where: string) =>
+  `EXPLAIN FORMAT=JSON SELECT 1 FROM ${TABLE} FORCE INDEX (\`${MYSQL_STATE_INDEX}\`) WHERE ${where}`;
 /** Rows of an estimated state whose job names tell how its estimate splits between them. */
 const ESTIMATE_SPLIT_ROWS = 10_000;
 
-const READ = `SELECT \`Id\`, \`TryCount\`, \`NextTryTime\`, \`IsAbandoned\`, \`CompletionTime\`, \`ConcurrencyStamp\`, \`ExtraProperties\`
-  FROM ${TABLE} WHERE \`Id\` IN (?)`;
-const REQUEUABLE = `\`CompletionTime\` IS NULL AND (\`IsAbandoned\` <> 0 OR \`TryCount\` >= 1) AND NOT ${HELD}`;
-const LOCK_REQUEUABLE = `SELECT \`Id\`, \`ConcurrencyStamp\` FROM ${TABLE} WHERE \`Id\` IN (?) AND ${REQUEUABLE} FOR UPDATE`;
 const REQUEUE = `UPDATE ${TABLE} SET \`NextTryTime\` = ?, \`IsAbandoned\` = 0, \`TryCount\` = 0, \`ExtraProperties\` = ?, \`ConcurrencyStamp\` = ?
   WHERE \`Id\` = ? AND \`ConcurrencyStamp\` = ?`;
-const SCHEDULED = `\`Id\` IN (?) AND ${STATE_WHERE.scheduled}`;
-const LOCK_SCHEDULED = `SELECT \`Id\` FROM ${TABLE} WHERE ${SCHEDULED} FOR UPDATE`;
-const RUN_NOW = `UPDATE ${TABLE} SET \`NextTryTime\` = ?, \`ConcurrencyStamp\` = ? WHERE ${SCHEDULED}`;
 const NOT_HELD = `\`Id\` IN (?) AND NOT ${HELD}`;
 const LOCK_NOT_HELD = `SELECT \`Id\` FROM ${TABLE} WHERE ${NOT_HELD} FOR UPDATE`;
 const DELETE = `DELETE FROM ${TABLE} WHERE ${NOT_HELD}`;
-
-const PER_MINUTE = `SELECT minute, SUM(succeeded) AS succeeded, SUM(failed) AS failed FROM (
-    SELECT DATE_FORMAT(\`CompletionTime\`, '%Y-%m-%dT%H:%i:00Z') AS minute, COUNT(*) AS succeeded, 0 AS failed FROM ${TABLE}
-    WHERE \`CompletionTime\` IS NOT NULL AND \`CompletionTime\` >= ? GROUP BY minute
-    UNION ALL
-    SELECT DATE_FORMAT(\`LastTryTime\`, '%Y-%m-%dT%H:%i:00Z'), 0, COUNT(*) FROM ${TABLE}
-    WHERE \`CompletionTime\` IS NULL AND \`LastTryTime\` >= ? AND (\`IsAbandoned\` <> 0 OR \`TryCount\` >= 1) AND NOT ${HELD}
-    GROUP BY 1) AS counts
-  GROUP BY minute`;
 
 /** REPEATABLE READ would lock gaps of the scanned ranges and hold enqueues up until commit. */
 const READ_COMMITTED = 'SET TRANSACTION ISOLATION LEVEL READ COMMITTED';
@@ -105,14 +123,22 @@ const TIME_TEXT = "'%Y-%m-%d %H:%i:%s.%f'";
 type Row = Record<string, unknown>;
 
 export class MysqlJobAdminStore implements JobAdminStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly table: TableShapeCache,
+  ) {}
 
-  countStates(now: Date, exactUpTo: number): Promise<StateCount[]> {
+  private async statements() {
+    return statementsFor(await this.table.shape());
+  }
+
+  async countStates(now: Date, exactUpTo: number): Promise<StateCount[]> {
+    const statements = await this.statements();
     return countStatesBounded(
       {
         rowsUpTo: async (limit) => Number((await this.rows(ROWS_UP_TO, [limit]))[0].n),
         countAll: async () => {
-          const { sql, values } = withNow(COUNT_ALL, [], now);
+          const { sql, values } = withNow(statements.countAll, [], now);
           return (await this.rows(sql, values)).map((r) => ({
             jobName: r.jobName as string,
             state: r.state as JobState,
@@ -120,21 +146,23 @@ export class MysqlJobAdminStore implements JobAdminStore {
             estimated: false,
           }));
         },
-        estimate: () => this.estimate(now),
-        countState: (state, limit) => this.countState(state, now, limit),
+        estimate: () => this.estimate(statements.stateWhere, now),
+        countState: (state, limit) => this.countState(statements.stateWhere[state], now, limit),
       },
       exactUpTo,
     );
   }
 
-  private async estimate(now: Date): Promise<StateCount[]> {
+  private async estimate(stateWhere: Record<JobState, string | undefined>, now: Date): Promise<StateCount[]> {
     const estimates: StateCount[] = [];
     for (const state of JOB_STATES) {
-      const { sql, values } = withNow(explainState(state), [], now);
+      const where = stateWhere[state];
+      if (where === undefined) continue;
+      const { sql, values } = withNow(explainState(where), [], now);
       const [plan] = await this.rows(sql, values);
       const total = estimatedRows(JSON.parse(String(Object.values(plan)[0])));
       if (total <= 0) continue;
-      const split = (await this.countState(state, now, Number.MAX_SAFE_INTEGER, ESTIMATE_SPLIT_ROWS)) ?? [];
+      const split = (await this.countState(where, now, Number.MAX_SAFE_INTEGER, ESTIMATE_SPLIT_ROWS)) ?? [];
       const seen = split.reduce((sum, c) => sum + c.count, 0);
       for (const c of split)
         estimates.push({ jobName: c.jobName, state, count: (total * c.count) / seen, estimated: true });
@@ -142,30 +170,36 @@ export class MysqlJobAdminStore implements JobAdminStore {
     return estimates;
   }
 
-  /** Exact up to `limit` (undefined above it), reading at most `read` rows. */
+  /** Exact up to `limit` (undefined above it), reading at most `read` rows; a state no row can be in has none. */
   private async countState(
-    state: JobState,
+    where: string | undefined,
     now: Date,
     limit: number,
     read = limit + 1,
   ): Promise<JobNameCount[] | undefined> {
-    const { sql, values } = withNow(countState(state), [], now);
+    if (where === undefined) return [];
+    const { sql, values } = withNow(countState(where), [], now);
     const rows = await this.rows(sql, [...values, read]);
     const counts = rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
     return counts.reduce((sum, c) => sum + c.count, 0) > limit ? undefined : counts;
   }
 
   async list(request: AdminListRequest): Promise<ListedJob[]> {
+    const shape = await this.table.shape();
+    const statements = statementsFor(shape);
+    const stateWhere = statements.stateWhere[request.state];
+    if (stateWhere === undefined) return [];
     const { column, descending } = LIST_ORDER[request.state];
     const [past, direction] = descending ? ['<', 'DESC'] : ['>', 'ASC'];
-    const { sql: where, values } = withNow(STATE_WHERE[request.state], [], request.now);
+    const { sql: where, values } = withNow(stateWhere, [], request.now);
     const filters = [where];
     if (request.jobName !== undefined) {
       filters.push('`JobName` = ? AND CAST(`JobName` AS BINARY) = CAST(? AS BINARY)');
       values.push(request.jobName, request.jobName);
     }
-    if (request.applicationName === null) filters.push('`ApplicationName` IS NULL');
-    else if (request.applicationName !== undefined) {
+    // A table without ApplicationName has no application filter: every row is every application's.
+    if (shape.applicationName && request.applicationName === null) filters.push('`ApplicationName` IS NULL');
+    else if (shape.applicationName && request.applicationName !== undefined) {
       filters.push('`ApplicationName` = ? AND CAST(`ApplicationName` AS BINARY) = CAST(? AS BINARY)');
       values.push(request.applicationName, request.applicationName);
     }
@@ -173,9 +207,7 @@ export class MysqlJobAdminStore implements JobAdminStore {
       filters.push(`\`${column}\` ${past}= ? AND (\`${column}\` ${past} ? OR \`Id\` ${past} ?)`);
       values.push(request.after.time, request.after.time, request.after.id);
     }
-    const sql = `SELECT \`Id\`, \`ApplicationName\`, \`JobName\`, LEFT(\`JobArgs\`, ${LISTED_ARGS_LENGTH}) AS \`JobArgs\`,
-        CHAR_LENGTH(\`JobArgs\`) > ${LISTED_ARGS_LENGTH} AS \`ArgsCut\`, \`TryCount\`, \`CreationTime\`, \`NextTryTime\`,
-        \`LastTryTime\`, \`IsAbandoned\`, \`Priority\`, \`CompletionTime\`, \`ExtraProperties\`, \`ConcurrencyStamp\`,
+    const sql = `SELECT ${statements.listed},
         DATE_FORMAT(\`${column}\`, ${TIME_TEXT}) AS \`SortTime\`
       FROM ${TABLE} WHERE ${filters.join(' AND ')}
       ORDER BY \`${column}\` ${direction}, \`Id\` ${direction} LIMIT ?`;
@@ -188,7 +220,7 @@ export class MysqlJobAdminStore implements JobAdminStore {
 
   async read(ids: string[]): Promise<JobStateRow[]> {
     if (ids.length === 0) return [];
-    return (await this.rows(READ, [ids])).map((row) => ({
+    return (await this.rows((await this.statements()).read, [ids])).map((row) => ({
       id: String(row.Id).toLowerCase(),
       tryCount: Number(row.TryCount),
       nextTryTime: row.NextTryTime as Date,
@@ -201,7 +233,7 @@ export class MysqlJobAdminStore implements JobAdminStore {
 
   async requeue(updates: RequeueUpdate[], now: Date): Promise<string[]> {
     if (updates.length === 0) return [];
-    const lock = withNow(LOCK_REQUEUABLE, [updates.map((u) => u.id)], now);
+    const lock = withNow((await this.statements()).lockRequeuable, [updates.map((u) => u.id)], now);
     return this.inTransaction(async (connection) => {
       const [locked] = (await connection.query(lock.sql, lock.values)) as [Row[], unknown];
       const stamps = new Map(locked.map((r) => [String(r.Id).toLowerCase(), r.ConcurrencyStamp as string]));
@@ -216,7 +248,8 @@ export class MysqlJobAdminStore implements JobAdminStore {
   }
 
   async runNow(ids: string[], now: Date, newStamp: string): Promise<string[]> {
-    return this.lockedWrite(ids, now, LOCK_SCHEDULED, RUN_NOW, [now, newStamp]);
+    const statements = await this.statements();
+    return this.lockedWrite(ids, now, statements.lockScheduled, statements.runNow, [now, newStamp]);
   }
 
   async delete(ids: string[], now: Date): Promise<string[]> {
@@ -244,7 +277,12 @@ export class MysqlJobAdminStore implements JobAdminStore {
   }
 
   async history(since: Date, now: Date): Promise<HistoryCount[]> {
-    const { sql, values } = withNow(PER_MINUTE, [since, since], now);
+    const shape = await this.table.shape();
+    const { sql, values } = withNow(
+      statementsFor(shape).perMinute,
+      shape.completionTime ? [since, since] : [since],
+      now,
+    );
     return (await this.rows(sql, values))
       .map((r) => ({ minute: new Date(r.minute as string), succeeded: Number(r.succeeded), failed: Number(r.failed) }))
       .sort((a, b) => a.minute.getTime() - b.minute.getTime());

@@ -1,5 +1,6 @@
 import type { Pool } from 'mysql2/promise';
 import type { CancellationRequest, JobCancellationStore, WaitingJobCancellation } from '../job-cancellation-store';
+import { perShape, TableShape, TableShapeCache } from '../table-shape';
 import { chunk, LEASE_STAMP_LIKE, MAX_IDS_PER_STATEMENT } from './dialect-helpers';
 
 /** Ours, beside ABP's: the requests to cancel held jobs. */
@@ -13,9 +14,25 @@ export const MYSQL_CANCELLATIONS_MIGRATION = [
 ) CHARACTER SET=utf8mb4`,
 ];
 
-const ABANDON_WAITING = `UPDATE \`AbpBackgroundJobs\` SET \`IsAbandoned\` = 1, \`ExtraProperties\` = ?, \`ConcurrencyStamp\` = ?
-  WHERE \`Id\` = ? AND \`ConcurrencyStamp\` = ? AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0
-    AND NOT (\`ConcurrencyStamp\` LIKE '${LEASE_STAMP_LIKE}' AND \`NextTryTime\` > ?)`;
+/** The statements on AbpBackgroundJobs for a table of this shape, built once per shape (see table-shape.ts). */
+const statementsFor = perShape((shape: TableShape) => {
+  const live = `${shape.completionTime ? 'job.`CompletionTime` IS NULL AND ' : ''}job.\`IsAbandoned\` = 0`;
+  const settled = `${shape.completionTime ? 'job.`CompletionTime` IS NOT NULL OR ' : ''}job.\`IsAbandoned\` = 1`;
+  return {
+    ABANDON_WAITING: `UPDATE \`AbpBackgroundJobs\` AS job SET job.\`IsAbandoned\` = 1, job.\`ExtraProperties\` = ?, job.\`ConcurrencyStamp\` = ?
+  WHERE job.\`Id\` = ? AND job.\`ConcurrencyStamp\` = ? AND ${live}
+    AND NOT (job.\`ConcurrencyStamp\` LIKE '${LEASE_STAMP_LIKE}' AND job.\`NextTryTime\` > ?)`,
+    /** A multi-table DELETE takes no LIMIT, so the settled ids are read first. */
+    SETTLED: `SELECT request.\`Id\` FROM \`AbpBackgroundJobCancellations\` AS request
+  LEFT JOIN \`AbpBackgroundJobs\` AS job ON job.\`Id\` = request.\`Id\`
+  WHERE job.\`Id\` IS NULL OR ${settled}
+  LIMIT ?`,
+    /** Checked again as it deletes: a job of one of these ids may have come back meanwhile (a unique job's id). */
+    DELETE_SETTLED: `DELETE FROM \`AbpBackgroundJobCancellations\` WHERE \`Id\` IN (?) AND NOT EXISTS (
+  SELECT 1 FROM \`AbpBackgroundJobs\` AS job
+  WHERE job.\`Id\` = \`AbpBackgroundJobCancellations\`.\`Id\` AND ${live})`,
+  };
+});
 
 // VALUES() in ON DUPLICATE KEY UPDATE: the form MariaDB and MySQL 8 both read.
 const REQUEST = `INSERT INTO \`AbpBackgroundJobCancellations\` (\`Id\`, \`JobCreationTime\`, \`RequestedBy\`, \`CreationTime\`)
@@ -26,22 +43,20 @@ const REQUEST = `INSERT INTO \`AbpBackgroundJobCancellations\` (\`Id\`, \`JobCre
 const FIND_REQUESTS =
   'SELECT `Id`, `JobCreationTime`, `RequestedBy` FROM `AbpBackgroundJobCancellations` WHERE `Id` IN (?)';
 const DELETE_REQUESTS = 'DELETE FROM `AbpBackgroundJobCancellations` WHERE `Id` IN (?)';
-/** A multi-table DELETE takes no LIMIT, so the settled ids are read first. */
-const SETTLED = `SELECT request.\`Id\` FROM \`AbpBackgroundJobCancellations\` AS request
-  LEFT JOIN \`AbpBackgroundJobs\` AS job ON job.\`Id\` = request.\`Id\`
-  WHERE job.\`Id\` IS NULL OR job.\`CompletionTime\` IS NOT NULL OR job.\`IsAbandoned\` = 1
-  LIMIT ?`;
-/** Checked again as it deletes: a job of one of these ids may have come back meanwhile (a unique job's id). */
-const DELETE_SETTLED = `DELETE FROM \`AbpBackgroundJobCancellations\` WHERE \`Id\` IN (?) AND NOT EXISTS (
-  SELECT 1 FROM \`AbpBackgroundJobs\` AS job
-  WHERE job.\`Id\` = \`AbpBackgroundJobCancellations\`.\`Id\` AND job.\`CompletionTime\` IS NULL AND job.\`IsAbandoned\` = 0)`;
-
 type Row = Record<string, unknown>;
 
 export class MysqlCancellations implements JobCancellationStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly table: TableShapeCache,
+  ) {}
+
+  private async statements() {
+    return statementsFor(await this.table.shape());
+  }
 
   async abandonWaiting(c: WaitingJobCancellation, now: Date): Promise<boolean> {
+    const { ABANDON_WAITING } = await this.statements();
     const [result] = (await this.pool.query(ABANDON_WAITING, [
       c.extraProperties,
       c.newStamp,
@@ -75,6 +90,7 @@ export class MysqlCancellations implements JobCancellationStore {
   }
 
   async deleteSettledRequests(limit: number): Promise<number> {
+    const { SETTLED, DELETE_SETTLED } = await this.statements();
     const [rows] = (await this.pool.query(SETTLED, [limit])) as [Row[], unknown];
     if (rows.length === 0) return 0;
     const [result] = (await this.pool.query(DELETE_SETTLED, [rows.map((r) => r.Id)])) as [

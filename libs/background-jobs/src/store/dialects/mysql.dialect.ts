@@ -21,6 +21,15 @@ import {
   recordsOf,
   TransactionalJobStore,
 } from '../background-job-store';
+import {
+  AbpColumn,
+  NO_COMPLETION_TIME,
+  perShape,
+  recordField,
+  TableShape,
+  TableShapeCache,
+  tableColumns,
+} from '../table-shape';
 import { transactionConnectionOf } from '../caller-transaction';
 import { fromUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
@@ -37,7 +46,8 @@ import { isUnavailableError } from './unavailable-errors';
 import { MYSQL_CANCELLATIONS_MIGRATION, MysqlCancellations } from './mysql.cancellations';
 import { MYSQL_SCHEDULES_MIGRATION, MysqlSchedules } from './mysql.schedules';
 import { MysqlUniqueJobs } from './mysql.unique-jobs';
-import { MYSQL_ADMIN_INDEXES, MYSQL_CREATE_WORKERS, MysqlJobAdminStore } from './mysql.admin';
+import { MYSQL_CREATE_WORKERS, MysqlJobAdminStore } from './mysql.admin';
+import { migrateMysql, readMysqlShape } from './mysql.schema';
 import { MysqlWorkerHeartbeats } from './mysql.heartbeats';
 
 /**
@@ -47,48 +57,6 @@ import { MysqlWorkerHeartbeats } from './mysql.heartbeats';
  * then UPDATE of the rows it locked. Statements go through mysql2's client-side escaping
  * (`query`, not `execute`), which expands `IN (?)` lists and `VALUES ?` rows from one SQL text.
  */
-const MIGRATION_LOCK = 'AbpBackgroundJobs.migrate';
-const MIGRATION_LOCK_TIMEOUT_SECONDS = 60;
-
-const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJobs\` (
-  \`Id\` char(36) COLLATE ascii_general_ci NOT NULL,
-  \`ApplicationName\` varchar(96) NULL,
-  \`JobName\` varchar(128) NOT NULL,
-  \`JobArgs\` longtext NOT NULL,
-  \`TryCount\` smallint NOT NULL DEFAULT 0,
-  \`CreationTime\` datetime(6) NOT NULL,
-  \`NextTryTime\` datetime(6) NOT NULL,
-  \`LastTryTime\` datetime(6) NULL,
-  \`IsAbandoned\` tinyint(1) NOT NULL DEFAULT FALSE,
-  \`Priority\` tinyint unsigned NOT NULL DEFAULT 15,
-  \`CompletionTime\` datetime(6) NULL,
-  \`ExtraProperties\` longtext NOT NULL,
-  \`ConcurrencyStamp\` varchar(40) NOT NULL,
-  CONSTRAINT \`PK_AbpBackgroundJobs\` PRIMARY KEY (\`Id\`)
-) CHARACTER SET=utf8mb4`;
-
-/** MySQL 8 has no ADD COLUMN IF NOT EXISTS, so missing columns are looked up first. */
-const EXISTING_COLUMNS = `SELECT COLUMN_NAME AS name FROM information_schema.COLUMNS
-  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'AbpBackgroundJobs'`;
-const NEWER_COLUMNS: Record<string, string> = {
-  ApplicationName: 'ALTER TABLE `AbpBackgroundJobs` ADD `ApplicationName` varchar(96) NULL',
-  CompletionTime: 'ALTER TABLE `AbpBackgroundJobs` ADD `CompletionTime` datetime(6) NULL',
-};
-
-const EXISTING_INDEXES = `SELECT DISTINCT INDEX_NAME AS name FROM information_schema.STATISTICS
-  WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'AbpBackgroundJobs'`;
-const INDEXES: Record<string, string> = {
-  // EF Core cuts names at MySQL's 64 characters with a trailing "~"; this is the name Pomelo gives ABP 10's index.
-  'IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned~':
-    'CREATE INDEX `IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned~` ON `AbpBackgroundJobs` (`ApplicationName`, `CompletionTime`, `IsAbandoned`, `NextTryTime`)',
-  // Not ABP's: lets a claim read due rows in dequeue order and stop at its LIMIT instead of
-  // sorting (and locking) every due row. MariaDB before 10.8 ignores DESC and sorts anyway.
-  IX_AbpBackgroundJobs_Dequeue:
-    'CREATE INDEX `IX_AbpBackgroundJobs_Dequeue` ON `AbpBackgroundJobs` (`ApplicationName`, `CompletionTime`, `IsAbandoned`, `Priority` DESC, `TryCount`, `NextTryTime`)',
-  // Ours: the management service's lists and counts by state (mysql.admin.ts).
-  ...MYSQL_ADMIN_INDEXES,
-};
-
 /** Ours, beside ABP's: see enqueue-keys.ts. The index comes with the table, so one statement makes both. */
 const CREATE_ENQUEUE_KEYS = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJobEnqueueKeys\` (
   \`Id\` char(36) COLLATE ascii_general_ci NOT NULL,
@@ -97,27 +65,85 @@ const CREATE_ENQUEUE_KEYS = `CREATE TABLE IF NOT EXISTS \`AbpBackgroundJobEnqueu
   CONSTRAINT \`PK_AbpBackgroundJobEnqueueKeys\` PRIMARY KEY (\`Id\`),
   INDEX \`IX_AbpBackgroundJobEnqueueKeys_CreationTime\` (\`CreationTime\`)
 ) CHARACTER SET=utf8mb4`;
+/**
+ * Ours, beside ABP's table, run by migrate() after mysql.schema.ts has made or adopted ABP's table
+ * and our indexes on it; each `CREATE TABLE IF NOT EXISTS` runs only while its table is missing.
+ */
+const MIGRATE = [
+  CREATE_ENQUEUE_KEYS,
+  MYSQL_CREATE_WORKERS,
+  // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
+  ...MYSQL_SCHEDULES_MIGRATION,
+  ...MYSQL_CANCELLATIONS_MIGRATION,
+];
 const INSERT_ENQUEUE_KEYS = 'INSERT INTO `AbpBackgroundJobEnqueueKeys` (`Id`, `Fingerprint`, `CreationTime`) VALUES ?';
 const FIND_ENQUEUE_KEYS = 'SELECT `Id`, `Fingerprint` FROM `AbpBackgroundJobEnqueueKeys` WHERE `Id` IN (?)';
 const DELETE_ENQUEUE_KEYS_BEFORE =
   'DELETE FROM `AbpBackgroundJobEnqueueKeys` WHERE `CreationTime` < ? ORDER BY `CreationTime` LIMIT ?';
 
-const INSERT = `INSERT INTO \`AbpBackgroundJobs\` (\`Id\`, \`ApplicationName\`, \`JobName\`, \`JobArgs\`, \`TryCount\`, \`CreationTime\`,
-  \`NextTryTime\`, \`LastTryTime\`, \`IsAbandoned\`, \`Priority\`, \`CompletionTime\`, \`ExtraProperties\`, \`ConcurrencyStamp\`) VALUES ?`;
 /** Rows per INSERT; with JobArgs of up to 1 MiB, also kept under max_allowed_packet (16 MiB by default) by size. */
 const INSERT_ROWS_PER_STATEMENT = 500;
 const INSERT_CHARS_PER_STATEMENT = 4_000_000;
 
-// The column's collation ignores case and trailing spaces ('A' = 'a '): the binary test keeps a
-// worker to the names it runs, byte for byte, and leaves look-alike names alone.
-const dueRows = (appNameClause: string) => `SELECT *, \`NextTryTime\` AS \`DueTime\` FROM \`AbpBackgroundJobs\`
-  WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ?
+/**
+ * The store's statements for a table of this shape, built once per shape. Without ApplicationName
+ * every row is every application's: the application's clauses are left out, and so are their values.
+ */
+const statementsFor = perShape((shape: TableShape) => {
+  const columns = tableColumns(shape);
+  const live = `${shape.completionTime ? '`CompletionTime` IS NULL AND ' : ''}\`IsAbandoned\` = 0`;
+  const app = (clause: string) => (shape.applicationName ? `${clause} AND ` : '');
+  // The column's collation ignores case and trailing spaces ('A' = 'a '): the binary test keeps a
+  // worker to the names it runs, byte for byte, and leaves look-alike names alone.
+  const dueRows = (appNameClause: string) => `SELECT *, \`NextTryTime\` AS \`DueTime\` FROM \`AbpBackgroundJobs\`
+  WHERE ${app(appNameClause)}${live} AND \`NextTryTime\` <= ?
     AND \`JobName\` IN (?) AND CAST(\`JobName\` AS BINARY) IN (?)
   ORDER BY \`Priority\` DESC, \`TryCount\`, \`NextTryTime\`
   LIMIT ?
   FOR UPDATE SKIP LOCKED`;
-const SELECT_DUE_FOR_APP = dueRows('`ApplicationName` = ?');
-const SELECT_DUE_FOR_NULL_APP = dueRows('`ApplicationName` IS NULL');
+  /**
+   * Kept rows past their retention, oldest first through ABP's index (ApplicationName,
+   * CompletionTime, ...). The application's name compares as bytes too: the column's collation
+   * would take 'App' and 'app ' for one application.
+   */
+  const deleteCompleted = (appNameClause: string) => `DELETE FROM \`AbpBackgroundJobs\`
+  WHERE ${app(appNameClause)}\`CompletionTime\` < ? ORDER BY \`CompletionTime\` LIMIT ?`;
+  /**
+   * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
+   * IsAbandoned, NextTryTime) reads just the due rows. Grouped by the name's bytes: under the
+   * default collations 'Job' = 'job' (_ci), and under MariaDB's PAD SPACE ones 'Job' = 'Job ', so
+   * a GROUP BY on the column would merge them. Every name in a group is the same bytes, so MIN
+   * gives it back as stored.
+   */
+  const dueByJobName = (
+    appNameClause: string,
+  ) => `SELECT MIN(\`JobName\`) AS jobName, COUNT(*) AS n FROM \`AbpBackgroundJobs\`
+  WHERE ${app(appNameClause)}${live} AND \`NextTryTime\` <= ?
+  GROUP BY CAST(\`JobName\` AS BINARY) ORDER BY n DESC, CAST(\`JobName\` AS BINARY) LIMIT ?`;
+  /** The same filter; MIN over ABP's index with every column before NextTryTime fixed is read off the index ("Select tables optimized away"). */
+  const oldestDue = (appNameClause: string) => `SELECT MIN(\`NextTryTime\`) AS oldest FROM \`AbpBackgroundJobs\`
+  WHERE ${app(appNameClause)}${live} AND \`NextTryTime\` <= ?`;
+  return {
+    ...shape,
+    columns,
+    INSERT: `INSERT INTO \`AbpBackgroundJobs\` (${columns.map((c) => `\`${c}\``).join(', ')}) VALUES ?`,
+    SELECT_DUE_FOR_APP: dueRows('`ApplicationName` = ?'),
+    SELECT_DUE_FOR_NULL_APP: dueRows('`ApplicationName` IS NULL'),
+    DELETE_COMPLETED_FOR_APP: deleteCompleted(
+      '`ApplicationName` = ? AND CAST(`ApplicationName` AS BINARY) = CAST(? AS BINARY)',
+    ),
+    DELETE_COMPLETED_FOR_NULL_APP: deleteCompleted('`ApplicationName` IS NULL'),
+    COUNT: {
+      all: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs`',
+      noApplication: `SELECT COUNT(*) AS n FROM \`AbpBackgroundJobs\`${shape.applicationName ? ' WHERE `ApplicationName` IS NULL' : ''}`,
+      application: `SELECT COUNT(*) AS n FROM \`AbpBackgroundJobs\`${shape.applicationName ? ' WHERE `ApplicationName` = ?' : ''}`,
+    } satisfies Record<CountScope, string>,
+    DUE_BY_JOB_NAME_FOR_APP: dueByJobName('`ApplicationName` = ?'),
+    DUE_BY_JOB_NAME_FOR_NULL_APP: dueByJobName('`ApplicationName` IS NULL'),
+    OLDEST_DUE_FOR_APP: oldestDue('`ApplicationName` = ?'),
+    OLDEST_DUE_FOR_NULL_APP: oldestDue('`ApplicationName` IS NULL'),
+  };
+});
 
 // TryCount stops at its smallint top: one more would fail the whole claim (out of range, strict mode).
 const CLAIM = `UPDATE \`AbpBackgroundJobs\`
@@ -139,18 +165,6 @@ const COMPLETE_AND_KEEP = `UPDATE \`AbpBackgroundJobs\`
   SET \`CompletionTime\` = ?, \`ExtraProperties\` = COALESCE(?, \`ExtraProperties\`), \`ConcurrencyStamp\` = ?
   WHERE \`Id\` = ? AND \`ConcurrencyStamp\` = ?`;
 
-/**
- * Kept rows past their retention, oldest first through ABP's index (ApplicationName,
- * CompletionTime, ...). The application's name compares as bytes too: the column's collation
- * would take 'App' and 'app ' for one application.
- */
-const deleteCompleted = (appNameClause: string) => `DELETE FROM \`AbpBackgroundJobs\`
-  WHERE ${appNameClause} AND \`CompletionTime\` < ? ORDER BY \`CompletionTime\` LIMIT ?`;
-const DELETE_COMPLETED_FOR_APP = deleteCompleted(
-  '`ApplicationName` = ? AND CAST(`ApplicationName` AS BINARY) = CAST(? AS BINARY)',
-);
-const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('`ApplicationName` IS NULL');
-
 /** Named locks live as long as the connection that took them; names are at most 64 characters. */
 const TRY_LOCK = 'SELECT GET_LOCK(?, 0) AS acquired';
 const UNLOCK = 'SELECT RELEASE_LOCK(?)';
@@ -163,30 +177,6 @@ const RELEASE = `UPDATE \`AbpBackgroundJobs\`
   WHERE \`Id\` IN (?) AND \`ConcurrencyStamp\` = ?`;
 
 const FIND = 'SELECT * FROM `AbpBackgroundJobs` WHERE `Id` = ?';
-const COUNT: Record<CountScope, string> = {
-  all: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs`',
-  noApplication: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` IS NULL',
-  application: 'SELECT COUNT(*) AS n FROM `AbpBackgroundJobs` WHERE `ApplicationName` = ?',
-};
-/**
- * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
- * IsAbandoned, NextTryTime) reads just the due rows. Grouped by the name's bytes: under the
- * default collations 'Job' = 'job' (_ci), and under MariaDB's PAD SPACE ones 'Job' = 'Job ', so
- * a GROUP BY on the column would merge them. Every name in a group is the same bytes, so MIN
- * gives it back as stored.
- */
-const dueByJobName = (
-  appNameClause: string,
-) => `SELECT MIN(\`JobName\`) AS jobName, COUNT(*) AS n FROM \`AbpBackgroundJobs\`
-  WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ?
-  GROUP BY CAST(\`JobName\` AS BINARY) ORDER BY n DESC, CAST(\`JobName\` AS BINARY) LIMIT ?`;
-const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('`ApplicationName` = ?');
-const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('`ApplicationName` IS NULL');
-/** The same filter; MIN over ABP's index with every column before NextTryTime fixed is read off the index ("Select tables optimized away"). */
-const oldestDue = (appNameClause: string) => `SELECT MIN(\`NextTryTime\`) AS oldest FROM \`AbpBackgroundJobs\`
-  WHERE ${appNameClause} AND \`CompletionTime\` IS NULL AND \`IsAbandoned\` = 0 AND \`NextTryTime\` <= ?`;
-const OLDEST_DUE_FOR_APP = oldestDue('`ApplicationName` = ?');
-const OLDEST_DUE_FOR_NULL_APP = oldestDue('`ApplicationName` IS NULL');
 const PING = 'SELECT 1';
 /**
  * REPEATABLE READ (InnoDB's default) would take gap locks on the scanned range of a claim's
@@ -205,54 +195,40 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   readonly schedules: MysqlSchedules;
   readonly cancellations: MysqlCancellations;
 
+  /** The table's shape (see table-shape.ts): the statements are those built for it. */
+  private readonly table: TableShapeCache;
+
   /**
    * `pool`: TypeORM's mysql2 pool (its promise wrapper). `callerTransaction`: the connection of the
    * caller's transaction (withinTransaction), on which every statement runs, with no BEGIN of its own.
+   * `table`: the shape the store of the pool knows (a transaction's store shares it).
    */
   constructor(
     private readonly pool: Pool,
     private readonly callerTransaction?: PoolConnection,
+    table?: TableShapeCache,
   ) {
-    this.admin = new MysqlJobAdminStore(pool);
+    this.table = table ?? new TableShapeCache(() => readMysqlShape((sql, values) => this.pool.query(sql, values)));
+    this.admin = new MysqlJobAdminStore(pool, this.table);
     this.heartbeats = new MysqlWorkerHeartbeats(pool);
-    this.uniqueJobs = new MysqlUniqueJobs(callerTransaction ?? pool);
-    this.schedules = new MysqlSchedules(pool);
-    this.cancellations = new MysqlCancellations(pool);
+    this.uniqueJobs = new MysqlUniqueJobs(callerTransaction ?? pool, this.table);
+    this.schedules = new MysqlSchedules(pool, this.table);
+    this.cancellations = new MysqlCancellations(pool, this.table);
   }
 
   /** The same statements on the connection of the caller's transaction (TypeORM holds mysql2's callback connection). */
   withinTransaction(entityManager: object): TransactionalJobStore {
     const connection = transactionConnectionOf(entityManager, this.dialect) as { promise(): PoolConnection };
     const promised = connection.promise();
-    return new MysqlBackgroundJobStore(promised as unknown as Pool, promised);
+    return new MysqlBackgroundJobStore(promised as unknown as Pool, promised, this.table);
   }
 
   async migrate(): Promise<void> {
-    await this.withConnection(async (connection) => {
-      const [[lock]] = (await connection.query('SELECT GET_LOCK(?, ?) AS acquired', [
-        MIGRATION_LOCK,
-        MIGRATION_LOCK_TIMEOUT_SECONDS,
-      ])) as [Row[], unknown];
-      if (Number(lock.acquired) !== 1) {
-        throw new Error(
-          `Timed out after ${MIGRATION_LOCK_TIMEOUT_SECONDS}s waiting for another process to finish migrating AbpBackgroundJobs`,
-        );
-      }
-      try {
-        await connection.query(CREATE_TABLE);
-        const columns = await names(connection, EXISTING_COLUMNS);
-        for (const [column, ddl] of Object.entries(NEWER_COLUMNS))
-          if (!columns.has(column)) await connection.query(ddl);
-        const indexes = await names(connection, EXISTING_INDEXES);
-        for (const [index, ddl] of Object.entries(INDEXES)) if (!indexes.has(index)) await connection.query(ddl);
-        await connection.query(CREATE_ENQUEUE_KEYS);
-        // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
-        await connection.query(MYSQL_CREATE_WORKERS);
-        for (const ddl of [...MYSQL_SCHEDULES_MIGRATION, ...MYSQL_CANCELLATIONS_MIGRATION]) await connection.query(ddl);
-      } finally {
-        await connection.query('SELECT RELEASE_LOCK(?)', [MIGRATION_LOCK]);
-      }
-    });
+    this.table.learned(await this.withConnection((connection) => migrateMysql(connection, MIGRATE)));
+  }
+
+  private async statements() {
+    return statementsFor(await this.table.shape());
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
@@ -263,7 +239,8 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     const keys = chunk(batch.keys, MAX_IDS_PER_STATEMENT).map((part) =>
       part.map((k) => [k.id, k.fingerprint, batch.creationTime]),
     );
-    const rows = insertValues(recordsOf(batch));
+    const { INSERT, columns } = await this.statements();
+    const rows = insertValues(recordsOf(batch), columns);
     await this.inTransaction(async (connection) => {
       for (const values of keys) await connection.query(INSERT_ENQUEUE_KEYS, [values]);
       for (const values of rows) await connection.query(INSERT, [values]);
@@ -271,13 +248,15 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
-    const statements = insertValues(rows);
-    if (statements.length === 1) {
-      await this.pool.query(INSERT, [statements[0]]);
+    const { INSERT, columns, completionTime } = await this.statements();
+    if (!completionTime && rows.some((r) => r.completionTime !== null)) throw new Error(NO_COMPLETION_TIME);
+    const parts = insertValues(rows, columns);
+    if (parts.length === 1) {
+      await this.pool.query(INSERT, [parts[0]]);
       return;
     }
     await this.inTransaction(async (connection) => {
-      for (const values of statements) await connection.query(INSERT, [values]);
+      for (const values of parts) await connection.query(INSERT, [values]);
     });
   }
 
@@ -285,15 +264,22 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
    * Times are read as text (mysql2 makes an Invalid Date of a zero date and year 2001 of year 1)
    * and converted row by row; rows that cannot be read are abandoned once the claim committed.
    */
-  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    if (request.jobNames.length === 0 || request.limit <= 0) return [];
+  async claim(given: ClaimRequest): Promise<ClaimedJob[]> {
+    if (given.jobNames.length === 0 || given.limit <= 0) return [];
+    const statements = await this.statements();
+    // Without ApplicationName every row is every application's (and has none).
+    const request = statements.applicationName ? given : { ...given, applicationName: null };
     let unreadable: Array<[Row, string]> = [];
     const jobs = await retryOnDeadlock(
       () =>
         this.inTransaction(async (connection) => {
           unreadable = [];
           const [due] = (await connection.query(
-            { sql: request.applicationName === null ? SELECT_DUE_FOR_NULL_APP : SELECT_DUE_FOR_APP, dateStrings: true },
+            {
+              sql:
+                request.applicationName === null ? statements.SELECT_DUE_FOR_NULL_APP : statements.SELECT_DUE_FOR_APP,
+              dateStrings: true,
+            },
             [
               ...(request.applicationName === null ? [] : [request.applicationName]),
               request.now,
@@ -356,6 +342,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
 
   /** One UPDATE per row (each row carries its own values), all in one transaction: one commit for the batch. */
   async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    if (!(await this.table.shape()).completionTime) throw new Error(NO_COMPLETION_TIME);
     return retryOnDeadlock(
       () =>
         this.inTransaction(async (connection) => {
@@ -376,12 +363,17 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     );
   }
 
-  /** READ COMMITTED: no gap locks that would hold up enqueues next to the deleted range of the index. */
+  /**
+   * READ COMMITTED: no gap locks that would hold up enqueues next to the deleted range of the index.
+   * Without CompletionTime no row is kept, so none is deleted.
+   */
   async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
+    const statements = await this.statements();
+    if (!statements.completionTime) return 0;
     const [sql, values] =
-      applicationName === null
-        ? [DELETE_COMPLETED_FOR_NULL_APP, [before, limit]]
-        : [DELETE_COMPLETED_FOR_APP, [applicationName, applicationName, before, limit]];
+      applicationName === null || !statements.applicationName
+        ? [statements.DELETE_COMPLETED_FOR_NULL_APP, [before, limit]]
+        : [statements.DELETE_COMPLETED_FOR_APP, [applicationName, applicationName, before, limit]];
     return retryOnDeadlock(
       () =>
         this.inTransaction(async (connection) => {
@@ -421,7 +413,7 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async hasCompletionTimeColumn(): Promise<boolean> {
-    return this.withConnection(async (connection) => (await names(connection, EXISTING_COLUMNS)).has('CompletionTime'));
+    return (await this.table.shape()).completionTime;
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
@@ -440,25 +432,32 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   }
 
   async count(applicationName?: string | null): Promise<number> {
+    const statements = await this.statements();
     const scope = countScope(applicationName);
-    const [rows] = (await this.pool.query(COUNT[scope], scope === 'application' ? [applicationName] : [])) as [
-      Row[],
-      unknown,
-    ];
+    const values = scope === 'application' && statements.applicationName ? [applicationName] : [];
+    const [rows] = (await this.pool.query(statements.COUNT[scope], values)) as [Row[], unknown];
     return Number(rows[0].n);
   }
 
   async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
-    const [rows] = (await (applicationName === null
-      ? this.pool.query(DUE_BY_JOB_NAME_FOR_NULL_APP, [now, MAX_DUE_JOB_NAMES])
-      : this.pool.query(DUE_BY_JOB_NAME_FOR_APP, [applicationName, now, MAX_DUE_JOB_NAMES]))) as [Row[], unknown];
+    const statements = await this.statements();
+    const [rows] = (await (applicationName === null || !statements.applicationName
+      ? this.pool.query(statements.DUE_BY_JOB_NAME_FOR_NULL_APP, [now, MAX_DUE_JOB_NAMES])
+      : this.pool.query(statements.DUE_BY_JOB_NAME_FOR_APP, [applicationName, now, MAX_DUE_JOB_NAMES]))) as [
+      Row[],
+      unknown,
+    ];
     return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
   }
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
-    const [[row]] = (await (applicationName === null
-      ? this.pool.query({ sql: OLDEST_DUE_FOR_NULL_APP, dateStrings: true }, [now])
-      : this.pool.query({ sql: OLDEST_DUE_FOR_APP, dateStrings: true }, [applicationName, now]))) as [Row[], unknown];
+    const statements = await this.statements();
+    const [[row]] = (await (applicationName === null || !statements.applicationName
+      ? this.pool.query({ sql: statements.OLDEST_DUE_FOR_NULL_APP, dateStrings: true }, [now])
+      : this.pool.query({ sql: statements.OLDEST_DUE_FOR_APP, dateStrings: true }, [applicationName, now]))) as [
+      Row[],
+      unknown,
+    ];
     return fromUtcText(row.oldest as string | null);
   }
 
@@ -508,29 +507,9 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
 }
 
 /** The VALUES of insert()'s statements, one list of rows per statement (see splitForInsert). */
-function insertValues(rows: BackgroundJobRecord[]): unknown[][][] {
-  return splitForInsert(rows).map((part) =>
-    part.map((r) => [
-      r.id,
-      r.applicationName,
-      r.jobName,
-      r.jobArgs,
-      r.tryCount,
-      r.creationTime,
-      r.nextTryTime,
-      r.lastTryTime,
-      r.isAbandoned,
-      r.priority,
-      r.completionTime,
-      r.extraProperties,
-      r.concurrencyStamp,
-    ]),
-  );
-}
-
-async function names(connection: PoolConnection, sql: string): Promise<Set<string>> {
-  const [rows] = (await connection.query(sql)) as [Row[], unknown];
-  return new Set(rows.map((r) => r.name as string));
+function insertValues(rows: BackgroundJobRecord[], columns: AbpColumn[]): unknown[][][] {
+  const fields = columns.map(recordField);
+  return splitForInsert(rows).map((part) => part.map((r) => fields.map((field) => r[field])));
 }
 
 /** A lock name as GET_LOCK takes it: a longer one is cut and told apart by a hash of the whole. */

@@ -1,5 +1,6 @@
 import type { Pool, PoolConnection } from 'mysql2/promise';
 import { scheduleFromRow, ScheduleDefinition, ScheduleRecord, ScheduleRun, ScheduleStore } from '../schedule-store';
+import type { TableShapeCache } from '../table-shape';
 import { inTransaction, retryOnDeadlock } from './dialect-helpers';
 import { insertJobIfAbsent } from './mysql.unique-jobs';
 
@@ -74,7 +75,10 @@ type Row = Record<string, unknown>;
  * so a second worker at the same occurrence waits, then reads the moved cursor and changes nothing.
  */
 export class MysqlSchedules implements ScheduleStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly table: TableShapeCache,
+  ) {}
 
   async list(applicationName?: string | null): Promise<ScheduleRecord[]> {
     const [rows] = (await (applicationName === undefined
@@ -150,6 +154,7 @@ export class MysqlSchedules implements ScheduleStore {
 
   async enqueueRun(run: ScheduleRun, now: Date): Promise<boolean> {
     const { job, occurrence } = run;
+    const shape = await this.table.shape();
     return retryOnDeadlock(
       () =>
         inTransaction(
@@ -167,7 +172,7 @@ export class MysqlSchedules implements ScheduleStore {
                 ])
               : await this.affected(connection, RECORD_TRIGGER, [now, job.id, run.name, run.name]);
             if (recorded !== 1) return false;
-            await insertJobIfAbsent(connection, { ...job, creationTime: now });
+            await insertJobIfAbsent(connection, shape, { ...job, creationTime: now });
             return true;
           },
           [READ_COMMITTED],

@@ -1,7 +1,9 @@
 import type { Pool } from 'pg';
 import type { CancellationRequest, JobCancellationStore, WaitingJobCancellation } from '../job-cancellation-store';
 import { fromUtcText, toUtcText } from '../sql-time';
+import { perShape, shapeTag, TableShape, TableShapeCache } from '../table-shape';
 import { isGuidText, LEASE_STAMP_LIKE } from './dialect-helpers';
+import { liveAndAbandoned } from './postgres.admin';
 import { PostgresWorkNotifier } from './postgres.dialect';
 
 /** Workers LISTEN here; each request NOTIFYs the job's id, so the worker holding it aborts it at once. */
@@ -17,9 +19,25 @@ export const POSTGRES_CANCELLATIONS_MIGRATION = [
     CONSTRAINT "PK_AbpBackgroundJobCancellations" PRIMARY KEY ("Id"))`,
 ];
 
-const ABANDON_WAITING = `UPDATE "AbpBackgroundJobs" SET "IsAbandoned" = TRUE, "ExtraProperties" = $3, "ConcurrencyStamp" = $4
-  WHERE "Id" = $1::uuid AND "ConcurrencyStamp" = $2 AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE
-    AND NOT ("ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AND "NextTryTime" > $5::timestamp)`;
+/** The statements on AbpBackgroundJobs for a table of this shape, built once per shape (see table-shape.ts). */
+const statementsFor = perShape((shape: TableShape) => {
+  const { live } = liveAndAbandoned(shape);
+  const settled = shape.completionTime
+    ? 'job."CompletionTime" IS NOT NULL OR job."IsAbandoned" = TRUE'
+    : 'job."IsAbandoned" = TRUE';
+  return {
+    tag: shapeTag(shape),
+    ABANDON_WAITING: `UPDATE "AbpBackgroundJobs" SET "IsAbandoned" = TRUE, "ExtraProperties" = $3, "ConcurrencyStamp" = $4
+  WHERE "Id" = $1::uuid AND "ConcurrencyStamp" = $2 AND ${live}
+    AND NOT ("ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AND "NextTryTime" > $5::timestamp)`,
+    /** Requests whose job is gone or will not run again; SKIP LOCKED so two workers never wait on each other. */
+    DELETE_SETTLED: `DELETE FROM "AbpBackgroundJobCancellations" WHERE "Id" IN (
+  SELECT request."Id" FROM "AbpBackgroundJobCancellations" AS request
+  LEFT JOIN "AbpBackgroundJobs" AS job ON job."Id" = request."Id"
+  WHERE job."Id" IS NULL OR ${settled}
+  LIMIT $1 FOR UPDATE OF request SKIP LOCKED)`,
+  };
+});
 
 const REQUEST = `WITH requested AS (
     INSERT INTO "AbpBackgroundJobCancellations" ("Id", "JobCreationTime", "RequestedBy", "CreationTime")
@@ -34,24 +52,25 @@ const FIND_REQUESTS = `SELECT "Id", "JobCreationTime"::text AS "JobCreationTime"
 
 const DELETE_REQUESTS = `DELETE FROM "AbpBackgroundJobCancellations" WHERE "Id" = ANY($1::uuid[])`;
 
-/** Requests whose job is gone or will not run again; SKIP LOCKED so two workers never wait on each other. */
-const DELETE_SETTLED = `DELETE FROM "AbpBackgroundJobCancellations" WHERE "Id" IN (
-  SELECT request."Id" FROM "AbpBackgroundJobCancellations" AS request
-  LEFT JOIN "AbpBackgroundJobs" AS job ON job."Id" = request."Id"
-  WHERE job."Id" IS NULL OR job."CompletionTime" IS NOT NULL OR job."IsAbandoned" = TRUE
-  LIMIT $1 FOR UPDATE OF request SKIP LOCKED)`;
-
 export class PostgresCancellations implements JobCancellationStore {
   readonly notifier: PostgresWorkNotifier;
 
-  constructor(private readonly pool: Pool) {
+  constructor(
+    private readonly pool: Pool,
+    private readonly table: TableShapeCache,
+  ) {
     this.notifier = new PostgresWorkNotifier(pool, CANCEL_CHANNEL);
   }
 
+  private async statements() {
+    return statementsFor(await this.table.shape());
+  }
+
   async abandonWaiting(cancellation: WaitingJobCancellation, now: Date): Promise<boolean> {
+    const statements = await this.statements();
     const { rowCount } = await this.pool.query({
-      name: 'bj_cancel_waiting',
-      text: ABANDON_WAITING,
+      name: `bj_cancel_waiting${statements.tag}`,
+      text: statements.ABANDON_WAITING,
       values: [
         cancellation.id,
         cancellation.expectedStamp,
@@ -92,9 +111,10 @@ export class PostgresCancellations implements JobCancellationStore {
   }
 
   async deleteSettledRequests(limit: number): Promise<number> {
+    const statements = await this.statements();
     const { rowCount } = await this.pool.query({
-      name: 'bj_cancel_delete_settled',
-      text: DELETE_SETTLED,
+      name: `bj_cancel_delete_settled${statements.tag}`,
+      text: statements.DELETE_SETTLED,
       values: [limit],
     });
     return rowCount ?? 0;

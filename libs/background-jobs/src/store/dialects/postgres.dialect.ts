@@ -17,13 +17,24 @@ import {
 import { transactionConnectionOf } from '../caller-transaction';
 import { fromUtcText, toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
+import {
+  ABP_COLUMNS,
+  ABP_TABLE_SHAPE,
+  NO_COMPLETION_TIME,
+  perShape,
+  shapeTag,
+  TableShape,
+  TableShapeCache,
+  tableColumns,
+} from '../table-shape';
 import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE, numericLockKey } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
-import { COLUMNS, NOTIFY_CHANNEL } from './postgres.names';
+import { NOTIFY_CHANNEL, unused } from './postgres.names';
 import { POSTGRES_CANCELLATIONS_MIGRATION, PostgresCancellations } from './postgres.cancellations';
 import { POSTGRES_SCHEDULES_MIGRATION, PostgresSchedules } from './postgres.schedules';
 import { PostgresUniqueJobs } from './postgres.unique-jobs';
-import { POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore } from './postgres.admin';
+import { liveAndAbandoned, POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore } from './postgres.admin';
+import { migratePostgres, readPostgresShape } from './postgres.schema';
 import { PostgresWorkerHeartbeats } from './postgres.heartbeats';
 
 /**
@@ -34,42 +45,12 @@ import { PostgresWorkerHeartbeats } from './postgres.heartbeats';
  * sent as UTC text. Enqueues NOTIFY in their own statement, so listening workers wake when the
  * insert commits.
  */
-const MIGRATION_LOCK_KEY = 727_465_313; // any fixed bigint; names this module's schema lock
 
+/**
+ * Ours, beside ABP's table, run by migrate() after postgres.schema.ts has made or adopted ABP's
+ * table and our indexes on it; each `CREATE ... IF NOT EXISTS` runs only while its object is missing.
+ */
 const MIGRATE = [
-  `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobs" (
-    "Id" uuid NOT NULL,
-    "ApplicationName" character varying(96) NULL,
-    "JobName" character varying(128) NOT NULL,
-    "JobArgs" character varying(1048576) NOT NULL,
-    "TryCount" smallint NOT NULL DEFAULT 0,
-    "CreationTime" timestamp without time zone NOT NULL,
-    "NextTryTime" timestamp without time zone NOT NULL,
-    "LastTryTime" timestamp without time zone NULL,
-    "IsAbandoned" boolean NOT NULL DEFAULT FALSE,
-    "Priority" smallint NOT NULL DEFAULT 15,
-    "CompletionTime" timestamp without time zone NULL,
-    "ExtraProperties" text NOT NULL,
-    "ConcurrencyStamp" character varying(40) NOT NULL,
-    CONSTRAINT "PK_AbpBackgroundJobs" PRIMARY KEY ("Id"))`,
-  `ALTER TABLE "AbpBackgroundJobs" ADD COLUMN IF NOT EXISTS "ApplicationName" character varying(96) NULL`,
-  `ALTER TABLE "AbpBackgroundJobs" ADD COLUMN IF NOT EXISTS "CompletionTime" timestamp without time zone NULL`,
-  // EF Core cuts identifiers at PostgreSQL's 63 characters with a trailing "~"; this is the name it gives.
-  `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandone~"
-    ON "AbpBackgroundJobs" ("ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime")`,
-  // Ours, beside ABP's: lets a claim read the first due rows in dequeue order instead of sorting
-  // every waiting row under FOR UPDATE. ApplicationName leads, as in the claim's ORDER BY, so the
-  // planner prefers it to ABP's index even before the table has statistics. An index of this
-  // name on other columns is dropped and made again.
-  `DO $$ BEGIN
-    IF EXISTS (SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = 'IX_AbpBackgroundJobs_Dequeue'
-               AND indexdef NOT LIKE '%("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")%') THEN
-      DROP INDEX "IX_AbpBackgroundJobs_Dequeue";
-    END IF;
-  END $$`,
-  `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_Dequeue"
-    ON "AbpBackgroundJobs" ("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")
-    WHERE "CompletionTime" IS NULL AND "IsAbandoned" = FALSE`,
   // Ours, beside ABP's: see enqueue-keys.ts.
   `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobEnqueueKeys" (
     "Id" uuid NOT NULL,
@@ -77,77 +58,85 @@ const MIGRATE = [
     "CreationTime" timestamp without time zone NOT NULL,
     CONSTRAINT "PK_AbpBackgroundJobEnqueueKeys" PRIMARY KEY ("Id"))`,
   `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobEnqueueKeys_CreationTime" ON "AbpBackgroundJobEnqueueKeys" ("CreationTime")`,
-  // Ours, beside ABP's: the management service's state indexes and the workers' heartbeat table.
+  // Ours, beside ABP's: the workers' heartbeat table.
   ...POSTGRES_ADMIN_MIGRATION,
   // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
   ...POSTGRES_SCHEDULES_MIGRATION,
   ...POSTGRES_CANCELLATIONS_MIGRATION,
 ];
 
-/** Complete rows, one typed array per column, zipped back into rows by unnest. */
-const INSERT = `WITH inserted AS (
+/**
+ * The store's statements for a table of this shape, built once per shape. Named statements list
+ * their columns: a prepared `SELECT *` fails with "cached plan must not change result type" once
+ * another process (a newer ABP migration) adds a column to the table.
+ */
+const statementsFor = perShape((shape: TableShape) => {
+  const columns = tableColumns(shape);
+  const COLUMNS = columns.map((c) => `"${c}"`).join(', ');
+  const { live } = liveAndAbandoned(shape);
+
+  /** Complete rows, one typed array per column (all of ABP's), zipped back into rows by unnest. */
+  const INSERT = `WITH inserted AS (
     INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
-    SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::smallint[], $6::timestamp[],
+    SELECT ${columns.map((c) => `new_row."${c}"`).join(', ')}
+    FROM unnest($1::uuid[], $2::varchar[], $3::varchar[], $4::varchar[], $5::smallint[], $6::timestamp[],
       $7::timestamp[], $8::timestamp[], $9::boolean[], $10::smallint[], $11::timestamp[], $12::text[], $13::varchar[])
+      AS new_row(${ABP_COLUMNS.map((c) => `"${c}"`).join(', ')})
     RETURNING 1)
   SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
 
-/**
- * The enqueue path: only what varies per job travels, the rest once; each varying column is one
- * text of its values joined by newlines, split back by string_to_array and zipped into rows by
- * ROWS FROM. No value can hold a newline: args are JSON.stringify output (which escapes control
- * characters), job names are checked at registration, the rest are ids, numbers, times and hex.
- * Newline text, not arrays or JSON, because enqueue is the hot path and this is the least to
- * build and parse: JSON args inside a JSON array or an array literal have every quote escaped
- * again. A column the whole batch shares (the job name, priority and due time usually do)
- * travels as NULL plus its one value ($9-$11): ROWS FROM pads it with NULLs, COALESCE fills them
- * in; ExtraProperties ($12) is always the batch's one value. A column is never the empty text
- * (string_to_array would make no row).
- */
-const splitLines = (n: number) => `unnest(string_to_array($${n}::text, E'\\n'))`;
-const ENQUEUE = `WITH inserted AS (
+  /**
+   * The enqueue path: only what varies per job travels, the rest once; each varying column is one
+   * text of its values joined by newlines, split back by string_to_array and zipped into rows by
+   * ROWS FROM. No value can hold a newline: args are JSON.stringify output (which escapes control
+   * characters), job names are checked at registration, the rest are ids, numbers, times and hex.
+   * Newline text, not arrays or JSON, because enqueue is the hot path and this is the least to
+   * build and parse: JSON args inside a JSON array or an array literal have every quote escaped
+   * again. A column the whole batch shares (the job name, priority and due time usually do)
+   * travels as NULL plus its one value ($9-$11): ROWS FROM pads it with NULLs, COALESCE fills them
+   * in; ExtraProperties ($12) is always the batch's one value. A column is never the empty text
+   * (string_to_array would make no row).
+   */
+  const values: Record<string, string> = {
+    Id: 'new_job.id::uuid',
+    ApplicationName: '$1',
+    JobName: 'COALESCE(new_job.job_name, $9)',
+    JobArgs: 'new_job.job_args',
+    TryCount: '0',
+    CreationTime: '$2::timestamp',
+    NextTryTime: 'COALESCE(new_job.next_try_time, $11)::timestamp',
+    LastTryTime: 'NULL',
+    IsAbandoned: 'FALSE',
+    Priority: 'COALESCE(new_job.priority, $10)::smallint',
+    CompletionTime: 'NULL',
+    ExtraProperties: '$12::text',
+    ConcurrencyStamp: 'new_job.stamp',
+  };
+  const splitLines = (n: number) => `unnest(string_to_array($${n}::text, E'\\n'))`;
+  const ENQUEUE = `WITH inserted AS (
     INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
-    SELECT new_job.id::uuid, $1, COALESCE(new_job.job_name, $9), new_job.job_args, 0, $2::timestamp,
-      COALESCE(new_job.next_try_time, $11)::timestamp, NULL, FALSE, COALESCE(new_job.priority, $10)::smallint, NULL, $12::text, new_job.stamp
+    SELECT ${columns.map((c) => values[c]).join(', ')}
     FROM ROWS FROM (${splitLines(3)}, ${splitLines(4)}, ${splitLines(5)}, ${splitLines(6)}, ${splitLines(7)}, ${splitLines(8)})
-      AS new_job(id, job_name, job_args, priority, next_try_time, stamp)
+      AS new_job(id, job_name, job_args, priority, next_try_time, stamp)${shape.applicationName ? '' : `\n    WHERE ${unused(1, 'varchar')}`}
     RETURNING 1)
   SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM (SELECT 1 FROM inserted LIMIT 1) AS any_row`;
 
-/**
- * The enqueue of jobs whose caller chose their ids: ENQUEUE, plus the insert of their keys ($13
- * ids, $14 fingerprints, newline-joined as above) in the same statement, so both are written or
- * neither. PostgreSQL runs a data-modifying WITH part to completion though nothing reads it.
- */
-const ENQUEUE_KEYED = ENQUEUE.replace(
-  /^WITH /,
-  `WITH new_key AS (
-    INSERT INTO "AbpBackgroundJobEnqueueKeys" ("Id", "Fingerprint", "CreationTime")
-    SELECT new_key.id::uuid, new_key.fingerprint, $2::timestamp FROM ROWS FROM (${splitLines(13)}, ${splitLines(14)}) AS new_key(id, fingerprint)),
-  `,
-);
-
-const FIND_ENQUEUE_KEYS = `SELECT "Id", "Fingerprint" FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" = ANY($1::uuid[])`;
-const DELETE_ENQUEUE_KEYS_BEFORE = `DELETE FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" IN (
-  SELECT "Id" FROM "AbpBackgroundJobEnqueueKeys" WHERE "CreationTime" < $1::timestamp ORDER BY "CreationTime" LIMIT $2
-  FOR UPDATE SKIP LOCKED)`;
-
-/**
- * ABP's order; ORDER BY names ApplicationName (one value here) so it matches the dequeue index
- * column for column, which keeps the plan an ordered index scan whatever the statistics say
- * (without them the planner would sort every due row through ABP's index).
- * The update finds the locked rows by ctid, stable while the lock is held: a TID scan instead of
- * a primary-key lookup per row. A row that a concurrent writer
- * changed after this statement's snapshot is locked but not updated, so not claimed: it stays due.
- * Returns only what the claim did not set itself (the rest is known from the request): fewer
- * timestamps to parse per row. Times come back as text, so no value (such as 'infinity') can make
- * the type parser throw after the claim committed; TryCount stops at its smallint top.
- */
-const claim = (appNameClause: string) => `WITH due AS (
+  /**
+   * ABP's order; ORDER BY names ApplicationName (one value here) so it matches the dequeue index
+   * column for column, which keeps the plan an ordered index scan whatever the statistics say
+   * (without them the planner would sort every due row through ABP's index).
+   * The update finds the locked rows by ctid, stable while the lock is held: a TID scan instead of
+   * a primary-key lookup per row. A row that a concurrent writer
+   * changed after this statement's snapshot is locked but not updated, so not claimed: it stays due.
+   * Returns only what the claim did not set itself (the rest is known from the request): fewer
+   * timestamps to parse per row. Times come back as text, so no value (such as 'infinity') can make
+   * the type parser throw after the claim committed; TryCount stops at its smallint top.
+   */
+  const claim = (appNameClause: string) => `WITH due AS (
     SELECT ctid AS tid, "ConcurrencyStamp", "NextTryTime" FROM "AbpBackgroundJobs"
-    WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $2
+    WHERE ${appNameClause} AND ${live} AND "NextTryTime" <= $2
       AND "JobName" = ANY($3::varchar[])
-    ORDER BY "ApplicationName", "Priority" DESC, "TryCount", "NextTryTime"
+    ORDER BY ${shape.applicationName ? '"ApplicationName", ' : ''}"Priority" DESC, "TryCount", "NextTryTime"
     LIMIT $4
     FOR UPDATE SKIP LOCKED)
   UPDATE "AbpBackgroundJobs" AS job
@@ -156,10 +145,87 @@ const claim = (appNameClause: string) => `WITH due AS (
   FROM due WHERE job.ctid = due.tid AND job.ctid = ANY(ARRAY(SELECT tid FROM due))
   RETURNING job."Id", job."JobName", job."JobArgs", job."TryCount", job."CreationTime"::text AS "CreationTime", job."Priority",
     job."ExtraProperties", due."ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AS "PreviousLeaseExpired", due."NextTryTime"::text AS "DueTime"`;
-const CLAIM_FOR_APP = claim('"ApplicationName" = $1');
-const CLAIM_FOR_NULL_APP = claim('"ApplicationName" IS NULL AND $1::varchar IS NULL');
-/** The claim's text, for the test that checks its plan (test/contract/postgres-claim-plan.test.ts). */
-export const POSTGRES_CLAIM = { forApp: CLAIM_FOR_APP, forNullApp: CLAIM_FOR_NULL_APP };
+
+  /**
+   * Kept rows past their retention, through ABP's index (ApplicationName, CompletionTime, ...); by
+   * ctid, as the claim updates. SKIP LOCKED: never waits on a row a claim or a result write holds.
+   */
+  const deleteCompleted = (appNameClause: string) => `DELETE FROM "AbpBackgroundJobs" WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM "AbpBackgroundJobs" WHERE ${appNameClause} AND "CompletionTime" < $1::timestamp
+    LIMIT $2 FOR UPDATE SKIP LOCKED))`;
+
+  /**
+   * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
+   * IsAbandoned, NextTryTime) reads just the due rows. Groups and orders in the "C" collation, byte
+   * order, whatever the column's collation (a nondeterministic one would merge 'Job' and 'job').
+   */
+  const dueByJobName = (
+    appNameClause: string,
+  ) => `SELECT "JobName" COLLATE "C" AS "JobName", COUNT(*)::int AS n FROM "AbpBackgroundJobs"
+  WHERE ${appNameClause} AND ${live} AND "NextTryTime" <= $1
+  GROUP BY "JobName" COLLATE "C" ORDER BY n DESC, "JobName" COLLATE "C" LIMIT ${MAX_DUE_JOB_NAMES}`;
+  /**
+   * The same filter; the ORDER BY names ABP's index column for column (those of it the table has),
+   * so the plan is one step of an index-only scan (a MIN() would not use it: the planner does not
+   * take IS NULL as fixing a column).
+   */
+  const oldestDue = (appNameClause: string) => `SELECT "NextTryTime"::text AS "Oldest" FROM "AbpBackgroundJobs"
+  WHERE ${appNameClause} AND ${live} AND "NextTryTime" <= $1
+  ORDER BY ${[shape.applicationName && '"ApplicationName"', shape.completionTime && '"CompletionTime"', '"IsAbandoned"', '"NextTryTime"'].filter(Boolean).join(', ')} LIMIT 1`;
+
+  // Without ApplicationName every row is every application's: the application's clauses are always true.
+  const app = shape.applicationName;
+  return {
+    ...shape,
+    /** Appended to the names of prepared statements, which are per connection and must keep one text. */
+    tag: shapeTag(shape),
+    INSERT,
+    ENQUEUE,
+    /**
+     * The enqueue of jobs whose caller chose their ids: ENQUEUE, plus the insert of their keys ($13
+     * ids, $14 fingerprints, newline-joined as above) in the same statement, so both are written or
+     * neither. PostgreSQL runs a data-modifying WITH part to completion though nothing reads it.
+     */
+    ENQUEUE_KEYED: ENQUEUE.replace(
+      /^WITH /,
+      `WITH new_key AS (
+    INSERT INTO "AbpBackgroundJobEnqueueKeys" ("Id", "Fingerprint", "CreationTime")
+    SELECT new_key.id::uuid, new_key.fingerprint, $2::timestamp FROM ROWS FROM (${splitLines(13)}, ${splitLines(14)}) AS new_key(id, fingerprint)),
+  `,
+    ),
+    CLAIM_FOR_APP: claim(app ? '"ApplicationName" = $1' : unused(1, 'varchar')),
+    CLAIM_FOR_NULL_APP: claim(app ? '"ApplicationName" IS NULL AND $1::varchar IS NULL' : unused(1, 'varchar')),
+    DELETE_COMPLETED_FOR_APP: deleteCompleted(app ? '"ApplicationName" = $3' : unused(3, 'varchar')),
+    DELETE_COMPLETED_FOR_NULL_APP: deleteCompleted(app ? '"ApplicationName" IS NULL' : 'TRUE'),
+    FIND: `SELECT ${COLUMNS} FROM "AbpBackgroundJobs" WHERE "Id" = $1`,
+    COUNT: {
+      all: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs"`,
+      noApplication: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE ${app ? '"ApplicationName" IS NULL' : 'TRUE'}`,
+      application: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE ${app ? '"ApplicationName" = $1' : unused(1, 'varchar')}`,
+    } satisfies Record<CountScope, string>,
+    DUE_BY_JOB_NAME_FOR_APP: dueByJobName(app ? '"ApplicationName" = $2' : unused(2, 'varchar')),
+    DUE_BY_JOB_NAME_FOR_NULL_APP: dueByJobName(app ? '"ApplicationName" IS NULL' : 'TRUE'),
+    OLDEST_DUE_FOR_APP: oldestDue(app ? '"ApplicationName" = $2' : unused(2, 'varchar')),
+    OLDEST_DUE_FOR_NULL_APP: oldestDue(app ? '"ApplicationName" IS NULL' : 'TRUE'),
+  };
+});
+
+/** The oldest-due statements on ABP 10.6's table, for the test that checks their plan (test/contract/oldest-due-time.test.ts). */
+export const POSTGRES_OLDEST_DUE = {
+  forApp: statementsFor(ABP_TABLE_SHAPE).OLDEST_DUE_FOR_APP,
+  forNullApp: statementsFor(ABP_TABLE_SHAPE).OLDEST_DUE_FOR_NULL_APP,
+};
+
+/** The claim's text on ABP 10.6's table, for the test that checks its plan (test/contract/postgres-claim-plan.test.ts). */
+export const POSTGRES_CLAIM = {
+  forApp: statementsFor(ABP_TABLE_SHAPE).CLAIM_FOR_APP,
+  forNullApp: statementsFor(ABP_TABLE_SHAPE).CLAIM_FOR_NULL_APP,
+};
+
+const FIND_ENQUEUE_KEYS = `SELECT "Id", "Fingerprint" FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" = ANY($1::uuid[])`;
+const DELETE_ENQUEUE_KEYS_BEFORE = `DELETE FROM "AbpBackgroundJobEnqueueKeys" WHERE "Id" IN (
+  SELECT "Id" FROM "AbpBackgroundJobEnqueueKeys" WHERE "CreationTime" < $1::timestamp ORDER BY "CreationTime" LIMIT $2
+  FOR UPDATE SKIP LOCKED)`;
 
 const ABANDON_UNREADABLE = `UPDATE "AbpBackgroundJobs" AS job
   SET "IsAbandoned" = TRUE, "ExtraProperties" = unreadable.extra_properties, "ConcurrencyStamp" = unreadable.new_stamp
@@ -176,21 +242,8 @@ const COMPLETE_AND_KEEP = `UPDATE "AbpBackgroundJobs" AS job
     AS done(id, lease_token, completion_time, extra_properties, new_stamp)
   WHERE job."Id" = done.id AND job."ConcurrencyStamp" = done.lease_token`;
 
-/**
- * Kept rows past their retention, through ABP's index (ApplicationName, CompletionTime, ...); by
- * ctid, as the claim updates. SKIP LOCKED: never waits on a row a claim or a result write holds.
- */
-const deleteCompleted = (appNameClause: string) => `DELETE FROM "AbpBackgroundJobs" WHERE ctid = ANY(ARRAY(
-    SELECT ctid FROM "AbpBackgroundJobs" WHERE ${appNameClause} AND "CompletionTime" < $1::timestamp
-    LIMIT $2 FOR UPDATE SKIP LOCKED))`;
-const DELETE_COMPLETED_FOR_APP = deleteCompleted('"ApplicationName" = $3');
-const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('"ApplicationName" IS NULL');
-
 const TRY_LOCK = 'SELECT pg_try_advisory_lock($1::bigint) AS acquired';
 const UNLOCK = 'SELECT pg_advisory_unlock($1::bigint)';
-
-const HAS_COMPLETION_TIME = `SELECT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema()
-  AND table_name = 'AbpBackgroundJobs' AND column_name = 'CompletionTime') AS "has"`;
 
 const FAIL = `UPDATE "AbpBackgroundJobs" AS job
   SET "NextTryTime" = COALESCE(failed.next_try_time, job."NextTryTime"), "IsAbandoned" = failed.next_try_time IS NULL,
@@ -206,35 +259,6 @@ const RELEASE = `UPDATE "AbpBackgroundJobs"
       "TryCount" = CASE WHEN $5::boolean THEN GREATEST("TryCount" - 1, 0) ELSE "TryCount" END
   WHERE "Id" = ANY($1::uuid[]) AND "ConcurrencyStamp" = $2`;
 
-const FIND = `SELECT ${COLUMNS} FROM "AbpBackgroundJobs" WHERE "Id" = $1`;
-const COUNT: Record<CountScope, string> = {
-  all: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs"`,
-  noApplication: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`,
-  application: `SELECT COUNT(*)::int AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = $1`,
-};
-/**
- * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
- * IsAbandoned, NextTryTime) reads just the due rows. Groups and orders in the "C" collation, byte
- * order, whatever the column's collation (a nondeterministic one would merge 'Job' and 'job').
- */
-const dueByJobName = (
-  appNameClause: string,
-) => `SELECT "JobName" COLLATE "C" AS "JobName", COUNT(*)::int AS n FROM "AbpBackgroundJobs"
-  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $1
-  GROUP BY "JobName" COLLATE "C" ORDER BY n DESC, "JobName" COLLATE "C" LIMIT ${MAX_DUE_JOB_NAMES}`;
-const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('"ApplicationName" = $2');
-const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('"ApplicationName" IS NULL');
-/**
- * The same filter; the ORDER BY names ABP's index column for column, so the plan is one step of an
- * index-only scan (a MIN() would not use it: the planner does not take IS NULL as fixing a column).
- */
-const oldestDue = (appNameClause: string) => `SELECT "NextTryTime"::text AS "Oldest" FROM "AbpBackgroundJobs"
-  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = FALSE AND "NextTryTime" <= $1
-  ORDER BY "ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime" LIMIT 1`;
-const OLDEST_DUE_FOR_APP = oldestDue('"ApplicationName" = $2');
-const OLDEST_DUE_FOR_NULL_APP = oldestDue('"ApplicationName" IS NULL');
-/** The statement's text, for the test that checks its plan (test/contract/oldest-due-time.test.ts). */
-export const POSTGRES_OLDEST_DUE = { forApp: OLDEST_DUE_FOR_APP, forNullApp: OLDEST_DUE_FOR_NULL_APP };
 const PING = 'SELECT 1';
 
 type Row = Record<string, unknown>;
@@ -248,14 +272,24 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   readonly admin: PostgresJobAdminStore;
   readonly heartbeats: PostgresWorkerHeartbeats;
 
-  /** `pool`: TypeORM's pg pool, or (withinTransaction) the client of the caller's transaction. */
-  constructor(private readonly pool: Pool) {
+  /** The table's shape (see table-shape.ts): the statements are those built for it. */
+  private readonly table: TableShapeCache;
+
+  /**
+   * `pool`: TypeORM's pg pool, or (withinTransaction) the client of the caller's transaction;
+   * `table`: the shape the store of the pool knows (a transaction's store shares it).
+   */
+  constructor(
+    private readonly pool: Pool,
+    table?: TableShapeCache,
+  ) {
+    this.table = table ?? new TableShapeCache(() => readPostgresShape((sql) => this.pool.query(sql)));
     this.notifier = new PostgresWorkNotifier(pool);
-    this.admin = new PostgresJobAdminStore(pool);
+    this.admin = new PostgresJobAdminStore(pool, this.table);
     this.heartbeats = new PostgresWorkerHeartbeats(pool);
-    this.uniqueJobs = new PostgresUniqueJobs(pool);
-    this.schedules = new PostgresSchedules(pool);
-    this.cancellations = new PostgresCancellations(pool);
+    this.uniqueJobs = new PostgresUniqueJobs(pool, this.table);
+    this.schedules = new PostgresSchedules(pool, this.table);
+    this.cancellations = new PostgresCancellations(pool, this.table);
   }
 
   /**
@@ -263,17 +297,19 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
    * them, and PostgreSQL delivers it when that transaction commits (none on rollback).
    */
   withinTransaction(entityManager: object): TransactionalJobStore {
-    return new PostgresBackgroundJobStore(transactionConnectionOf(entityManager, this.dialect) as Pool);
+    return new PostgresBackgroundJobStore(transactionConnectionOf(entityManager, this.dialect) as Pool, this.table);
   }
 
   async migrate(): Promise<void> {
-    await inTransaction(
+    const shape = await inTransaction(
       () => this.pool.connect(),
-      async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
-        for (const ddl of MIGRATE) await client.query(ddl);
-      },
+      (client) => migratePostgres(client, MIGRATE),
     );
+    this.table.learned(shape);
+  }
+
+  private async statements() {
+    return statementsFor(await this.table.shape());
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
@@ -291,6 +327,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     const [times, time] = uniform((j) =>
       j.nextTryTime.getTime() === creationTime.getTime() ? created : toUtcText(j.nextTryTime),
     );
+    const statements = await this.statements();
     const values = [
       batch.applicationName,
       created,
@@ -306,11 +343,11 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
       batch.extraProperties ?? '{}',
     ];
     if (!batch.keys?.length) {
-      await this.run('bj_enqueue', ENQUEUE, values);
+      await this.run(`bj_enqueue${statements.tag}`, statements.ENQUEUE, values);
       return;
     }
     const keys = batch.keys;
-    await this.run('bj_enqueue_keyed', ENQUEUE_KEYED, [
+    await this.run(`bj_enqueue_keyed${statements.tag}`, statements.ENQUEUE_KEYED, [
       ...values,
       keys.map((k) => k.id).join('\n'),
       keys.map((k) => k.fingerprint).join('\n'),
@@ -320,7 +357,9 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
     const column = <T>(value: (row: BackgroundJobRecord) => T) => rows.map(value);
     const time = (value: Date | null) => value && toUtcText(value);
-    await this.run('bj_insert', INSERT, [
+    const statements = await this.statements();
+    if (!statements.completionTime && rows.some((r) => r.completionTime !== null)) throw new Error(NO_COMPLETION_TIME);
+    await this.run(`bj_insert${statements.tag}`, statements.INSERT, [
       column((r) => r.id),
       column((r) => r.applicationName),
       column((r) => r.jobName),
@@ -338,9 +377,14 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   /** The ANY(ARRAY(...)) gives the update a TID scan instead of a hash join over the whole table. */
-  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+  async claim(given: ClaimRequest): Promise<ClaimedJob[]> {
+    const statements = await this.statements();
+    // Without ApplicationName every row is every application's (and has none).
+    const request = statements.applicationName ? given : { ...given, applicationName: null };
     const [name, text] =
-      request.applicationName === null ? ['bj_claim_null', CLAIM_FOR_NULL_APP] : ['bj_claim', CLAIM_FOR_APP];
+      request.applicationName === null
+        ? [`bj_claim_null${statements.tag}`, statements.CLAIM_FOR_NULL_APP]
+        : [`bj_claim${statements.tag}`, statements.CLAIM_FOR_APP];
     const rows = await this.run(name, text, [
       request.applicationName,
       toUtcText(request.now),
@@ -379,6 +423,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    if (!(await this.table.shape()).completionTime) throw new Error(NO_COMPLETION_TIME);
     return this.changed('bj_complete_keep', COMPLETE_AND_KEEP, [
       updates.map((u) => u.id),
       updates.map((u) => u.leaseToken),
@@ -388,10 +433,20 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
     ]);
   }
 
+  /** Without CompletionTime no row is kept, so none is deleted. */
   async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
+    const statements = await this.statements();
+    if (!statements.completionTime) return 0;
     return applicationName === null
-      ? this.changed('bj_delete_completed_null', DELETE_COMPLETED_FOR_NULL_APP, [toUtcText(before), limit])
-      : this.changed('bj_delete_completed', DELETE_COMPLETED_FOR_APP, [toUtcText(before), limit, applicationName]);
+      ? this.changed(`bj_delete_completed_null${statements.tag}`, statements.DELETE_COMPLETED_FOR_NULL_APP, [
+          toUtcText(before),
+          limit,
+        ])
+      : this.changed(`bj_delete_completed${statements.tag}`, statements.DELETE_COMPLETED_FOR_APP, [
+          toUtcText(before),
+          limit,
+          applicationName,
+        ]);
   }
 
   /**
@@ -425,8 +480,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   }
 
   async hasCompletionTimeColumn(): Promise<boolean> {
-    const [row] = await this.run('bj_has_completion_time', HAS_COMPLETION_TIME, []);
-    return row.has === true;
+    return (await this.table.shape()).completionTime;
   }
 
   async fail(updates: FailedJobUpdate[]): Promise<number> {
@@ -456,29 +510,45 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   async find(id: string): Promise<BackgroundJobRecord | undefined> {
     // A uuid parameter that is no Guid fails the statement (22P02); no row has such an id.
     if (!isGuidText(id)) return undefined;
-    const [row] = await this.run('bj_find', FIND, [id]);
+    const statements = await this.statements();
+    const [row] = await this.run(`bj_find${statements.tag}`, statements.FIND, [id]);
     return row && recordFromRow(row);
   }
 
   async count(applicationName?: string | null): Promise<number> {
     const scope = countScope(applicationName);
-    const rows = await this.run(`bj_count_${scope}`, COUNT[scope], scope === 'application' ? [applicationName] : []);
+    const statements = await this.statements();
+    const rows = await this.run(
+      `bj_count_${scope}${statements.tag}`,
+      statements.COUNT[scope],
+      scope === 'application' ? [applicationName] : [],
+    );
     return rows[0].n as number;
   }
 
   async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
+    const statements = await this.statements();
     const rows =
       applicationName === null
-        ? await this.run('bj_due_by_job_name_null', DUE_BY_JOB_NAME_FOR_NULL_APP, [toUtcText(now)])
-        : await this.run('bj_due_by_job_name', DUE_BY_JOB_NAME_FOR_APP, [toUtcText(now), applicationName]);
+        ? await this.run(`bj_due_by_job_name_null${statements.tag}`, statements.DUE_BY_JOB_NAME_FOR_NULL_APP, [
+            toUtcText(now),
+          ])
+        : await this.run(`bj_due_by_job_name${statements.tag}`, statements.DUE_BY_JOB_NAME_FOR_APP, [
+            toUtcText(now),
+            applicationName,
+          ]);
     return rows.map((r) => ({ jobName: r.JobName as string, count: r.n as number }));
   }
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
+    const statements = await this.statements();
     const [row] =
       applicationName === null
-        ? await this.run('bj_oldest_due_null', OLDEST_DUE_FOR_NULL_APP, [toUtcText(now)])
-        : await this.run('bj_oldest_due', OLDEST_DUE_FOR_APP, [toUtcText(now), applicationName]);
+        ? await this.run(`bj_oldest_due_null${statements.tag}`, statements.OLDEST_DUE_FOR_NULL_APP, [toUtcText(now)])
+        : await this.run(`bj_oldest_due${statements.tag}`, statements.OLDEST_DUE_FOR_APP, [
+            toUtcText(now),
+            applicationName,
+          ]);
     return row ? fromUtcText(row.Oldest as string) : null;
   }
 

@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
 import { ScheduleDefinition, scheduleFromRow, ScheduleRecord, ScheduleRun, ScheduleStore } from '../schedule-store';
 import { toUtcText } from '../sql-time';
-import { COLUMNS, NOTIFY_CHANNEL } from './postgres.names';
+import { AbpColumn, perShape, shapeTag, TableShape, TableShapeCache, tableColumns } from '../table-shape';
+import { columnList, NOTIFY_CHANNEL, unused } from './postgres.names';
 
 /** Ours, beside ABP's: recurring jobs' schedules. Run at the end of PostgresBackgroundJobStore.migrate(). */
 export const POSTGRES_SCHEDULES_MIGRATION = [
@@ -60,24 +61,52 @@ const REMOVE = `DELETE FROM "AbpBackgroundJobSchedules" WHERE "Name" = $1`;
  * row. Two workers at one occurrence: the second waits on the schedule's row lock, then finds
  * the cursor moved and changes nothing, so it writes no job.
  */
-const enqueueRun = (scheduleUpdate: string) => `WITH advanced AS (
+const enqueueRun = (shape: TableShape, scheduleUpdate: string) => {
+  const values: Record<AbpColumn, string> = {
+    Id: '$1::uuid',
+    ApplicationName: '$2::varchar',
+    JobName: '$3::varchar',
+    JobArgs: '$4::varchar',
+    TryCount: '0',
+    CreationTime: '$5::timestamp',
+    NextTryTime: '$6::timestamp',
+    LastTryTime: 'NULL',
+    IsAbandoned: 'FALSE',
+    Priority: '$7::smallint',
+    CompletionTime: 'NULL',
+    ExtraProperties: '$8::text',
+    ConcurrencyStamp: '$9::varchar',
+  };
+  return `WITH advanced AS (
     UPDATE "AbpBackgroundJobSchedules" SET ${scheduleUpdate}
     RETURNING 1),
   inserted AS (
-    INSERT INTO "AbpBackgroundJobs" (${COLUMNS})
-    SELECT $1::uuid, $2::varchar, $3::varchar, $4::varchar, 0, $5::timestamp, $6::timestamp, NULL, FALSE, $7::smallint, NULL,
-      $8::text, $9::varchar
-    FROM advanced
+    INSERT INTO "AbpBackgroundJobs" (${columnList(shape)})
+    SELECT ${tableColumns(shape)
+      .map((c) => values[c])
+      .join(', ')}
+    FROM advanced${shape.applicationName ? '' : ` WHERE ${unused(2, 'varchar')}`}
     ON CONFLICT ("Id") DO NOTHING
     RETURNING 1)
   SELECT (SELECT COUNT(*)::int FROM advanced) AS advanced, (SELECT pg_notify('${NOTIFY_CHANNEL}', '') FROM inserted LIMIT 1) AS notified`;
-const ENQUEUE_OCCURRENCE =
-  enqueueRun(`"LastOccurrenceTime" = $11::timestamp, "LastEnqueueTime" = $5::timestamp, "LastJobId" = $1::uuid
-    WHERE "Name" = $10 AND "IsPaused" = FALSE AND "DefinitionStamp" = $12 AND "LastOccurrenceTime" < $11::timestamp`);
-const ENQUEUE_TRIGGERED = enqueueRun(`"LastEnqueueTime" = $5::timestamp, "LastJobId" = $1::uuid WHERE "Name" = $10`);
+};
+
+/** The statements that write job rows, for a table of this shape, built once per shape (see table-shape.ts). */
+const statementsFor = perShape((shape: TableShape) => ({
+  tag: shapeTag(shape),
+  ENQUEUE_OCCURRENCE: enqueueRun(
+    shape,
+    `"LastOccurrenceTime" = $11::timestamp, "LastEnqueueTime" = $5::timestamp, "LastJobId" = $1::uuid
+    WHERE "Name" = $10 AND "IsPaused" = FALSE AND "DefinitionStamp" = $12 AND "LastOccurrenceTime" < $11::timestamp`,
+  ),
+  ENQUEUE_TRIGGERED: enqueueRun(shape, `"LastEnqueueTime" = $5::timestamp, "LastJobId" = $1::uuid WHERE "Name" = $10`),
+}));
 
 export class PostgresSchedules implements ScheduleStore {
-  constructor(private readonly pool: Pool) {}
+  constructor(
+    private readonly pool: Pool,
+    private readonly table: TableShapeCache,
+  ) {}
 
   async list(applicationName?: string | null): Promise<ScheduleRecord[]> {
     const { rows } =
@@ -177,13 +206,18 @@ export class PostgresSchedules implements ScheduleStore {
       job.concurrencyStamp,
       run.name,
     ];
+    const statements = statementsFor(await this.table.shape());
     const { rows } = occurrence
       ? await this.pool.query({
-          name: 'bj_schedule_occurrence',
-          text: ENQUEUE_OCCURRENCE,
+          name: `bj_schedule_occurrence${statements.tag}`,
+          text: statements.ENQUEUE_OCCURRENCE,
           values: [...values, toUtcText(occurrence.time), occurrence.definitionStamp],
         })
-      : await this.pool.query({ name: 'bj_schedule_trigger', text: ENQUEUE_TRIGGERED, values });
+      : await this.pool.query({
+          name: `bj_schedule_trigger${statements.tag}`,
+          text: statements.ENQUEUE_TRIGGERED,
+          values,
+        });
     return (rows[0] as { advanced: number }).advanced === 1;
   }
 }

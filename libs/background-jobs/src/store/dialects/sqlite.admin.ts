@@ -15,6 +15,7 @@ import {
 } from '../job-admin-store';
 import { fromUtcText, toUtcText } from '../sql-time';
 import { countStatesBounded, scaleSample } from '../state-counts';
+import { perShape, TableShape, TableShapeCache } from '../table-shape';
 import { LEASE_STAMP_LIKE } from './dialect-helpers';
 
 /**
@@ -25,27 +26,44 @@ import { LEASE_STAMP_LIKE } from './dialect-helpers';
  * completed. Statements name their index (INDEXED BY), so a plan can never fall back to sorting
  * the table; migrate() makes the indexes.
  */
-const LIVE = `"CompletionTime" IS NULL AND "IsAbandoned" = 0`;
 const LEASED = `"ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}'`;
 const NOT_LEASED = `"ConcurrencyStamp" NOT LIKE '${LEASE_STAMP_LIKE}'`;
 /** Held by a live lease; `?` is now. */
 const HELD = `(${LEASED} AND "NextTryTime" > ?)`;
 
-const INDEXES = {
-  New: { columns: '("NextTryTime", "Id")', where: `${LIVE} AND "TryCount" = 0 AND ${NOT_LEASED}` },
-  Tried: { columns: '("NextTryTime", "Id")', where: `${LIVE} AND "TryCount" > 0 AND ${NOT_LEASED}` },
-  Leased: { columns: '("NextTryTime", "Id")', where: `${LIVE} AND ${LEASED}` },
-  Abandoned: { columns: '("CreationTime", "Id")', where: `"CompletionTime" IS NULL AND "IsAbandoned" <> 0` },
-  Completed: { columns: '("CompletionTime", "Id")', where: `"CompletionTime" IS NOT NULL` },
-};
-type IndexName = keyof typeof INDEXES;
+/** Live rows (neither completed nor abandoned) in a table of this shape. */
+export function sqliteLiveRows(shape: TableShape): string {
+  return `${shape.completionTime ? '"CompletionTime" IS NULL AND ' : ''}"IsAbandoned" = 0`;
+}
 
-/** Ours, beside ABP's: the state indexes and the workers' heartbeat table. Run by SqliteBackgroundJobStore.migrate(). */
+/** The state indexes' columns and rows, for a table of this shape (without CompletionTime, no Completed index). */
+const stateIndexes = perShape((shape: TableShape) => {
+  const live = sqliteLiveRows(shape);
+  return {
+    New: { columns: '("NextTryTime", "Id")', where: `${live} AND "TryCount" = 0 AND ${NOT_LEASED}` },
+    Tried: { columns: '("NextTryTime", "Id")', where: `${live} AND "TryCount" > 0 AND ${NOT_LEASED}` },
+    Leased: { columns: '("NextTryTime", "Id")', where: `${live} AND ${LEASED}` },
+    Abandoned: {
+      columns: '("CreationTime", "Id")',
+      where: `${shape.completionTime ? '"CompletionTime" IS NULL AND ' : ''}"IsAbandoned" <> 0`,
+    },
+    ...(shape.completionTime
+      ? { Completed: { columns: '("CompletionTime", "Id")', where: `"CompletionTime" IS NOT NULL` } }
+      : {}),
+  } as Record<IndexName, { columns: string; where: string }>;
+});
+type IndexName = 'New' | 'Tried' | 'Leased' | 'Abandoned' | 'Completed';
+
+/** Ours, beside ABP's, made by sqlite.schema.ts: the state indexes for a table of this shape. */
+export const sqliteStateIndexes = perShape((shape: TableShape) =>
+  Object.entries(stateIndexes(shape)).map(([name, index]) => ({
+    name: `IX_AbpBackgroundJobs_${name}`,
+    create: `CREATE INDEX "IX_AbpBackgroundJobs_${name}" ON "AbpBackgroundJobs" ${index.columns} WHERE ${index.where}`,
+  })),
+);
+
+/** Ours, beside ABP's: the workers' heartbeat table. Run by SqliteBackgroundJobStore.migrate(). */
 export const SQLITE_ADMIN_MIGRATION = [
-  ...Object.entries(INDEXES).map(
-    ([name, index]) =>
-      `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_${name}" ON "AbpBackgroundJobs" ${index.columns} WHERE ${index.where}`,
-  ),
   `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobWorkers" (
     "Id" TEXT NOT NULL CONSTRAINT "PK_AbpBackgroundJobWorkers" PRIMARY KEY,
     "Host" TEXT NOT NULL,
@@ -66,34 +84,66 @@ interface Branch {
   /** How many times `now` is bound in `where`. */
   nows: number;
 }
-const part = (index: IndexName, extra = '', nows = 0): Branch => ({
-  index,
-  where: INDEXES[index].where + (extra ? ` AND ${extra}` : ''),
-  nows,
-});
-const BRANCHES: Record<JobState, Branch[]> = {
-  waiting: [part('New', '"NextTryTime" <= ?', 1), part('Leased', '"TryCount" = 0 AND "NextTryTime" <= ?', 1)],
-  scheduled: [part('New', '"NextTryTime" > ?', 1)],
-  retrying: [part('Tried'), part('Leased', '"TryCount" > 0 AND "NextTryTime" <= ?', 1)],
-  processing: [part('Leased', '"NextTryTime" > ?', 1)],
-  abandoned: [part('Abandoned')],
-  succeeded: [part('Completed')],
-};
 
-/** The state of a row in SQL, in the order of admin/job-states.ts; binds now twice. */
-const STATE_OF = `CASE WHEN "CompletionTime" IS NOT NULL THEN 'succeeded' WHEN "IsAbandoned" <> 0 THEN 'abandoned'
+/** The management service's statements for a table of this shape, built once per shape. */
+const statementsFor = perShape((shape: TableShape) => {
+  const indexes = stateIndexes(shape);
+  const part = (index: IndexName, extra = '', nows = 0): Branch => ({
+    index,
+    where: indexes[index].where + (extra ? ` AND ${extra}` : ''),
+    nows,
+  });
+  const branches: Record<JobState, Branch[]> = {
+    waiting: [part('New', '"NextTryTime" <= ?', 1), part('Leased', '"TryCount" = 0 AND "NextTryTime" <= ?', 1)],
+    scheduled: [part('New', '"NextTryTime" > ?', 1)],
+    retrying: [part('Tried'), part('Leased', '"TryCount" > 0 AND "NextTryTime" <= ?', 1)],
+    processing: [part('Leased', '"NextTryTime" > ?', 1)],
+    abandoned: [part('Abandoned')],
+    succeeded: shape.completionTime ? [part('Completed')] : [],
+  };
+  /** The state of a row in SQL, in the order of admin/job-states.ts; binds now twice. */
+  const stateOf = `CASE ${shape.completionTime ? `WHEN "CompletionTime" IS NOT NULL THEN 'succeeded' ` : ''}WHEN "IsAbandoned" <> 0 THEN 'abandoned'
   WHEN ${LEASED} AND "NextTryTime" > ? THEN 'processing' WHEN "TryCount" >= 1 THEN 'retrying'
   WHEN "NextTryTime" > ? THEN 'scheduled' ELSE 'waiting' END`;
-
-const ROWS_UP_TO = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM "AbpBackgroundJobs" LIMIT ?)`;
-const COUNT_ALL = `SELECT "JobName" AS jobName, ${STATE_OF} AS state, COUNT(*) AS n FROM "AbpBackgroundJobs"
-  GROUP BY "JobName" COLLATE BINARY, state`;
-const ROWID_RANGE = `SELECT MIN(rowid) AS low, MAX(rowid) AS high FROM "AbpBackgroundJobs"`;
-/** The rows in a set of rowid windows ([low, high] pairs as JSON), per job name and state. */
-const SAMPLE = `SELECT job."JobName" AS jobName, ${STATE_OF.replace(/"(\w+)"/g, 'job."$1"')} AS state, COUNT(*) AS n
+  const notCompleted = shape.completionTime ? '"CompletionTime" IS NULL AND ' : '';
+  return {
+    branches,
+    countAll: `SELECT "JobName" AS jobName, ${stateOf} AS state, COUNT(*) AS n FROM "AbpBackgroundJobs"
+  GROUP BY "JobName" COLLATE BINARY, state`,
+    /** The rows in a set of rowid windows ([low, high] pairs as JSON), per job name and state. */
+    sample: `SELECT job."JobName" AS jobName, ${stateOf.replace(/"(\w+)"/g, 'job."$1"')} AS state, COUNT(*) AS n
   FROM json_each(?) AS win JOIN "AbpBackgroundJobs" AS job
     ON job.rowid BETWEEN json_extract(win.value, '$[0]') AND json_extract(win.value, '$[1]')
-  GROUP BY job."JobName" COLLATE BINARY, state`;
+  GROUP BY job."JobName" COLLATE BINARY, state`,
+    /** The columns a list shows: those of this table. */
+    listed: `"Id", ${shape.applicationName ? '"ApplicationName", ' : ''}"JobName", substr("JobArgs", 1, ${LISTED_ARGS_LENGTH}) AS "JobArgs",
+        length("JobArgs") > ${LISTED_ARGS_LENGTH} AS "ArgsCut", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
+        "IsAbandoned", "Priority", ${shape.completionTime ? '"CompletionTime", ' : ''}"ExtraProperties", "ConcurrencyStamp"`,
+    read: `SELECT "Id", "TryCount", "NextTryTime", "IsAbandoned", ${shape.completionTime ? '"CompletionTime", ' : ''}"ConcurrencyStamp", "ExtraProperties"
+  FROM "AbpBackgroundJobs" WHERE "Id" IN (SELECT value FROM json_each(?))`,
+    /** Abandoned or retrying, not held, still as the caller read it. Binds: the new values, the id twice, the stamp, now. */
+    requeue: `UPDATE "AbpBackgroundJobs"
+  SET "NextTryTime" = ?, "IsAbandoned" = 0, "TryCount" = 0, "ExtraProperties" = ?, "ConcurrencyStamp" = ?
+  WHERE "Id" IN (?, ?) AND "ConcurrencyStamp" = ? AND ${notCompleted}("IsAbandoned" <> 0 OR "TryCount" >= 1)
+    AND NOT ${HELD}
+  RETURNING "Id"`,
+    runNow: `UPDATE "AbpBackgroundJobs" SET "NextTryTime" = ?, "ConcurrencyStamp" = ?
+  WHERE "Id" IN (SELECT value FROM json_each(?)) AND ${sqliteLiveRows(shape)} AND "TryCount" = 0 AND "NextTryTime" > ? AND NOT ${HELD}
+  RETURNING "Id"`,
+    /** Minutes as 'YYYY-MM-DD HH:MM', the first 16 characters of the stored UTC text; none without CompletionTime. */
+    succeededPerMinute: shape.completionTime
+      ? `SELECT substr("CompletionTime", 1, 16) AS minute, COUNT(*) AS n
+  FROM "AbpBackgroundJobs" INDEXED BY "IX_AbpBackgroundJobs_Completed"
+  WHERE "CompletionTime" IS NOT NULL AND "CompletionTime" >= ? GROUP BY minute`
+      : undefined,
+    failedPerMinute: `SELECT substr("LastTryTime", 1, 16) AS minute, COUNT(*) AS n FROM "AbpBackgroundJobs"
+  WHERE ${notCompleted}"LastTryTime" >= ? AND ("IsAbandoned" <> 0 OR "TryCount" >= 1) AND NOT ${HELD}
+  GROUP BY minute`,
+  };
+});
+
+const ROWS_UP_TO = `SELECT COUNT(*) AS n FROM (SELECT 1 FROM "AbpBackgroundJobs" LIMIT ?)`;
+const ROWID_RANGE = `SELECT MIN(rowid) AS low, MAX(rowid) AS high FROM "AbpBackgroundJobs"`;
 const SAMPLE_WINDOWS = 100;
 /** About this many rows are read to estimate a big table's counts. */
 const SAMPLE_ROWS = 20_000;
@@ -102,46 +152,35 @@ const countState = (branch: Branch) => `SELECT "JobName" AS jobName, COUNT(*) AS
   SELECT "JobName" FROM "AbpBackgroundJobs" INDEXED BY "IX_AbpBackgroundJobs_${branch.index}" WHERE ${branch.where} LIMIT ?)
   GROUP BY "JobName" COLLATE BINARY`;
 
-const STATE_COLUMNS = `"Id", "TryCount", "NextTryTime", "IsAbandoned", "CompletionTime", "ConcurrencyStamp", "ExtraProperties"`;
-const READ = `SELECT ${STATE_COLUMNS} FROM "AbpBackgroundJobs" WHERE "Id" IN (SELECT value FROM json_each(?))`;
-
-/** Abandoned or retrying, not held, still as the caller read it. Binds: the new values, the id twice, the stamp, now. */
-const REQUEUE = `UPDATE "AbpBackgroundJobs"
-  SET "NextTryTime" = ?, "IsAbandoned" = 0, "TryCount" = 0, "ExtraProperties" = ?, "ConcurrencyStamp" = ?
-  WHERE "Id" IN (?, ?) AND "ConcurrencyStamp" = ? AND "CompletionTime" IS NULL AND ("IsAbandoned" <> 0 OR "TryCount" >= 1)
-    AND NOT ${HELD}
-  RETURNING "Id"`;
-const RUN_NOW = `UPDATE "AbpBackgroundJobs" SET "NextTryTime" = ?, "ConcurrencyStamp" = ?
-  WHERE "Id" IN (SELECT value FROM json_each(?)) AND ${LIVE} AND "TryCount" = 0 AND "NextTryTime" > ? AND NOT ${HELD}
-  RETURNING "Id"`;
 const DELETE = `DELETE FROM "AbpBackgroundJobs" WHERE "Id" IN (SELECT value FROM json_each(?)) AND NOT ${HELD} RETURNING "Id"`;
-
-/** Minutes as 'YYYY-MM-DD HH:MM', the first 16 characters of the stored UTC text. */
-const SUCCEEDED_PER_MINUTE = `SELECT substr("CompletionTime", 1, 16) AS minute, COUNT(*) AS n
-  FROM "AbpBackgroundJobs" INDEXED BY "IX_AbpBackgroundJobs_Completed"
-  WHERE "CompletionTime" IS NOT NULL AND "CompletionTime" >= ? GROUP BY minute`;
-const FAILED_PER_MINUTE = `SELECT substr("LastTryTime", 1, 16) AS minute, COUNT(*) AS n FROM "AbpBackgroundJobs"
-  WHERE "CompletionTime" IS NULL AND "LastTryTime" >= ? AND ("IsAbandoned" <> 0 OR "TryCount" >= 1) AND NOT ${HELD}
-  GROUP BY minute`;
 
 type Row = Record<string, unknown>;
 
 export class SqliteJobAdminStore implements JobAdminStore {
   private readonly statements = new Map<string, Statement>();
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly table: TableShapeCache,
+  ) {}
 
-  countStates(now: Date, exactUpTo: number): Promise<StateCount[]> {
+  /** The statements for the table's shape. */
+  private async sql() {
+    return statementsFor(await this.table.shape());
+  }
+
+  async countStates(now: Date, exactUpTo: number): Promise<StateCount[]> {
     const at = toUtcText(now);
+    const sql = await this.sql();
     return countStatesBounded(
       {
         rowsUpTo: async (limit) => (this.statement(ROWS_UP_TO).get(limit) as { n: number }).n,
         countAll: async () =>
-          (this.statement(COUNT_ALL).all(at, at) as Array<{ jobName: string; state: JobState; n: number }>).map(
+          (this.statement(sql.countAll).all(at, at) as Array<{ jobName: string; state: JobState; n: number }>).map(
             (r) => ({ jobName: r.jobName, state: r.state, count: r.n, estimated: false }),
           ),
-        estimate: async () => this.sample(at),
-        countState: async (state, limit) => this.countState(state, at, limit),
+        estimate: async () => this.sample(sql.sample, at),
+        countState: async (state, limit) => this.countState(sql.branches[state], at, limit),
       },
       exactUpTo,
     );
@@ -152,7 +191,7 @@ export class SqliteJobAdminStore implements JobAdminStore {
    * range from a random start, together about SAMPLE_ROWS rowids wide. Every rowid is in a window
    * with the same chance, so the rows found, scaled by range / width, estimate the table's.
    */
-  private sample(at: string): StateCount[] {
+  private sample(sample: string, at: string): StateCount[] {
     const { low, high } = this.statement(ROWID_RANGE).get() as { low: number | null; high: number | null };
     if (low === null || high === null) return [];
     const span = high - low + 1;
@@ -167,7 +206,7 @@ export class SqliteJobAdminStore implements JobAdminStore {
       if (end <= high) windows.push([start, end]);
       else windows.push([start, high], [low, low + (end - high) - 1]);
     }
-    const rows = this.statement(SAMPLE).all(at, at, JSON.stringify(windows)) as Array<{
+    const rows = this.statement(sample).all(at, at, JSON.stringify(windows)) as Array<{
       jobName: string;
       state: string;
       n: number;
@@ -175,10 +214,10 @@ export class SqliteJobAdminStore implements JobAdminStore {
     return scaleSample(rows, span / (SAMPLE_WINDOWS * width));
   }
 
-  private countState(state: JobState, at: string, limit: number): JobNameCount[] | undefined {
+  private countState(branches: Branch[], at: string, limit: number): JobNameCount[] | undefined {
     const counts = new Map<string, number>();
     let total = 0;
-    for (const branch of BRANCHES[state]) {
+    for (const branch of branches) {
       const rows = this.statement(countState(branch)).all(...nows(branch, at), limit + 1) as Array<{
         jobName: string;
         n: number;
@@ -193,6 +232,10 @@ export class SqliteJobAdminStore implements JobAdminStore {
   }
 
   async list(request: AdminListRequest): Promise<ListedJob[]> {
+    const shape = await this.table.shape();
+    const statements = statementsFor(shape);
+    const branches = statements.branches[request.state];
+    if (branches.length === 0) return [];
     const at = toUtcText(request.now);
     const { column, descending } = LIST_ORDER[request.state];
     const [past, direction] = descending ? ['<', 'DESC'] : ['>', 'ASC'];
@@ -202,8 +245,9 @@ export class SqliteJobAdminStore implements JobAdminStore {
       filters.push('"JobName" = ?');
       params.push(request.jobName);
     }
-    if (request.applicationName === null) filters.push('"ApplicationName" IS NULL');
-    else if (request.applicationName !== undefined) {
+    // A table without ApplicationName has no application filter: every row is every application's.
+    if (shape.applicationName && request.applicationName === null) filters.push('"ApplicationName" IS NULL');
+    else if (shape.applicationName && request.applicationName !== undefined) {
       filters.push('"ApplicationName" = ?');
       params.push(request.applicationName);
     }
@@ -211,16 +255,13 @@ export class SqliteJobAdminStore implements JobAdminStore {
       filters.push(`"${column}" ${past}= ? AND ("${column}" ${past} ? OR "Id" ${past} ?)`);
       params.push(request.after.time, request.after.time, request.after.id);
     }
-    const branches = BRANCHES[request.state];
     const selects = branches.map(
       (branch) => `SELECT * FROM (SELECT *, "${column}" AS "SortTime", "Id" AS "SortId"
         FROM "AbpBackgroundJobs" INDEXED BY "IX_AbpBackgroundJobs_${branch.index}"
         WHERE ${[branch.where, ...filters].join(' AND ')}
         ORDER BY "${column}" ${direction}, "Id" ${direction} LIMIT ?)`,
     );
-    const sql = `SELECT "Id", "ApplicationName", "JobName", substr("JobArgs", 1, ${LISTED_ARGS_LENGTH}) AS "JobArgs",
-        length("JobArgs") > ${LISTED_ARGS_LENGTH} AS "ArgsCut", "TryCount", "CreationTime", "NextTryTime", "LastTryTime",
-        "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp", "SortTime", "SortId"
+    const sql = `SELECT ${statements.listed}, "SortTime", "SortId"
       FROM (${selects.join(' UNION ALL ')}) ORDER BY "SortTime" ${direction}, "SortId" ${direction} LIMIT ?`;
     const values = branches.flatMap((branch) => [...nows(branch, at), ...params, request.limit]);
     const rows = this.statement(sql).all(...values, request.limit) as Row[];
@@ -232,7 +273,7 @@ export class SqliteJobAdminStore implements JobAdminStore {
   }
 
   async read(ids: string[]): Promise<JobStateRow[]> {
-    return (this.statement(READ).all(idList(ids)) as Row[]).map((row) => {
+    return (this.statement((await this.sql()).read).all(idList(ids)) as Row[]).map((row) => {
       const record = recordFromRow(row);
       return {
         id: record.id,
@@ -248,7 +289,7 @@ export class SqliteJobAdminStore implements JobAdminStore {
 
   async requeue(updates: RequeueUpdate[], now: Date): Promise<string[]> {
     const at = toUtcText(now);
-    const requeue = this.statement(REQUEUE);
+    const requeue = this.statement((await this.sql()).requeue);
     return this.db
       .transaction(() =>
         updates.flatMap((u) =>
@@ -262,7 +303,7 @@ export class SqliteJobAdminStore implements JobAdminStore {
 
   async runNow(ids: string[], now: Date, newStamp: string): Promise<string[]> {
     const at = toUtcText(now);
-    return idsOf(this.statement(RUN_NOW).all(at, newStamp, idList(ids), at, at) as Row[]);
+    return idsOf(this.statement((await this.sql()).runNow).all(at, newStamp, idList(ids), at, at) as Row[]);
   }
 
   async delete(ids: string[], now: Date): Promise<string[]> {
@@ -279,8 +320,13 @@ export class SqliteJobAdminStore implements JobAdminStore {
         minutes.set(minute, point);
       }
     };
-    add(this.statement(SUCCEEDED_PER_MINUTE).all(from) as Array<{ minute: string; n: number }>, 'succeeded');
-    add(this.statement(FAILED_PER_MINUTE).all(from, toUtcText(now)) as Array<{ minute: string; n: number }>, 'failed');
+    const sql = await this.sql();
+    if (sql.succeededPerMinute)
+      add(this.statement(sql.succeededPerMinute).all(from) as Array<{ minute: string; n: number }>, 'succeeded');
+    add(
+      this.statement(sql.failedPerMinute).all(from, toUtcText(now)) as Array<{ minute: string; n: number }>,
+      'failed',
+    );
     return [...minutes.values()].sort((a, b) => a.minute.getTime() - b.minute.getTime());
   }
 

@@ -1,6 +1,8 @@
 import type { CancellationRequest, JobCancellationStore, WaitingJobCancellation } from '../job-cancellation-store';
 import { fromUtcText, toUtcText } from '../sql-time';
+import { perShape, TableShape, TableShapeCache } from '../table-shape';
 import { LEASE_STAMP_LIKE } from './dialect-helpers';
+import { sqliteLiveRows } from './sqlite.admin';
 import { sqliteIdCases, SqliteStatements } from './sqlite-statements';
 
 /** Ours, beside ABP's: the requests to cancel held jobs; ids upper case and times UTC text, as in AbpBackgroundJobs. */
@@ -13,9 +15,18 @@ export const SQLITE_CANCELLATIONS_MIGRATION = [
   )`,
 ];
 
-const ABANDON_WAITING = `UPDATE "AbpBackgroundJobs" SET "IsAbandoned" = 1, "ExtraProperties" = ?, "ConcurrencyStamp" = ?
-  WHERE "Id" IN (?, ?) AND "ConcurrencyStamp" = ? AND "CompletionTime" IS NULL AND "IsAbandoned" = 0
-    AND NOT ("ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AND "NextTryTime" > ?)`;
+/** The statements on AbpBackgroundJobs for a table of this shape, built once per shape (see table-shape.ts). */
+const statementsFor = perShape((shape: TableShape) => ({
+  ABANDON_WAITING: `UPDATE "AbpBackgroundJobs" SET "IsAbandoned" = 1, "ExtraProperties" = ?, "ConcurrencyStamp" = ?
+  WHERE "Id" IN (?, ?) AND "ConcurrencyStamp" = ? AND ${sqliteLiveRows(shape)}
+    AND NOT ("ConcurrencyStamp" LIKE '${LEASE_STAMP_LIKE}' AND "NextTryTime" > ?)`,
+  /** A job row written in lower case by an older version is found too. */
+  DELETE_SETTLED: `DELETE FROM "AbpBackgroundJobCancellations" WHERE "Id" IN (
+  SELECT request."Id" FROM "AbpBackgroundJobCancellations" AS request
+  LEFT JOIN "AbpBackgroundJobs" AS job ON job."Id" IN (request."Id", lower(request."Id"))
+  WHERE job."Id" IS NULL OR ${shape.completionTime ? 'job."CompletionTime" IS NOT NULL OR ' : ''}job."IsAbandoned" = 1
+  LIMIT ?)`,
+}));
 
 const REQUEST = `INSERT INTO "AbpBackgroundJobCancellations" ("Id", "JobCreationTime", "RequestedBy", "CreationTime")
   VALUES (?, ?, ?, ?)
@@ -25,17 +36,14 @@ const REQUEST = `INSERT INTO "AbpBackgroundJobCancellations" ("Id", "JobCreation
 const IN_IDS = `"Id" IN (SELECT value FROM json_each(?))`;
 const FIND_REQUESTS = `SELECT "Id", "JobCreationTime", "RequestedBy" FROM "AbpBackgroundJobCancellations" WHERE ${IN_IDS}`;
 const DELETE_REQUESTS = `DELETE FROM "AbpBackgroundJobCancellations" WHERE ${IN_IDS}`;
-/** A job row written in lower case by an older version is found too. */
-const DELETE_SETTLED = `DELETE FROM "AbpBackgroundJobCancellations" WHERE "Id" IN (
-  SELECT request."Id" FROM "AbpBackgroundJobCancellations" AS request
-  LEFT JOIN "AbpBackgroundJobs" AS job ON job."Id" IN (request."Id", lower(request."Id"))
-  WHERE job."Id" IS NULL OR job."CompletionTime" IS NOT NULL OR job."IsAbandoned" = 1
-  LIMIT ?)`;
-
 export class SqliteCancellations implements JobCancellationStore {
-  constructor(private readonly statements: SqliteStatements) {}
+  constructor(
+    private readonly statements: SqliteStatements,
+    private readonly table: TableShapeCache,
+  ) {}
 
   async abandonWaiting(c: WaitingJobCancellation, now: Date): Promise<boolean> {
+    const { ABANDON_WAITING } = statementsFor(await this.table.shape());
     return (
       this.statements
         .get(ABANDON_WAITING)
@@ -69,6 +77,7 @@ export class SqliteCancellations implements JobCancellationStore {
   }
 
   async deleteSettledRequests(limit: number): Promise<number> {
+    const { DELETE_SETTLED } = statementsFor(await this.table.shape());
     return this.statements.get(DELETE_SETTLED).run(limit).changes;
   }
 }

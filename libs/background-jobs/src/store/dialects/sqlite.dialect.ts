@@ -23,6 +23,15 @@ import {
 import { transactionConnectionOf } from '../caller-transaction';
 import { fromUtcText, toUtcText } from '../sql-time';
 import { newConcurrencyStamp } from '../stamps';
+import {
+  ABP_TABLE_SHAPE,
+  NO_COMPLETION_TIME,
+  perShape,
+  recordField,
+  TableShape,
+  TableShapeCache,
+  tableColumns,
+} from '../table-shape';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
@@ -30,7 +39,8 @@ import { SQLITE_CANCELLATIONS_MIGRATION, SqliteCancellations } from './sqlite.ca
 import { SQLITE_SCHEDULES_MIGRATION, SqliteSchedules } from './sqlite.schedules';
 import { SqliteStatements } from './sqlite-statements';
 import { SqliteUniqueJobs } from './sqlite.unique-jobs';
-import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore } from './sqlite.admin';
+import { SQLITE_ADMIN_MIGRATION, SqliteJobAdminStore, sqliteLiveRows } from './sqlite.admin';
+import { migrateSqlite, readSqliteShape, SQLITE_DEQUEUE_INDEX } from './sqlite.schema';
 import { SqliteWorkerHeartbeats } from './sqlite.heartbeats';
 
 /**
@@ -39,41 +49,6 @@ import { SqliteWorkerHeartbeats } from './sqlite.heartbeats';
  * UTC text and ids upper-case text, the way EF Core's SQLite provider stores them: times compare
  * as strings, and an ABP app on the same file finds the rows this store writes.
  */
-const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobs" (
-  "Id" TEXT NOT NULL CONSTRAINT "PK_AbpBackgroundJobs" PRIMARY KEY,
-  "ApplicationName" TEXT NULL,
-  "JobName" TEXT NOT NULL,
-  "JobArgs" TEXT NOT NULL,
-  "TryCount" INTEGER NOT NULL DEFAULT 0,
-  "CreationTime" TEXT NOT NULL,
-  "NextTryTime" TEXT NOT NULL,
-  "LastTryTime" TEXT NULL,
-  "IsAbandoned" INTEGER NOT NULL DEFAULT 0,
-  "Priority" INTEGER NOT NULL DEFAULT 15,
-  "CompletionTime" TEXT NULL,
-  "ExtraProperties" TEXT NOT NULL,
-  "ConcurrencyStamp" TEXT NOT NULL
-)`;
-
-const NEWER_COLUMNS: Record<string, string> = {
-  ApplicationName: 'ALTER TABLE "AbpBackgroundJobs" ADD COLUMN "ApplicationName" TEXT NULL',
-  CompletionTime: 'ALTER TABLE "AbpBackgroundJobs" ADD COLUMN "CompletionTime" TEXT NULL',
-};
-
-const CREATE_INDEX = `CREATE INDEX IF NOT EXISTS "IX_AbpBackgroundJobs_ApplicationName_CompletionTime_IsAbandoned_NextTryTime"
-  ON "AbpBackgroundJobs" ("ApplicationName", "CompletionTime", "IsAbandoned", "NextTryTime")`;
-
-/**
- * Ours, beside ABP's: claims read due rows of their application in dequeue order instead of
- * sorting every waiting row; only live rows are in it. The same columns as on the other
- * databases. An index of this name with other columns or rows is dropped and made again.
- */
-const DEQUEUE_INDEX = 'IX_AbpBackgroundJobs_Dequeue';
-const DEQUEUE_COLUMNS = '("ApplicationName", "Priority" DESC, "TryCount", "NextTryTime")';
-const LIVE_ROWS = 'WHERE "CompletionTime" IS NULL AND "IsAbandoned" = 0';
-const CREATE_DEQUEUE_INDEX = `CREATE INDEX IF NOT EXISTS "${DEQUEUE_INDEX}" ON "AbpBackgroundJobs" ${DEQUEUE_COLUMNS} ${LIVE_ROWS}`;
-const INDEX_DEFINITION = `SELECT sql FROM sqlite_master WHERE type = 'index' AND name = ?`;
-
 /** Ours, beside ABP's: see enqueue-keys.ts. Ids upper-case and times UTC text, as in AbpBackgroundJobs. */
 const CREATE_ENQUEUE_KEYS = `CREATE TABLE IF NOT EXISTS "AbpBackgroundJobEnqueueKeys" (
   "Id" TEXT NOT NULL CONSTRAINT "PK_AbpBackgroundJobEnqueueKeys" PRIMARY KEY,
@@ -104,24 +79,85 @@ const RENEW_LOCK = `UPDATE "AbpBackgroundJobLocks" SET "ExpiresAt" = ? WHERE "Na
 const UNLOCK = `DELETE FROM "AbpBackgroundJobLocks" WHERE "Name" = ? AND "Owner" = ?`;
 const LOCK_TTL_MS = 60_000;
 
-const INSERT = `INSERT INTO "AbpBackgroundJobs" ("Id", "ApplicationName", "JobName", "JobArgs", "TryCount", "CreationTime",
-  "NextTryTime", "LastTryTime", "IsAbandoned", "Priority", "CompletionTime", "ExtraProperties", "ConcurrencyStamp")
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+/**
+ * Ours, beside ABP's table, run by migrate() after sqlite.schema.ts has made or adopted ABP's table
+ * and our indexes on it, in the same transaction.
+ */
+const MIGRATE = [
+  CREATE_ENQUEUE_KEYS,
+  CREATE_ENQUEUE_KEYS_INDEX,
+  ...SQLITE_ADMIN_MIGRATION,
+  CREATE_LOCKS,
+  // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
+  ...SQLITE_SCHEDULES_MIGRATION,
+  ...SQLITE_CANCELLATIONS_MIGRATION,
+];
 
 /**
- * INDEXED BY: without it SQLite prefers ABP's index for a named application (more equality
- * columns) and sorts every due row of it; the dequeue index reads them in order and stops at the
- * LIMIT. migrate() makes the index, so claims need the migration to have run.
+ * The store's statements for a table of this shape, built once per shape. Without ApplicationName
+ * every row is every application's: the application's clauses are left out, and so are their values.
  */
-// Rows go by rowid from here on: any Id finds its row, one SQLite stores as a blob or number too.
-const dueRows = (
-  appNameClause: string,
-) => `SELECT rowid AS "RowId", "ConcurrencyStamp", "NextTryTime" AS "DueTime" FROM "AbpBackgroundJobs" INDEXED BY "${DEQUEUE_INDEX}"
-  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
+const statementsFor = perShape((shape: TableShape) => {
+  const columns = tableColumns(shape);
+  const live = sqliteLiveRows(shape);
+  const app = (clause: string) => (shape.applicationName ? `${clause} AND ` : '');
+  /**
+   * INDEXED BY: without it SQLite prefers ABP's index for a named application (more equality
+   * columns) and sorts every due row of it; the dequeue index reads them in order and stops at the
+   * LIMIT. migrate() makes the index, so claims need the migration to have run.
+   */
+  // Rows go by rowid from here on: any Id finds its row, one SQLite stores as a blob or number too.
+  const dueRows = (
+    appNameClause: string,
+  ) => `SELECT rowid AS "RowId", "ConcurrencyStamp", "NextTryTime" AS "DueTime" FROM "AbpBackgroundJobs" INDEXED BY "${SQLITE_DEQUEUE_INDEX}"
+  WHERE ${app(appNameClause)}${live} AND "NextTryTime" <= ?
     AND "JobName" IN (SELECT value FROM json_each(?))
   ORDER BY "Priority" DESC, "TryCount", "NextTryTime" LIMIT ?`;
-const SELECT_DUE_FOR_APP = dueRows('"ApplicationName" = ?');
-const SELECT_DUE_FOR_NULL_APP = dueRows('"ApplicationName" IS NULL');
+  /** Kept rows past their retention, through ABP's index (ApplicationName, CompletionTime, ...). */
+  const deleteCompleted = (appNameClause: string) => `DELETE FROM "AbpBackgroundJobs" WHERE rowid IN (
+  SELECT rowid FROM "AbpBackgroundJobs" WHERE ${app(appNameClause)}"CompletionTime" < ? LIMIT ?)`;
+  /**
+   * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
+   * IsAbandoned, NextTryTime) reads just the due rows. Grouped with BINARY collation, so a column
+   * declared NOCASE or RTRIM still keeps 'Job', 'job' and 'Job ' apart.
+   */
+  const dueByJobName = (appNameClause: string) => `SELECT "JobName" AS jobName, COUNT(*) AS n FROM "AbpBackgroundJobs"
+  WHERE ${app(appNameClause)}${live} AND "NextTryTime" <= ?
+  GROUP BY "JobName" COLLATE BINARY ORDER BY n DESC, "JobName" COLLATE BINARY LIMIT ?`;
+  /**
+   * ABP's index (ApplicationName, CompletionTime, IsAbandoned, NextTryTime) with every column before
+   * NextTryTime fixed (SQLite takes IS NULL as fixing one): its first entry in range is the answer,
+   * one seek of a covering index, which the planner picks with or without statistics.
+   */
+  const oldestDue = (appNameClause: string) => `SELECT "NextTryTime" AS oldest FROM "AbpBackgroundJobs"
+  WHERE ${app(appNameClause)}${live} AND "NextTryTime" <= ?
+  ORDER BY "NextTryTime" LIMIT 1`;
+  return {
+    ...shape,
+    fields: columns.map(recordField),
+    INSERT: `INSERT INTO "AbpBackgroundJobs" (${columns.map((c) => `"${c}"`).join(', ')})
+  VALUES (${columns.map(() => '?').join(', ')})`,
+    SELECT_DUE_FOR_APP: dueRows('"ApplicationName" = ?'),
+    SELECT_DUE_FOR_NULL_APP: dueRows('"ApplicationName" IS NULL'),
+    DELETE_COMPLETED_FOR_APP: deleteCompleted('"ApplicationName" = ?'),
+    DELETE_COMPLETED_FOR_NULL_APP: deleteCompleted('"ApplicationName" IS NULL'),
+    COUNT: {
+      all: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs"`,
+      noApplication: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs"${shape.applicationName ? ' WHERE "ApplicationName" IS NULL' : ''}`,
+      application: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs"${shape.applicationName ? ' WHERE "ApplicationName" = ?' : ''}`,
+    } satisfies Record<CountScope, string>,
+    DUE_BY_JOB_NAME_FOR_APP: dueByJobName('"ApplicationName" = ?'),
+    DUE_BY_JOB_NAME_FOR_NULL_APP: dueByJobName('"ApplicationName" IS NULL'),
+    OLDEST_DUE_FOR_APP: oldestDue('"ApplicationName" = ?'),
+    OLDEST_DUE_FOR_NULL_APP: oldestDue('"ApplicationName" IS NULL'),
+  };
+});
+
+/** The claim's row selection on ABP 10.6's table, for the test that checks its plan (test/contract/sqlite-dequeue-index.test.ts). */
+export const SQLITE_CLAIM = {
+  forApp: statementsFor(ABP_TABLE_SHAPE).SELECT_DUE_FOR_APP,
+  forNullApp: statementsFor(ABP_TABLE_SHAPE).SELECT_DUE_FOR_NULL_APP,
+};
 
 // TryCount stops at ABP's smallint top, as on the other databases (text there stays as it is).
 const CLAIM = `UPDATE "AbpBackgroundJobs"
@@ -143,12 +179,6 @@ const COMPLETE_AND_KEEP = `UPDATE "AbpBackgroundJobs"
   SET "CompletionTime" = ?, "ExtraProperties" = COALESCE(?, "ExtraProperties"), "ConcurrencyStamp" = ?
   WHERE "Id" IN (?, ?) AND "ConcurrencyStamp" = ?`;
 
-/** Kept rows past their retention, through ABP's index (ApplicationName, CompletionTime, ...). */
-const deleteCompleted = (appNameClause: string) => `DELETE FROM "AbpBackgroundJobs" WHERE rowid IN (
-  SELECT rowid FROM "AbpBackgroundJobs" WHERE ${appNameClause} AND "CompletionTime" < ? LIMIT ?)`;
-const DELETE_COMPLETED_FOR_APP = deleteCompleted('"ApplicationName" = ?');
-const DELETE_COMPLETED_FOR_NULL_APP = deleteCompleted('"ApplicationName" IS NULL');
-
 const EXTEND = `UPDATE "AbpBackgroundJobs" SET "NextTryTime" = ?
   WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
 
@@ -157,31 +187,6 @@ const RELEASE = `UPDATE "AbpBackgroundJobs"
   WHERE "Id" IN (SELECT value FROM json_each(?)) AND "ConcurrencyStamp" = ?`;
 
 const FIND = `SELECT * FROM "AbpBackgroundJobs" WHERE "Id" IN (?, ?)`;
-const COUNT: Record<CountScope, string> = {
-  all: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs"`,
-  noApplication: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" IS NULL`,
-  application: `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "ApplicationName" = ?`,
-};
-/**
- * The claim's due-row filter without its job names: ABP's index (ApplicationName, CompletionTime,
- * IsAbandoned, NextTryTime) reads just the due rows. Grouped with BINARY collation, so a column
- * declared NOCASE or RTRIM still keeps 'Job', 'job' and 'Job ' apart.
- */
-const dueByJobName = (appNameClause: string) => `SELECT "JobName" AS jobName, COUNT(*) AS n FROM "AbpBackgroundJobs"
-  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
-  GROUP BY "JobName" COLLATE BINARY ORDER BY n DESC, "JobName" COLLATE BINARY LIMIT ?`;
-const DUE_BY_JOB_NAME_FOR_APP = dueByJobName('"ApplicationName" = ?');
-const DUE_BY_JOB_NAME_FOR_NULL_APP = dueByJobName('"ApplicationName" IS NULL');
-/**
- * ABP's index (ApplicationName, CompletionTime, IsAbandoned, NextTryTime) with every column before
- * NextTryTime fixed (SQLite takes IS NULL as fixing one): its first entry in range is the answer,
- * one seek of a covering index, which the planner picks with or without statistics.
- */
-const oldestDue = (appNameClause: string) => `SELECT "NextTryTime" AS oldest FROM "AbpBackgroundJobs"
-  WHERE ${appNameClause} AND "CompletionTime" IS NULL AND "IsAbandoned" = 0 AND "NextTryTime" <= ?
-  ORDER BY "NextTryTime" LIMIT 1`;
-const OLDEST_DUE_FOR_APP = oldestDue('"ApplicationName" = ?');
-const OLDEST_DUE_FOR_NULL_APP = oldestDue('"ApplicationName" IS NULL');
 /** Reads the file's header: no table, but an unreadable or locked file fails it (SELECT 1 would not touch the file). */
 const PING = 'PRAGMA schema_version';
 
@@ -196,13 +201,21 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   readonly schedules: SqliteSchedules;
   readonly cancellations: SqliteCancellations;
 
-  constructor(private readonly db: Database) {
-    this.admin = new SqliteJobAdminStore(db);
+  /** The table's shape (see table-shape.ts): the statements are those built for it. */
+  private readonly table: TableShapeCache;
+
+  /** `table`: the shape the store of the driver's handle knows (a transaction's store shares it). */
+  constructor(
+    private readonly db: Database,
+    table?: TableShapeCache,
+  ) {
+    this.table = table ?? new TableShapeCache(async () => readSqliteShape(db));
+    this.admin = new SqliteJobAdminStore(db, this.table);
     this.heartbeats = new SqliteWorkerHeartbeats(db);
     const statements = new SqliteStatements(db);
-    this.uniqueJobs = new SqliteUniqueJobs(statements);
-    this.schedules = new SqliteSchedules(statements);
-    this.cancellations = new SqliteCancellations(statements);
+    this.uniqueJobs = new SqliteUniqueJobs(statements, this.table);
+    this.schedules = new SqliteSchedules(statements, this.table);
+    this.cancellations = new SqliteCancellations(statements, this.table);
   }
 
   /**
@@ -211,31 +224,16 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
    */
   withinTransaction(entityManager: object): TransactionalJobStore {
     const db = transactionConnectionOf(entityManager, this.dialect) as Database;
-    return db === this.db ? this : new SqliteBackgroundJobStore(db);
+    return db === this.db ? this : new SqliteBackgroundJobStore(db, this.table);
   }
 
   async migrate(): Promise<void> {
-    this.db
-      .transaction(() => {
-        this.db.exec(CREATE_TABLE);
-        const columns = new Set(
-          (this.db.prepare('PRAGMA table_info("AbpBackgroundJobs")').all() as Row[]).map((c) => c.name),
-        );
-        for (const [column, ddl] of Object.entries(NEWER_COLUMNS)) if (!columns.has(column)) this.db.exec(ddl);
-        this.db.exec(CREATE_INDEX);
-        const dequeueIndex = this.db.prepare(INDEX_DEFINITION).get(DEQUEUE_INDEX) as { sql: string } | undefined;
-        if (dequeueIndex && !(dequeueIndex.sql.includes(DEQUEUE_COLUMNS) && dequeueIndex.sql.includes(LIVE_ROWS))) {
-          this.db.exec(`DROP INDEX "${DEQUEUE_INDEX}"`);
-        }
-        this.db.exec(CREATE_DEQUEUE_INDEX);
-        this.db.exec(CREATE_ENQUEUE_KEYS);
-        this.db.exec(CREATE_ENQUEUE_KEYS_INDEX);
-        // Ours, beside ABP's: recurring jobs' schedules and requests to cancel held jobs.
-        for (const ddl of SQLITE_ADMIN_MIGRATION) this.db.exec(ddl);
-        this.db.exec(CREATE_LOCKS);
-        for (const ddl of [...SQLITE_SCHEDULES_MIGRATION, ...SQLITE_CANCELLATIONS_MIGRATION]) this.db.exec(ddl);
-      })
-      .immediate();
+    this.table.learned(migrateSqlite(this.db, MIGRATE));
+  }
+
+  /** The statements for the table's shape. */
+  private async sql() {
+    return statementsFor(await this.table.shape());
   }
 
   async enqueue(batch: EnqueueBatch): Promise<void> {
@@ -246,27 +244,33 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
     const keys = batch.keys;
     const insertKey = this.statement(INSERT_ENQUEUE_KEY);
     const created = toUtcText(batch.creationTime);
+    const sql = await this.sql();
     this.db
       .transaction(() => {
         for (const key of keys) insertKey.run(key.id.toUpperCase(), key.fingerprint, created);
-        this.insertRows(recordsOf(batch));
+        this.insertRows(sql, recordsOf(batch));
       })
       .immediate();
   }
 
   async insert(rows: BackgroundJobRecord[]): Promise<void> {
-    this.db.transaction(() => this.insertRows(rows)).immediate();
+    const sql = await this.sql();
+    if (!sql.completionTime && rows.some((r) => r.completionTime !== null)) throw new Error(NO_COMPLETION_TIME);
+    this.db.transaction(() => this.insertRows(sql, rows)).immediate();
   }
 
-  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+  async claim(given: ClaimRequest): Promise<ClaimedJob[]> {
+    const sql = await this.sql();
+    // Without ApplicationName every row is every application's (and has none).
+    const request = sql.applicationName ? given : { ...given, applicationName: null };
     const now = toUtcText(request.now);
     const names = JSON.stringify(request.jobNames);
     return this.db
       .transaction(() => {
         const due = (
           request.applicationName === null
-            ? this.statement(SELECT_DUE_FOR_NULL_APP).all(now, names, request.limit)
-            : this.statement(SELECT_DUE_FOR_APP).all(request.applicationName, now, names, request.limit)
+            ? this.statement(sql.SELECT_DUE_FOR_NULL_APP).all(now, names, request.limit)
+            : this.statement(sql.SELECT_DUE_FOR_APP).all(request.applicationName, now, names, request.limit)
         ) as Row[];
         if (due.length === 0) return [];
         // RETURNING gives the new NextTryTime and stamp; what they were comes from the select.
@@ -328,6 +332,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   }
 
   async completeAndKeep(updates: CompletedJobUpdate[]): Promise<number> {
+    if (!(await this.table.shape()).completionTime) throw new Error(NO_COMPLETION_TIME);
     const keep = this.statement(COMPLETE_AND_KEEP);
     return this.db
       .transaction(() =>
@@ -342,10 +347,13 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
       .immediate();
   }
 
+  /** Without CompletionTime no row is kept, so none is deleted. */
   async deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number> {
-    return applicationName === null
-      ? this.statement(DELETE_COMPLETED_FOR_NULL_APP).run(toUtcText(before), limit).changes
-      : this.statement(DELETE_COMPLETED_FOR_APP).run(applicationName, toUtcText(before), limit).changes;
+    const sql = await this.sql();
+    if (!sql.completionTime) return 0;
+    return applicationName === null || !sql.applicationName
+      ? this.statement(sql.DELETE_COMPLETED_FOR_NULL_APP).run(toUtcText(before), limit).changes
+      : this.statement(sql.DELETE_COMPLETED_FOR_APP).run(applicationName, toUtcText(before), limit).changes;
   }
 
   /** A lock row (see CREATE_LOCKS), renewed while `work` runs and deleted after it. */
@@ -375,8 +383,7 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   }
 
   async hasCompletionTimeColumn(): Promise<boolean> {
-    const columns = this.db.prepare('PRAGMA table_info("AbpBackgroundJobs")').all() as Row[];
-    return columns.some((c) => c.name === 'CompletionTime');
+    return (await this.table.shape()).completionTime;
   }
 
   async extendLeases(leaseToken: string, ids: string[], until: Date): Promise<number> {
@@ -399,27 +406,31 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   }
 
   async count(applicationName?: string | null): Promise<number> {
+    const sql = await this.sql();
     const scope = countScope(applicationName);
-    const row = this.statement(COUNT[scope]).get(...(scope === 'application' ? [applicationName] : [])) as {
+    const values = scope === 'application' && sql.applicationName ? [applicationName] : [];
+    const row = this.statement(sql.COUNT[scope]).get(...values) as {
       n: number;
     };
     return row.n;
   }
 
   async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
+    const sql = await this.sql();
     const rows = (
-      applicationName === null
-        ? this.statement(DUE_BY_JOB_NAME_FOR_NULL_APP).all(toUtcText(now), MAX_DUE_JOB_NAMES)
-        : this.statement(DUE_BY_JOB_NAME_FOR_APP).all(applicationName, toUtcText(now), MAX_DUE_JOB_NAMES)
+      applicationName === null || !sql.applicationName
+        ? this.statement(sql.DUE_BY_JOB_NAME_FOR_NULL_APP).all(toUtcText(now), MAX_DUE_JOB_NAMES)
+        : this.statement(sql.DUE_BY_JOB_NAME_FOR_APP).all(applicationName, toUtcText(now), MAX_DUE_JOB_NAMES)
     ) as Array<{ jobName: string; n: number }>;
     return rows.map((r) => ({ jobName: r.jobName, count: r.n }));
   }
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
+    const sql = await this.sql();
     const row = (
-      applicationName === null
-        ? this.statement(OLDEST_DUE_FOR_NULL_APP).get(toUtcText(now))
-        : this.statement(OLDEST_DUE_FOR_APP).get(applicationName, toUtcText(now))
+      applicationName === null || !sql.applicationName
+        ? this.statement(sql.OLDEST_DUE_FOR_NULL_APP).get(toUtcText(now))
+        : this.statement(sql.OLDEST_DUE_FOR_APP).get(applicationName, toUtcText(now))
     ) as { oldest: string } | undefined;
     return row ? fromUtcText(row.oldest) : null;
   }
@@ -449,24 +460,22 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   }
 
   /** The rows of insert() and of a keyed enqueue, inside the caller's transaction. */
-  private insertRows(rows: BackgroundJobRecord[]): void {
-    const insert = this.statement(INSERT);
+  private insertRows(
+    sql: { INSERT: string; fields: Array<keyof BackgroundJobRecord> },
+    rows: BackgroundJobRecord[],
+  ): void {
+    const insert = this.statement(sql.INSERT);
     for (const r of rows) {
-      insert.run(
-        r.id.toUpperCase(),
-        r.applicationName,
-        r.jobName,
-        r.jobArgs,
-        r.tryCount,
-        toUtcText(r.creationTime),
-        toUtcText(r.nextTryTime),
-        r.lastTryTime && toUtcText(r.lastTryTime),
-        r.isAbandoned ? 1 : 0,
-        r.priority,
-        r.completionTime && toUtcText(r.completionTime),
-        r.extraProperties,
-        r.concurrencyStamp,
-      );
+      const row = {
+        ...r,
+        id: r.id.toUpperCase(),
+        creationTime: toUtcText(r.creationTime),
+        nextTryTime: toUtcText(r.nextTryTime),
+        lastTryTime: r.lastTryTime && toUtcText(r.lastTryTime),
+        isAbandoned: r.isAbandoned ? 1 : 0,
+        completionTime: r.completionTime && toUtcText(r.completionTime),
+      };
+      insert.run(...sql.fields.map((field) => row[field]));
     }
   }
 }
@@ -483,6 +492,3 @@ function bothCases(id: string): [string, string] {
 function idList(ids: string[]): string {
   return JSON.stringify(ids.flatMap(bothCases));
 }
-
-/** The claim's row selection, for the test that checks its plan (test/contract/sqlite-dequeue-index.test.ts). */
-export const SQLITE_CLAIM = { forApp: SELECT_DUE_FOR_APP, forNullApp: SELECT_DUE_FOR_NULL_APP };

@@ -1,5 +1,6 @@
 import { scheduleFromRow, ScheduleDefinition, ScheduleRecord, ScheduleRun, ScheduleStore } from '../schedule-store';
 import { toUtcText } from '../sql-time';
+import type { TableShapeCache } from '../table-shape';
 import { SqliteStatements } from './sqlite-statements';
 import { insertJobIfAbsent } from './sqlite.unique-jobs';
 
@@ -56,7 +57,10 @@ type Row = Record<string, unknown>;
 
 /** Schedules on SQLite; a run's two writes go in one IMMEDIATE transaction (a savepoint inside another). */
 export class SqliteSchedules implements ScheduleStore {
-  constructor(private readonly statements: SqliteStatements) {}
+  constructor(
+    private readonly statements: SqliteStatements,
+    private readonly table: TableShapeCache,
+  ) {}
 
   async list(applicationName?: string | null): Promise<ScheduleRecord[]> {
     const rows =
@@ -133,6 +137,7 @@ export class SqliteSchedules implements ScheduleStore {
 
   async enqueueRun(run: ScheduleRun, now: Date): Promise<boolean> {
     const { job, occurrence } = run;
+    const shape = await this.table.shape();
     const created = toUtcText(now);
     const jobId = job.id.toUpperCase();
     return this.statements.db
@@ -150,7 +155,7 @@ export class SqliteSchedules implements ScheduleStore {
               ).changes
           : this.statements.get(RECORD_TRIGGER).run(created, jobId, run.name).changes;
         if (recorded !== 1) return false;
-        insertJobIfAbsent(this.statements, { ...job, creationTime: now });
+        insertJobIfAbsent(this.statements, shape, { ...job, creationTime: now });
         return true;
       })
       .immediate();
