@@ -5,7 +5,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { BackgroundJobsModule } from '@app/background-jobs';
 import { CommonSharedModule } from '@app/common-shared';
 import { validateSettings } from './settings.schema';
-import { databaseConnection, workerOptions } from './app-settings';
+import { databaseConnection, tableNameOptions, workerOptions } from './app-settings';
 import { loggerOptions } from './logger-options';
 
 /**
@@ -48,6 +48,7 @@ export class AppCoreModule {
           useFactory: (config: ConfigService) => ({
             isJobExecutionEnabled: options.isJobExecutionEnabled,
             autoMigrate: config.get<boolean>('Database__AutoMigrate'),
+            ...tableNameOptions(config),
             worker: workerOptions(config),
           }),
         }),

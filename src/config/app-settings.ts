@@ -19,6 +19,14 @@ export function databaseConnection(config: ConfigService, { forMigration = false
   }
 }
 
+/** ABP's DbTablePrefix and DbSchema for the module's tables (BackgroundJobs__DbTablePrefix, BackgroundJobs__DbSchema). */
+export function tableNameOptions(config: ConfigService): { tablePrefix: string; schema?: string } {
+  return {
+    tablePrefix: config.get<string>('BackgroundJobs__DbTablePrefix') ?? 'Abp',
+    schema: config.get<string>('BackgroundJobs__DbSchema') || undefined,
+  };
+}
+
 export function workerOptions(config: ConfigService): BackgroundJobWorkerOptions {
   const get = <T>(key: string) => config.get<T>(`AbpBackgroundJobWorker__${key}`) as T;
   return {

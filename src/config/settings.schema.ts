@@ -18,6 +18,17 @@ export const settingsSchema = Joi.object<Record<string, unknown>>({
     .insensitive()
     .default(''),
   Database__AutoMigrate: Joi.boolean().default(true),
+  // ABP's AbpBackgroundJobsDbProperties: DbTablePrefix (AbpBackgroundJobs) and DbSchema (empty: the connection's;
+  // on MySQL/MariaDB a database; none on SQLite). Our tables and index names follow both.
+  BackgroundJobs__DbTablePrefix: Joi.string()
+    .pattern(/^[A-Za-z0-9_]+$/, 'letters, digits and underscores')
+    .max(20)
+    .default('Abp'),
+  BackgroundJobs__DbSchema: Joi.string()
+    .pattern(/^[A-Za-z0-9_]+$/, 'letters, digits and underscores')
+    .max(63)
+    .allow('')
+    .default(''),
 
   AbpBackgroundJobWorker__ApplicationName: Joi.string().max(96).allow('').default(''),
   AbpBackgroundJobWorker__JobPollPeriod: Joi.number().integer().min(1).default(5000),

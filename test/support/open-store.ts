@@ -5,17 +5,25 @@ import {
   MemoryBackgroundJobStore,
   parseConnectionString,
 } from '@app/background-jobs';
+import type { TableNameOptions } from '@app/background-jobs/store/table-names';
 import type { TestDatabase } from './databases';
 
 type OpenedStore = { store: BackgroundJobStore; dataSource: DataSource; close: () => Promise<void> };
 
-/** Opens the store the apps would open for this connection string (TypeORM DataSource + dialect). */
-export async function openStore(connectionString: string, provider?: string): Promise<OpenedStore> {
+/**
+ * Opens the store the apps would open for this connection string (TypeORM DataSource + dialect);
+ * `names`: the options tablePrefix and schema.
+ */
+export async function openStore(
+  connectionString: string,
+  provider?: string,
+  names?: TableNameOptions,
+): Promise<OpenedStore> {
   if (connectionString.startsWith(MEMORY_PREFIX)) return openMemoryStore(connectionString);
   const connection = parseConnectionString(connectionString, provider);
   const dataSource = new DataSource(connection.typeorm);
   await dataSource.initialize();
-  const store = createBackgroundJobStore(dataSource);
+  const store = createBackgroundJobStore(dataSource, names);
   return { store, dataSource, close: () => dataSource.destroy() };
 }
 

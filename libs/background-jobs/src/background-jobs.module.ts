@@ -81,13 +81,20 @@ function withStore<T extends { providers?: unknown[] }>(
   definition: T,
   { store = 'typeorm', dataSourceName }: { store?: BackgroundJobStoreKind; dataSourceName?: string },
 ): T {
+  // tablePrefix and schema come with the other options (forRootAsync's factory may read them from settings).
+  const names = ({ tablePrefix, schema }: BackgroundJobsModuleOptions) => ({ tablePrefix, schema });
   const storeProvider =
     store === 'memory'
-      ? { provide: BACKGROUND_JOB_STORE, useFactory: () => new MemoryBackgroundJobStore() }
+      ? {
+          provide: BACKGROUND_JOB_STORE,
+          useFactory: (options: BackgroundJobsModuleOptions) => new MemoryBackgroundJobStore(names(options)),
+          inject: [BACKGROUND_JOBS_MODULE_OPTIONS],
+        }
       : {
           provide: BACKGROUND_JOB_STORE,
-          useFactory: (dataSource: DataSource) => createBackgroundJobStore(dataSource),
-          inject: [getDataSourceToken(dataSourceName)],
+          useFactory: (dataSource: DataSource, options: BackgroundJobsModuleOptions) =>
+            createBackgroundJobStore(dataSource, names(options)),
+          inject: [getDataSourceToken(dataSourceName), BACKGROUND_JOBS_MODULE_OPTIONS],
         };
   return { ...definition, providers: [...(definition.providers ?? []), storeProvider] };
 }

@@ -68,6 +68,14 @@ export interface BackgroundJobsModuleOptions {
    * enqueue calls; inject BACKGROUND_JOB_STORE to see the rows).
    */
   store?: BackgroundJobStoreKind;
+  /**
+   * ABP's AbpBackgroundJobsDbProperties.DbTablePrefix: "Abp" by default (AbpBackgroundJobs). Our
+   * tables beside it and every index name follow it (App -> AppBackgroundJobs, AppBackgroundJobEnqueueKeys,
+   * IX_AppBackgroundJobs_Dequeue). Letters, digits and underscores, at most 20.
+   */
+  tablePrefix?: string;
+  /** ABP's DbSchema: none by default (the connection's). On MySQL/MariaDB a database; SQLite has none. */
+  schema?: string;
   worker?: Partial<BackgroundJobWorkerOptions>;
 }
 

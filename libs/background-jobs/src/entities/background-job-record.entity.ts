@@ -1,5 +1,6 @@
 import { EntitySchema, EntitySchemaColumnOptions, ValueTransformer } from 'typeorm';
 import type { DatabaseProvider } from '../connection/database-provider';
+import { TableNameOptions, TableNames } from '../store/table-names';
 import { fromUtcText, toUtcText } from '../store/sql-time';
 
 /**
@@ -115,15 +116,16 @@ const COLUMN_TYPES: Record<DatabaseProvider, ColumnTypes> = {
   },
 };
 
-function schemaFor(provider: DatabaseProvider): EntitySchema<BackgroundJobRecordEntity> {
+function schemaFor(provider: DatabaseProvider, names: TableNames): EntitySchema<BackgroundJobRecordEntity> {
   const t = COLUMN_TYPES[provider];
   return new EntitySchema<BackgroundJobRecordEntity>({
     name: 'BackgroundJobRecordEntity',
     target: BackgroundJobRecordEntity,
-    tableName: 'AbpBackgroundJobs',
+    tableName: names.table,
+    ...(names.schema ? { schema: names.schema } : {}),
     synchronize: false,
     columns: {
-      id: { ...t.id, name: 'Id', primary: true, primaryKeyConstraintName: 'PK_AbpBackgroundJobs' },
+      id: { ...t.id, name: 'Id', primary: true, primaryKeyConstraintName: `PK_${names.table}` },
       applicationName: { ...t.text(96), name: 'ApplicationName', nullable: true },
       jobName: { ...t.text(128), name: 'JobName' },
       jobArgs: { ...t.jobArgs, name: 'JobArgs' },
@@ -137,11 +139,13 @@ function schemaFor(provider: DatabaseProvider): EntitySchema<BackgroundJobRecord
       extraProperties: { ...t.unboundedText, name: 'ExtraProperties' },
       concurrencyStamp: { ...t.text(40), name: 'ConcurrencyStamp' },
     },
-    indices: [{ name: t.abpIndexName, columns: ['applicationName', 'completionTime', 'isAbandoned', 'nextTryTime'] }],
+    indices: [
+      { name: names.sql(t.abpIndexName), columns: ['applicationName', 'completionTime', 'isAbandoned', 'nextTryTime'] },
+    ],
   });
 }
 
-const schemas = new Map<DatabaseProvider, EntitySchema<BackgroundJobRecordEntity>>();
+const schemas = new Map<string, EntitySchema<BackgroundJobRecordEntity>>();
 
 /**
  * The TypeORM mapping of BackgroundJobRecordEntity for one database, with ABP's column types there
@@ -152,10 +156,16 @@ const schemas = new Map<DatabaseProvider, EntitySchema<BackgroundJobRecordEntity
  * copied into an app's own migrations makes the same table. `synchronize: false`: TypeORM's schema
  * sync and migration generation leave the table alone (they would drop the store's own index).
  * parseConnectionString() puts it in `entities`; an app with its own TypeORM options lists
- * `backgroundJobRecordSchema('<database>')` there instead of the class.
+ * `backgroundJobRecordSchema('<database>')` there instead of the class. `names`: ABP's DbTablePrefix
+ * and DbSchema when the app changes them (the store's options tablePrefix and schema).
  */
-export function backgroundJobRecordSchema(provider: DatabaseProvider): EntitySchema<BackgroundJobRecordEntity> {
-  let schema = schemas.get(provider);
-  if (!schema) schemas.set(provider, (schema = schemaFor(provider)));
+export function backgroundJobRecordSchema(
+  provider: DatabaseProvider,
+  names: TableNameOptions = {},
+): EntitySchema<BackgroundJobRecordEntity> {
+  const tableNames = new TableNames(provider === 'sqlserver' ? 'mssql' : provider, names);
+  const key = `${provider}/${tableNames.schema}/${tableNames.tablePrefix}`;
+  let schema = schemas.get(key);
+  if (!schema) schemas.set(key, (schema = schemaFor(provider, tableNames)));
   return schema;
 }

@@ -13,6 +13,8 @@ import {
   TransactionalJobStore,
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
+import { renamingConnection } from '../renaming-connection';
+import { TableNames } from '../table-names';
 import { fromUtcText, toUtcText } from '../sql-time';
 import {
   AbpColumn,
@@ -313,10 +315,15 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   private readonly table: TableShapeCache;
 
   /** `table`: the shape the store of the pool knows (a transaction's store shares it). */
+  /** The runner, its statements renamed for `names` (ABP's prefix and schema, see table-names.ts). */
+  private readonly sql: SqlRunner;
+
   constructor(
-    private readonly sql: SqlRunner,
+    sql: SqlRunner,
     table?: TableShapeCache,
+    readonly names = new TableNames('mssql'),
   ) {
+    this.sql = sql = renamingConnection(sql, names);
     this.table =
       table ??
       new TableShapeCache(async () => {
@@ -335,7 +342,7 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
     const transaction = transactionConnectionOf(entityManager, this.dialect) as ConstructorParameters<
       typeof CallerTransactionRunner
     >[0];
-    return new MssqlBackgroundJobStore(new CallerTransactionRunner(transaction), this.table);
+    return new MssqlBackgroundJobStore(new CallerTransactionRunner(transaction), this.table, this.names);
   }
 
   /**
@@ -345,7 +352,10 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
   async migrate(): Promise<void> {
     const options = { requestTimeoutMs: MIGRATION_REQUEST_TIMEOUT_MS };
     const shape = await this.sql.transaction(async (tx) => {
-      const found = readMigrationCatalog((await tx.query(MIGRATION_CATALOG, [], options)).rows);
+      const { rows } = await tx.query(MIGRATION_CATALOG, [], options);
+      const found = readMigrationCatalog(
+        rows.map((r) => (r.kind === 'index' ? { ...r, name: this.names.original(r.name as string) } : r)),
+      );
       const { shape, batch, steps } = migrationBatch(found, MIGRATE);
       try {
         await tx.query(batch, [], options);

@@ -31,6 +31,8 @@ import {
   tableColumns,
 } from '../table-shape';
 import { transactionConnectionOf } from '../caller-transaction';
+import { renamingConnection } from '../renaming-connection';
+import { TableNames } from '../table-names';
 import { fromUtcText } from '../sql-time';
 import { abandonOrRelease, UnreadableJob, unreadableJob } from '../unreadable-rows';
 import {
@@ -203,11 +205,18 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
    * caller's transaction (withinTransaction), on which every statement runs, with no BEGIN of its own.
    * `table`: the shape the store of the pool knows (a transaction's store shares it).
    */
+  /** The pool, its statements renamed for `names` (ABP's prefix and schema, see table-names.ts). */
+  private readonly pool: Pool;
+  private readonly callerTransaction?: PoolConnection;
+
   constructor(
-    private readonly pool: Pool,
-    private readonly callerTransaction?: PoolConnection,
+    pool: Pool,
+    callerTransaction?: PoolConnection,
     table?: TableShapeCache,
+    readonly names = new TableNames('mysql'),
   ) {
+    this.pool = pool = renamingConnection(pool, names);
+    this.callerTransaction = callerTransaction = callerTransaction && renamingConnection(callerTransaction, names);
     this.table = table ?? new TableShapeCache(() => readMysqlShape((sql, values) => this.pool.query(sql, values)));
     this.admin = new MysqlJobAdminStore(pool, this.table);
     this.heartbeats = new MysqlWorkerHeartbeats(pool);
@@ -220,11 +229,11 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   withinTransaction(entityManager: object): TransactionalJobStore {
     const connection = transactionConnectionOf(entityManager, this.dialect) as { promise(): PoolConnection };
     const promised = connection.promise();
-    return new MysqlBackgroundJobStore(promised as unknown as Pool, promised, this.table);
+    return new MysqlBackgroundJobStore(promised as unknown as Pool, promised, this.table, this.names);
   }
 
   async migrate(): Promise<void> {
-    this.table.learned(await this.withConnection((connection) => migrateMysql(connection, MIGRATE)));
+    this.table.learned(await this.withConnection((connection) => migrateMysql(connection, MIGRATE, this.names)));
   }
 
   private async statements() {

@@ -1,5 +1,6 @@
 import type { PoolConnection } from 'mysql2/promise';
 import { ABP_TABLE_SHAPE, perShape, shapeOf, TableShape } from '../table-shape';
+import { TableNames } from '../table-names';
 import { migrationStepError } from './migration-errors';
 import { MYSQL_STATE_INDEX, mysqlStateIndexColumns } from './mysql.admin';
 
@@ -86,7 +87,11 @@ export async function readMysqlShape(query: Query): Promise<TableShape | undefin
  * `CREATE TABLE IF NOT EXISTS` run only while its table is missing. Serialised across processes by
  * GET_LOCK. Returns the table's shape.
  */
-export async function migrateMysql(connection: PoolConnection, ownTables: string[]): Promise<TableShape> {
+export async function migrateMysql(
+  connection: PoolConnection,
+  ownTables: string[],
+  names = new TableNames('mysql'),
+): Promise<TableShape> {
   const query: Query = (sql, values) => connection.query(sql, values);
   const run = async (step: string, ddl: string) => {
     try {
@@ -111,7 +116,9 @@ export async function migrateMysql(connection: PoolConnection, ownTables: string
       await run("creating ABP's index on AbpBackgroundJobs", CREATE_ABP_INDEX);
       shape = ABP_TABLE_SHAPE;
     }
-    const existing = new Map((await rows(query, INDEXES)).map((r) => [r.name as string, r.columns as string]));
+    const existing = new Map(
+      (await rows(query, INDEXES)).map((r) => [names.original(r.name as string), r.columns as string]),
+    );
     for (const index of mysqlOwnIndexes(shape)) {
       const columns = existing.get(index.name);
       if (columns === index.columns.map((c) => c.replace(/ DESC$/, '')).join(',')) continue;
@@ -127,7 +134,7 @@ export async function migrateMysql(connection: PoolConnection, ownTables: string
     }
     for (const ddl of ownTables) {
       const table = CREATES_TABLE.exec(ddl)?.[1];
-      if (table && Number((await rows(query, TABLE_EXISTS, [table]))[0].n) > 0) continue;
+      if (table && Number((await rows(query, TABLE_EXISTS, [names.sql(table)]))[0].n) > 0) continue;
       await run(table ? `creating the table ${table}` : 'migrating our tables', ddl);
     }
     return shape;

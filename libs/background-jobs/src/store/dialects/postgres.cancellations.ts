@@ -58,8 +58,9 @@ export class PostgresCancellations implements JobCancellationStore {
   constructor(
     private readonly pool: Pool,
     private readonly table: TableShapeCache,
+    channel = CANCEL_CHANNEL,
   ) {
-    this.notifier = new PostgresWorkNotifier(pool, CANCEL_CHANNEL);
+    this.notifier = new PostgresWorkNotifier(pool, channel);
   }
 
   private async statements() {

@@ -15,6 +15,8 @@ import {
   WorkNotifier,
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
+import { renamingConnection } from '../renaming-connection';
+import { TableNames } from '../table-names';
 import { fromUtcText, toUtcText } from '../sql-time';
 import { readClaimedRows, UnreadableJob } from '../unreadable-rows';
 import {
@@ -30,7 +32,7 @@ import {
 import { CountScope, countScope, inTransaction, isGuidText, LEASE_STAMP_LIKE, numericLockKey } from './dialect-helpers';
 import { isUnavailableError } from './unavailable-errors';
 import { NOTIFY_CHANNEL, unused } from './postgres.names';
-import { POSTGRES_CANCELLATIONS_MIGRATION, PostgresCancellations } from './postgres.cancellations';
+import { CANCEL_CHANNEL, POSTGRES_CANCELLATIONS_MIGRATION, PostgresCancellations } from './postgres.cancellations';
 import { POSTGRES_SCHEDULES_MIGRATION, PostgresSchedules } from './postgres.schedules';
 import { PostgresUniqueJobs } from './postgres.unique-jobs';
 import { liveAndAbandoned, POSTGRES_ADMIN_MIGRATION, PostgresJobAdminStore } from './postgres.admin';
@@ -279,17 +281,22 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
    * `pool`: TypeORM's pg pool, or (withinTransaction) the client of the caller's transaction;
    * `table`: the shape the store of the pool knows (a transaction's store shares it).
    */
+  /** The pool (or client), its statements renamed for `names` (ABP's prefix and schema, see table-names.ts). */
+  private readonly pool: Pool;
+
   constructor(
-    private readonly pool: Pool,
+    pool: Pool,
     table?: TableShapeCache,
+    readonly names = new TableNames('postgres'),
   ) {
+    this.pool = pool = renamingConnection(pool, names);
     this.table = table ?? new TableShapeCache(() => readPostgresShape((sql) => this.pool.query(sql)));
-    this.notifier = new PostgresWorkNotifier(pool);
+    this.notifier = new PostgresWorkNotifier(pool, names.channel(NOTIFY_CHANNEL));
     this.admin = new PostgresJobAdminStore(pool, this.table);
     this.heartbeats = new PostgresWorkerHeartbeats(pool);
     this.uniqueJobs = new PostgresUniqueJobs(pool, this.table);
     this.schedules = new PostgresSchedules(pool, this.table);
-    this.cancellations = new PostgresCancellations(pool, this.table);
+    this.cancellations = new PostgresCancellations(pool, this.table, names.channel(CANCEL_CHANNEL));
   }
 
   /**
@@ -297,13 +304,17 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
    * them, and PostgreSQL delivers it when that transaction commits (none on rollback).
    */
   withinTransaction(entityManager: object): TransactionalJobStore {
-    return new PostgresBackgroundJobStore(transactionConnectionOf(entityManager, this.dialect) as Pool, this.table);
+    return new PostgresBackgroundJobStore(
+      transactionConnectionOf(entityManager, this.dialect) as Pool,
+      this.table,
+      this.names,
+    );
   }
 
   async migrate(): Promise<void> {
     const shape = await inTransaction(
       () => this.pool.connect(),
-      (client) => migratePostgres(client, MIGRATE),
+      (client) => migratePostgres(client, MIGRATE, this.names),
     );
     this.table.learned(shape);
   }

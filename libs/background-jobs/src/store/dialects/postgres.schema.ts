@@ -1,5 +1,6 @@
 import type { PoolClient } from 'pg';
 import { ABP_TABLE_SHAPE, OPTIONAL_ABP_COLUMNS, perShape, shapeOf, TableShape } from '../table-shape';
+import { TableNames } from '../table-names';
 import { migrationStepError } from './migration-errors';
 import { PostgresIndex, postgresStateIndexes, liveAndAbandoned } from './postgres.admin';
 
@@ -69,7 +70,11 @@ export async function readPostgresShape(query: Query): Promise<TableShape | unde
  * creates exists. Serialised across processes by a transaction-level advisory lock. Returns the
  * table's shape.
  */
-export async function migratePostgres(client: PoolClient, ownObjects: string[]): Promise<TableShape> {
+export async function migratePostgres(
+  client: PoolClient,
+  ownObjects: string[],
+  names = new TableNames('postgres'),
+): Promise<TableShape> {
   const run = async (step: string, ddl: string) => {
     try {
       await client.query(ddl);
@@ -85,7 +90,10 @@ export async function migratePostgres(client: PoolClient, ownObjects: string[]):
     shape = ABP_TABLE_SHAPE;
   }
   const existing = new Map(
-    (await client.query<{ name: string; definition: string }>(INDEXES)).rows.map((r) => [r.name, r.definition]),
+    (await client.query<{ name: string; definition: string }>(INDEXES)).rows.map((r) => [
+      names.original(r.name),
+      names.original(r.definition),
+    ]),
   );
   for (const index of postgresOwnIndexes(shape)) {
     const definition = existing.get(index.name);
@@ -99,7 +107,7 @@ export async function migratePostgres(client: PoolClient, ownObjects: string[]):
   }
   for (const ddl of ownObjects) {
     const target = CREATES.exec(ddl)?.[1];
-    if (target && (await client.query<{ exists: boolean }>(EXISTS, [target])).rows[0].exists) continue;
+    if (target && (await client.query<{ exists: boolean }>(EXISTS, [names.regclass(target)])).rows[0].exists) continue;
     await run(target ? `creating ${target}` : 'migrating our tables', ddl);
   }
   return shape;

@@ -21,6 +21,8 @@ import {
   TransactionalJobStore,
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
+import { renamingConnection } from '../renaming-connection';
+import { TableNames } from '../table-names';
 import { fromUtcText, toUtcText } from '../sql-time';
 import { newConcurrencyStamp } from '../stamps';
 import {
@@ -205,10 +207,15 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
   private readonly table: TableShapeCache;
 
   /** `table`: the shape the store of the driver's handle knows (a transaction's store shares it). */
+  /** The handle, its statements renamed for `names` (ABP's prefix, see table-names.ts). */
+  private readonly db: Database;
+
   constructor(
-    private readonly db: Database,
+    private readonly handle: Database,
     table?: TableShapeCache,
+    readonly names = new TableNames('sqlite'),
   ) {
+    const db = (this.db = renamingConnection(handle, names));
     this.table = table ?? new TableShapeCache(async () => readSqliteShape(db));
     this.admin = new SqliteJobAdminStore(db, this.table);
     this.heartbeats = new SqliteWorkerHeartbeats(db);
@@ -224,11 +231,11 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
    */
   withinTransaction(entityManager: object): TransactionalJobStore {
     const db = transactionConnectionOf(entityManager, this.dialect) as Database;
-    return db === this.db ? this : new SqliteBackgroundJobStore(db, this.table);
+    return db === this.handle ? this : new SqliteBackgroundJobStore(db, this.table, this.names);
   }
 
   async migrate(): Promise<void> {
-    this.table.learned(migrateSqlite(this.db, MIGRATE));
+    this.table.learned(migrateSqlite(this.db, MIGRATE, this.names));
   }
 
   /** The statements for the table's shape. */

@@ -1,5 +1,6 @@
 import type { Database } from 'better-sqlite3';
 import { ABP_TABLE_SHAPE, perShape, shapeOf, TableShape } from '../table-shape';
+import { TableNames } from '../table-names';
 import { migrationStepError } from './migration-errors';
 import { sqliteLiveRows, sqliteStateIndexes } from './sqlite.admin';
 
@@ -66,7 +67,7 @@ export function readSqliteShape(db: Database): TableShape | undefined {
  * IMMEDIATE transaction: SQLite's one writer at a time serialises concurrent migrations. Returns
  * the table's shape.
  */
-export function migrateSqlite(db: Database, ownObjects: string[]): TableShape {
+export function migrateSqlite(db: Database, ownObjects: string[], names = new TableNames('sqlite')): TableShape {
   const run = (step: string, ddl: string) => {
     try {
       db.exec(ddl);
@@ -87,7 +88,7 @@ export function migrateSqlite(db: Database, ownObjects: string[]): TableShape {
           db
             .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'AbpBackgroundJobs'`)
             .all() as Row[]
-        ).map((r) => [r.name as string, r.sql as string | null]),
+        ).map((r) => [names.original(r.name as string), r.sql === null ? null : names.original(r.sql as string)]),
       );
       for (const index of sqliteOwnIndexes(shape)) {
         const sql = existing.get(index.name);

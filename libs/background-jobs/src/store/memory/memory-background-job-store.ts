@@ -22,6 +22,7 @@ import { MemoryCancellations } from './memory-cancellations';
 import { MemorySchedules } from './memory-schedules';
 import { MemoryUniqueJobs } from './memory-unique-jobs';
 import { MemoryJobAdminStore } from './memory-job-admin';
+import { TableNameOptions, TableNames } from '../table-names';
 import { MemoryWorkerHeartbeats } from './memory-worker-heartbeats';
 
 /** What every call of a MemoryBackgroundJobStore rejects with while `simulateOutage()` is on. */
@@ -53,6 +54,12 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
   readonly cancellations = new MemoryCancellations(this.tables);
   readonly admin = new MemoryJobAdminStore({ rows: this.rows, assertAvailable: () => this.assertAvailable(), copy });
   readonly heartbeats = new MemoryWorkerHeartbeats(() => this.assertAvailable());
+  /** The table names a SQL store would use (checked as they are): memory keeps no tables, so it only validates them. */
+  readonly names: TableNames;
+
+  constructor(names: TableNameOptions = {}) {
+    this.names = new TableNames('memory', names);
+  }
   /** Names of the locks tryWithLock holds: this store is one process's, so its locks are too. */
   private readonly locks = new Set<string>();
 
