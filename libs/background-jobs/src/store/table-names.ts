@@ -24,6 +24,7 @@ export const DEFAULT_TABLE_PREFIX = 'Abp';
 /** The longest prefix whose names (IX_<prefix>BackgroundJobs_IsAbandoned_NextTryTime...) fit PostgreSQL's 63 characters. */
 export const MAX_TABLE_PREFIX_LENGTH = 20;
 const NAME = /^[A-Za-z0-9_]*$/;
+const MAX_KEPT_STATEMENTS = 5000;
 const TABLE_SUFFIXES = [
   'BackgroundJobs',
   'BackgroundJobEnqueueKeys',
@@ -116,7 +117,8 @@ export class TableNames {
     if (out === undefined) {
       out = text;
       for (const [pattern, replacement] of this.rules) out = out.replace(pattern, replacement as string);
-      this.renamed.set(text, out);
+      // Statements are a fixed set (with IN lists of up to MAX_IDS_PER_STATEMENT placeholders); the cap only guards against a leak.
+      if (this.renamed.size < MAX_KEPT_STATEMENTS) this.renamed.set(text, out);
     }
     return out;
   }
@@ -129,7 +131,11 @@ export class TableNames {
     if (this.isDefault) return text;
     const [open, close] = quotes(this.dialect);
     let out = text;
-    if (this.schema) out = out.split(`${open}${this.schema}${close}.`).join('').split(`${this.schema}.`).join('');
+    if (this.schema)
+      out = out
+        .split(`${open}${this.schema}${close}.`)
+        .join('')
+        .replace(new RegExp(`(?<![A-Za-z0-9_"\`\\]])${this.schema}\\.`, 'g'), '');
     out = out.replace(new RegExp(`(?<![A-Za-z0-9])${this.tablePrefix}BackgroundJob`, 'g'), 'AbpBackgroundJob');
     const abpIndex = efIdentifier(
       `IX_${this.tablePrefix}BackgroundJobs${ABP_INDEX_TAIL}`,
