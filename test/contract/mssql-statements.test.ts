@@ -97,6 +97,43 @@ describe("SQL Server statements, parsed by Microsoft's T-SQL parser", () => {
     expect(files.size).toBe(7);
   });
 
+  describe('with a table prefix and a schema (BackgroundJobs__DbTablePrefix=Custom, BackgroundJobs__DbSchema=jobs)', () => {
+    let prefixed: StoreRecording;
+    let prefixedParsed: ParsedFile[];
+
+    beforeAll(async () => {
+      const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+      prefixed = await recordStoreStatements({ tablePrefix: 'Custom', schema: 'jobs' });
+      logged.mockRestore();
+      const prefixedDir = join(dir, 'prefixed');
+      mkdirSync(prefixedDir, { recursive: true });
+      prefixedParsed = parseTsql(writeStatementFiles(prefixed.statements, prefixedDir));
+    });
+
+    it('sends the same statements on [jobs].[Custom...] tables, with no default name left in any', () => {
+      expect(prefixed.statements.length).toBe(recording.statements.length);
+      expect(prefixed.coveredMethods).toEqual(recording.coveredMethods);
+      expect(prefixed.statements.filter((s) => /AbpBackgroundJob/.test(s.sql)).map((s) => s.sql)).toEqual([]);
+      const tables = new Set(prefixed.statements.flatMap((s) => s.sql.match(/\[jobs\]\.\[\w+\]/g) ?? []));
+      expect([...tables].sort()).toEqual([
+        '[jobs].[CustomBackgroundJobCancellations]',
+        '[jobs].[CustomBackgroundJobEnqueueKeys]',
+        '[jobs].[CustomBackgroundJobSchedules]',
+        '[jobs].[CustomBackgroundJobWorkers]',
+        '[jobs].[CustomBackgroundJobs]',
+      ]);
+      // Every reference to a table names the schema: none is left to the login's default schema.
+      const bare = prefixed.statements.flatMap((s) => s.sql.match(/(?<!\]\.)\[Custom\w+\](?!\.)/g) ?? []);
+      expect(bare).toEqual([]);
+    });
+
+    it('parses every one of them', () => {
+      const failed = prefixedParsed.filter((p) => !p.ok).map((p) => `${p.file}: ${p.verdict}\n${p.sql}`);
+      expect(failed).toEqual([]);
+      expect(prefixedParsed.length).toBe(parsed.length);
+    });
+  });
+
   it("is a parser that refuses what SQL Server refuses (UPDATE TOP with ORDER BY, and OPENJSON under 2014's grammar)", () => {
     const file = join(dir, 'refused.sql');
     const sql = 'UPDATE TOP (1) [AbpBackgroundJobs] SET [TryCount] = 1 ORDER BY [Priority];';

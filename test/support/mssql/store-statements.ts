@@ -6,6 +6,7 @@ import type { QueryOptions, SqlParam } from '@app/background-jobs/store/dialects
 import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mssql.dialect';
 import { ABP_TABLE_SHAPE, TableShape, tableColumns } from '@app/background-jobs/store/table-shape';
 import { ABP_10_6_INDEX, ABP_9_INDEX, catalogRows } from './migration-catalog';
+import { TableNameOptions, TableNames } from '@app/background-jobs/store/table-names';
 import { RecordingSqlRunner } from './recording-sql-runner';
 
 /**
@@ -499,15 +500,16 @@ function noteCalls<T extends object>(target: T, called: (method: string) => void
 /**
  * Runs every scenario on a fresh store and recording runner, on each table in SHAPES (the store
  * first learns its table from the catalog, as it does at its first statement); see StoreRecording.
+ * `names`: the store's tablePrefix and schema (ABP's by default).
  */
-export async function recordStoreStatements(): Promise<StoreRecording> {
+export async function recordStoreStatements(names: TableNameOptions = {}): Promise<StoreRecording> {
   const statements: RecordedStatement[] = [];
   const seen = new Set<string>();
   const covered = new Set<string>();
   for (const { label, shape } of SHAPES) {
     for (const scenario of SCENARIOS) {
       const sql = new RecordingSqlRunner();
-      const target = new MssqlBackgroundJobStore(sql);
+      const target = new MssqlBackgroundJobStore(sql, undefined, new TableNames('mssql', names));
       sql.reply({ rows: tableColumns(shape).map((name) => ({ name })) });
       await target.hasCompletionTimeColumn();
       let method = '(the table)';
