@@ -1,5 +1,10 @@
 import { ConfigService } from '@nestjs/config';
-import { BackgroundJobWorkerOptions, DatabaseConnection, parseConnectionString } from '@app/background-jobs';
+import {
+  backgroundJobRecordSchema,
+  BackgroundJobWorkerOptions,
+  DatabaseConnection,
+  parseConnectionString,
+} from '@app/background-jobs';
 import { parseTrustProxy, TrustProxy } from './trust-proxy';
 
 /**
@@ -10,10 +15,13 @@ import { parseTrustProxy, TrustProxy } from './trust-proxy';
 export function databaseConnection(config: ConfigService, { forMigration = false } = {}): DatabaseConnection {
   const migration = forMigration ? config.get<string>('ConnectionStrings__AbpBackgroundJobsMigration') : '';
   try {
-    return parseConnectionString(
+    const connection = parseConnectionString(
       migration || config.get<string>('ConnectionStrings__AbpBackgroundJobs'),
       config.get<string>('DatabaseProvider'),
     );
+    // The entity maps the table the store uses: BackgroundJobs__DbTablePrefix and __DbSchema apply to it too.
+    const entity = backgroundJobRecordSchema(connection.provider, tableNameOptions(config));
+    return { ...connection, typeorm: { ...connection.typeorm, entities: [entity] } };
   } catch (error) {
     throw new Error(`Invalid settings:\n  ${error instanceof Error ? error.message : String(error)}`, { cause: error });
   }

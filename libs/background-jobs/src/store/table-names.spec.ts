@@ -1,3 +1,4 @@
+import { backgroundJobRecordSchema } from '../entities/background-job-record.entity';
 import { renamingConnection } from './renaming-connection';
 import { TableNames } from './table-names';
 
@@ -106,5 +107,15 @@ describe('TableNames', () => {
     ]);
     expect(names.tag).not.toBe('');
     expect(new TableNames('postgres', { tablePrefix: 'Other' }).tag).not.toBe(names.tag);
+  });
+
+  it('the TypeORM entity maps the prefixed table in the schema, with its key and ABP index named after it', () => {
+    const { options } = backgroundJobRecordSchema('postgres', { tablePrefix: 'App', schema: 'jobs' });
+    expect(options).toMatchObject({ tableName: 'AppBackgroundJobs', schema: 'jobs' });
+    expect(options.columns.id).toMatchObject({ primaryKeyConstraintName: 'PK_AppBackgroundJobs' });
+    expect(options.indices?.[0].name).toBe('IX_AppBackgroundJobs_ApplicationName_CompletionTime_IsAbandone~');
+    expect(backgroundJobRecordSchema('postgres').options).toMatchObject({ tableName: 'AbpBackgroundJobs' });
+    expect(backgroundJobRecordSchema('postgres').options.schema).toBeUndefined();
+    expect(backgroundJobRecordSchema('postgres', {})).toBe(backgroundJobRecordSchema('postgres'));
   });
 });
