@@ -23,7 +23,7 @@ const at = (ms: number) => new Date(T0.getTime() + ms);
 
 /** The tables and indexes whose names hold "BackgroundJob", as `schema.name` (no schema on SQLite). */
 async function objects(opened: OpenedStore, dialect: string, schemas: string[]): Promise<string[]> {
-  const q = (sql: string) => opened.dataSource.query(sql) as Promise<{ s: string | null; n: string }[]>;
+  const q = (sql: string) => opened.dataSource.query<{ s: string | null; n: string }[]>(sql);
   const inList = schemas.map((s) => `'${s}'`).join(', ');
   let rows: { s: string | null; n: string }[];
   if (dialect === 'sqlite') {
@@ -77,7 +77,7 @@ describeOnStoreBackends(
       }
       if (name === 'postgres') home = 'public';
       if (name === 'sqlserver') home = 'dbo';
-      if (name === 'mysql') home = ((await opened.dataSource.query('SELECT DATABASE() AS d')) as { d: string }[])[0].d;
+      if (name === 'mysql') home = (await opened.dataSource.query<{ d: string }[]>('SELECT DATABASE() AS d'))[0].d;
       await store.migrate();
       await store.migrate(); // a second run finds every object by its prefixed name
     });
@@ -181,7 +181,7 @@ describeOnStoreBackends(
           mysql: `SELECT \`Id\` FROM \`${schema}\`.\`CustomBackgroundJobs\``,
           sqlserver: `SELECT [Id] FROM [${schema}].[CustomBackgroundJobs]`,
         }[sqlName() as string]!;
-        const rows = (await opened.dataSource.query(select)) as { Id: string }[];
+        const rows = await opened.dataSource.query<{ Id: string }[]>(select);
         expect(rows.map((r) => r.Id.toLowerCase())).toContain(ids[1]);
       }
     });

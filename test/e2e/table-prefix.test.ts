@@ -12,11 +12,11 @@ jest.setTimeout(60_000);
 
 /** The tables whose names hold "BackgroundJob" (SQLite and PostgreSQL). */
 async function tables(dataSource: DataSource, backend: string): Promise<string[]> {
-  const rows = (await dataSource.query(
+  const rows = await dataSource.query<{ n: string }[]>(
     backend === 'sqlite'
       ? `SELECT name AS n FROM sqlite_master WHERE type = 'table' AND name LIKE '%BackgroundJob%'`
       : `SELECT table_name AS n FROM information_schema.tables WHERE table_name LIKE '%BackgroundJob%'`,
-  )) as { n: string }[];
+  );
   return rows.map((r) => r.n).sort();
 }
 
