@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { BackgroundJobStore, ClaimRequest, WorkerHeartbeatRow } from '@app/background-jobs';
 import { occurrenceJobRow } from '@app/background-jobs/schedules/schedule-jobs';
 import type { ScheduleRecord } from '@app/background-jobs/store/schedule-store';
+import { TableNames } from '@app/background-jobs/store/table-names';
 import { storeBackends } from '../support/backends';
 import { jobRecord } from '../support/job-records';
 import { openStore } from '../support/open-store';
@@ -120,6 +121,23 @@ describeOnStoreBackends(
       expect(found).toContain(inSchema(cut ?? abpIndex));
       expect(found.filter((n) => n.includes('AbpBackgroundJob'))).toEqual([]);
       if (schema) expect(found.filter((n) => !n.startsWith(`${schema}.`))).toEqual([]);
+    });
+
+    it('a second migrate finds every object by its prefixed name and sends no DDL for it', async () => {
+      if (!suite.backend.sql) return;
+      const sent = jest.spyOn(TableNames.prototype, 'sql');
+      try {
+        await store.migrate();
+        const ddl = sent.mock.calls
+          .map(([text]) => text)
+          .filter((text) => /\b(CREATE|DROP|ALTER)\s+(UNIQUE\s+)?(TABLE|INDEX)\b/i.test(text))
+          // SQLite runs its CREATE TABLE IF NOT EXISTS of our tables every time (no permissions there).
+          .filter((text) => !(sqlName() === 'sqlite' && /IF NOT EXISTS/i.test(text)));
+        expect(ddl).toEqual([]);
+        expect(sent).toHaveBeenCalled();
+      } finally {
+        sent.mockRestore();
+      }
     });
 
     it('enqueue, claim, complete, fail, find, count and the enqueue keys run on the prefixed table', async () => {
