@@ -27,6 +27,20 @@ describe('validateSettings', () => {
     expect(() => validateSettings({ Worker__HttpPort: 'http' })).toThrow(/Worker__HttpPort="http": must be a number/);
   });
 
+  it("takes ABP's table prefix (Abp by default) and schema (none), letters, digits and underscores only", () => {
+    expect(validateSettings({})).toMatchObject({ BackgroundJobs__DbTablePrefix: 'Abp', BackgroundJobs__DbSchema: '' });
+    expect(
+      validateSettings({ BackgroundJobs__DbTablePrefix: 'App_2', BackgroundJobs__DbSchema: 'jobs' }),
+    ).toMatchObject({ BackgroundJobs__DbTablePrefix: 'App_2', BackgroundJobs__DbSchema: 'jobs' });
+    expect(() => validateSettings({ BackgroundJobs__DbTablePrefix: 'App.x' })).toThrow(
+      /BackgroundJobs__DbTablePrefix="App.x": .*letters, digits and underscores/,
+    );
+    expect(() => validateSettings({ BackgroundJobs__DbSchema: 'a b' })).toThrow(/BackgroundJobs__DbSchema="a b"/);
+    expect(() => validateSettings({ BackgroundJobs__DbTablePrefix: 'A'.repeat(21) })).toThrow(
+      /BackgroundJobs__DbTablePrefix=.* 20 characters/,
+    );
+  });
+
   it('converts the text the environment gives', () => {
     const settings = validateSettings({
       AbpBackgroundJobWorker__JobPollPeriod: '250',

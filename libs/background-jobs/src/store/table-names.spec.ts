@@ -60,6 +60,11 @@ describe('TableNames', () => {
       `SELECT pg_notify('jobs_app_background_jobs_cancel', '')`,
     );
     expect(names.channel('abp_background_jobs')).toBe('jobs_app_background_jobs');
+    const longest = new TableNames('postgres', { tablePrefix: 'P'.repeat(20), schema: 's'.repeat(63) });
+    expect(longest.channel('abp_background_jobs_cancel').length).toBeLessThanOrEqual(63);
+    expect(longest.sql(`pg_notify('abp_background_jobs_cancel', '')`)).toBe(
+      `pg_notify('${longest.channel('abp_background_jobs_cancel')}', '')`,
+    );
     expect(names.regclass('"IX_AbpBackgroundJobEnqueueKeys_CreationTime"')).toBe(
       '"jobs"."IX_AppBackgroundJobEnqueueKeys_CreationTime"',
     );

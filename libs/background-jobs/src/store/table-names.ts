@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * ABP's AbpBackgroundJobsDbProperties.DbTablePrefix ("Abp") and DbSchema (none) for this module's
  * tables: AbpBackgroundJobs and ours beside it (AbpBackgroundJobEnqueueKeys, ...Workers, ...Schedules,
@@ -103,11 +105,20 @@ export class TableNames {
     return this.schema ? `${q(this.schema)}.${q(name)}` : q(name);
   }
 
-  /** A PostgreSQL LISTEN/NOTIFY channel: 'abp_background_jobs' by default, else the schema and prefix in lower case. */
+  /**
+   * A PostgreSQL LISTEN/NOTIFY channel: 'abp_background_jobs' by default, else with the schema and
+   * prefix in lower case instead of 'abp' (a long pair cut and told apart by a hash: channels are
+   * identifiers of at most 63 characters).
+   */
   channel(defaultChannel: string): string {
-    if (this.isDefault) return defaultChannel;
+    return this.isDefault ? defaultChannel : defaultChannel.replace(/^abp_/, `${this.channelHead}_`);
+  }
+
+  private get channelHead(): string {
     const head = `${this.schema ? `${this.schema}_` : ''}${this.tablePrefix}`.toLowerCase();
-    return defaultChannel.replace(/^abp_/, `${head}_`).slice(0, 63);
+    return head.length <= 32
+      ? head
+      : `${head.slice(0, 23)}_${createHash('sha256').update(head).digest('hex').slice(0, 8)}`;
   }
 
   /** A statement's text for these names; each text is renamed once per store and kept. */
@@ -171,7 +182,7 @@ export class TableNames {
     // Every other name that carries the prefix: index and constraint names, catalog literals.
     rules.push([/(?<![A-Za-z0-9])AbpBackgroundJob/g, `${tablePrefix}BackgroundJob`]);
     // PostgreSQL's NOTIFY channels follow the names (two prefixed tables in one database wake only their own workers).
-    if (dialect === 'postgres') rules.push([/'abp_background_jobs/g, `'${this.channel('abp_background_jobs')}`]);
+    if (dialect === 'postgres') rules.push([/'abp_background_jobs/g, `'${this.channelHead}_background_jobs`]);
     // The catalog lookups that mean "the connection's schema" mean this one.
     if (schema && dialect === 'postgres') rules.push([/current_schema\(\)/g, `'${schema}'`]);
     if (schema && dialect === 'mysql') rules.push([/DATABASE\(\)/g, `'${schema}'`]);
