@@ -84,9 +84,17 @@ export interface JobNameCount {
 /** The most job names countDueByJobName() returns: a bound on the answer, however many names the table holds. */
 export const MAX_DUE_JOB_NAMES = 100;
 
-/** Notifications of new work, where the database can push them (PostgreSQL's LISTEN/NOTIFY). */
+/**
+ * Notifications of new work, where the database can push them (PostgreSQL's LISTEN/NOTIFY) or its
+ * file can be watched (SQLite's WAL file, for processes on the same machine).
+ */
 export interface WorkNotifier {
-  /** Calls `onWork` when a job is enqueued anywhere; resolves once listening. */
+  /** How wake-ups arrive, for the worker's start line: 'listen/notify', 'wal-file-watch'. */
+  readonly description: string;
+  /**
+   * Calls `onWork` when a job may have been enqueued by another process; resolves once listening.
+   * `onStateChange` reports a notification connection that the database closed or gave back.
+   */
   subscribe(onWork: () => void, onStateChange: (connected: boolean, error?: unknown) => void): Promise<void>;
   unsubscribe(): Promise<void>;
 }

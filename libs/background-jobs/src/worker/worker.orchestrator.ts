@@ -52,7 +52,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     this.logger.log(
       `Worker started on ${this.store.dialect}: application=${applicationName ?? '(null)'} jobs=[${jobNames.join(', ')}] ` +
         `parallel=${maxParallelJobExecutionCount} poll=${jobPollPeriod}ms lease=${jobLeaseDuration}s ` +
-        `timeout=${jobExecutionTimeout}s shutdownTimeout=${shutdownTimeout}s wakeups=${this.store.notifier ? 'listen/notify' : 'poll'}`,
+        `timeout=${jobExecutionTimeout}s shutdownTimeout=${shutdownTimeout}s wakeups=${this.store.notifier?.description ?? 'poll'}`,
     );
     // Started once bootstrap has finished, so the app's own logger (set after bootstrap, with the
     // lines buffered until then) is in place before the first job runs: a job that kills its worker

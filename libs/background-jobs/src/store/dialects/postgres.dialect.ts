@@ -387,6 +387,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
 
 /** One dedicated connection that LISTENs; reconnects with backoff when the server goes away. */
 class PostgresWorkNotifier implements WorkNotifier {
+  readonly description = 'listen/notify';
   private client?: Client;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;

@@ -17,10 +17,12 @@ import {
   JobNameCount,
   MAX_DUE_JOB_NAMES,
   recordsOf,
+  WorkNotifier,
 } from '../background-job-store';
 import { toUtcText } from '../sql-time';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
+import { SqliteWalWatcher } from './sqlite-wal-watcher';
 import { isUnavailableError } from './unavailable-errors';
 
 /**
@@ -141,9 +143,22 @@ type Row = Record<string, unknown>;
 
 export class SqliteBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlite' as const;
+  /** Commits of other processes on this machine, heard through the WAL file (none for an in-memory database). */
+  readonly notifier?: WorkNotifier;
   private readonly statements = new Map<string, Statement>();
+  private dataVersion?: number;
 
-  constructor(private readonly db: Database) {}
+  constructor(private readonly db: Database) {
+    if (!db.memory) this.notifier = new SqliteWalWatcher(`${db.name}-wal`, () => this.changedByOthers());
+  }
+
+  /** Whether another connection committed since the last call: PRAGMA data_version ignores this connection's own commits. */
+  private changedByOthers(): boolean {
+    const version = this.statement('PRAGMA data_version').pluck().get() as number;
+    const changed = version !== this.dataVersion;
+    this.dataVersion = version;
+    return changed;
+  }
 
   async migrate(): Promise<void> {
     this.db
