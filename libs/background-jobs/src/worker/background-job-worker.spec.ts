@@ -253,6 +253,31 @@ describe('BackgroundJobWorker loop', () => {
     expect(store.claimsWaiting).toBe(1);
   });
 
+  it('makes one claim per wake-up, and one more after a claim that a wake-up came during', async () => {
+    const setup = await setUp(0);
+    setup.store.holdClaims = true;
+    const { store, jobs, worker } = await start(setup);
+    store.answerClaims(); // the claim at start: nothing due
+    await advance();
+
+    await store.insert([row(0)]);
+    worker.wake(); // one enqueue's notification
+    await advance();
+    expect(store.claimsWaiting).toBe(1); // one claim takes what one enqueue wrote, not two
+
+    worker.wake(); // another enqueue, whose rows the claim out now may not see
+    await advance();
+    expect(store.claimsWaiting).toBe(1);
+    store.answerClaims(); // 1 row of 2: short, but a wake-up came while it was out
+    await advance();
+    expect(store.claimsWaiting).toBe(1);
+    store.answerClaims();
+    await advance();
+    expect(store.claimsWaiting).toBe(0);
+    expect(store.claims).toHaveLength(3); // at start, for the first wake-up, after the one that came during it
+    expect(jobs.started).toEqual([0]);
+  });
+
   it('renews the leases of running jobs every third of the lease', async () => {
     const { store, rows } = await start(await setUp(1, { jobLeaseDuration: 30 }));
     const leasedUntil = async () => (await store.find(rows[0].id))!.nextTryTime.getTime() - T0.getTime();
