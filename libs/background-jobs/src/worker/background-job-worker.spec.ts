@@ -188,6 +188,8 @@ describe('BackgroundJobWorker loop', () => {
     if (running) {
       running.store.holdClaims = false;
       running.store.answerClaims();
+      running.store.holdCompleteAnswers = false;
+      running.store.answerCompletes();
       await stop(running.worker);
     }
     running = undefined;
@@ -276,6 +278,26 @@ describe('BackgroundJobWorker loop', () => {
     expect(store.claimsWaiting).toBe(0);
     expect(store.claims).toHaveLength(3); // at start, for the first wake-up, after the one that came during it
     expect(jobs.started).toEqual([0]);
+  });
+
+  it('starts no job while 4 x MaxParallel jobs run or wait for their result to be written; goes on once a write comes back', async () => {
+    const setup = await setUp(20); // MaxParallel 2: at most 8 jobs running or finished and unwritten
+    setup.store.holdCompleteAnswers = true;
+    const { store, jobs } = await start(setup);
+    const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
+    for (let n = 0; n < 8; n++) {
+      jobs.finish(n);
+      await advance();
+    }
+    // Jobs 6 and 7 started while 6 results were unwritten; 8 finished jobs now wait for their writes.
+    expect(jobs.started).toEqual(upTo(8));
+    await advance(5000);
+    expect(jobs.started).toEqual(upTo(8));
+
+    store.holdCompleteAnswers = false;
+    store.answerCompletes(); // the DELETEs come back
+    await advance();
+    expect(jobs.started).toEqual(upTo(10)); // both slots busy again
   });
 
   it('renews the leases of running jobs every third of the lease', async () => {
