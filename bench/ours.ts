@@ -174,6 +174,7 @@ export class OursSystem implements SystemUnderTest {
       name: 'our web app',
       script: WEB_ENTRY,
       env: this.env({ PORT: String(port), Web__Secret: randomBytes(32).toString('hex') }),
+      nodeArgs: (process.env.BENCH_WEB_NODE_ARGS ?? '').split(' ').filter(Boolean),
     });
     await this.web.waitForLog('Web app listening', 30_000);
     this.webBase = `http://127.0.0.1:${port}`;
