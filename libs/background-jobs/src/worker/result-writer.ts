@@ -21,7 +21,7 @@ export interface WrittenResults {
  * UNWRITTEN_RESULTS_PER_SLOT). Beside two claims and a lease renewal this leaves room in a pool
  * of 10 connections (TypeORM's default) for the app's own queries.
  */
-const MAX_WRITES_OUT = 4;
+const MAX_WRITES_OUT = 6;
 
 /** What one write carries: the successes under one lease token, or a batch of failures. */
 type ResultBatch = { leaseToken: string; ids: string[] } | { failures: FailedJobUpdate[] };
