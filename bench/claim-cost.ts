@@ -27,15 +27,16 @@ export interface ClaimCostOptions {
 
 /** A worker's claim with the default MaxJobFetchCount (1000): half its local queue. */
 const ROWS_PER_CLAIM = 500;
-const CLAIMS = 8;
+const CLAIMS = 12;
 const LOAD_CHUNK = 20_000;
 
 /**
  * What one claim costs as the table grows: for each size, a fresh database is bulk-loaded with
  * that many due jobs (enqueueMany, 20,000 per call), then the store claims 500 rows and deletes
- * them, as a worker does, 8 times right after the load (PostgreSQL's autovacuum is switched off
- * for the table, so nothing has analysed it) and 8 times after ANALYZE. The figure is the claim's
- * time as the worker sees it (the statement's round trip and reading its rows).
+ * them, as a worker does, 12 times right after the load (PostgreSQL's autovacuum is switched off
+ * for the table, so nothing has analysed it) and 12 times after ANALYZE; 500 new rows after each
+ * claim keep the number of waiting rows where it was. The figure is the claim's time as the worker
+ * sees it (the statement's round trip and reading its rows).
  */
 export async function measureClaimCost(options: ClaimCostOptions): Promise<ClaimCostResult[]> {
   const results: ClaimCostResult[] = [];
@@ -69,6 +70,7 @@ async function claimCostOn(
       );
     }
     log(`  loaded in ${Math.round(clockMs() - loadStarted)} ms`);
+    let topUps = 0;
     const results: ClaimCostResult[] = [];
     for (const analysed of [false, true]) {
       if (analysed) await app.dataSource.query('ANALYZE "AbpBackgroundJobs"');
@@ -89,6 +91,11 @@ async function claimCostOn(
         await app.store.complete(
           claimed[0].leaseToken,
           claimed.map((job) => job.id),
+        );
+        await app.manager.enqueueMany(
+          claimed.map((_, j) => ({
+            args: Object.assign(new MyReportJobArgs(), { content: `claim-cost-more-${topUps++}-${j}` }),
+          })),
         );
       }
       times.sort((a, b) => a - b);

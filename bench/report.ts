@@ -15,8 +15,10 @@ export function addRatios(results: SystemResult[]): void {
       if (r.burnDownJobsPerSec) r.ratioToGraphileBatched = round(r.burnDownJobsPerSec / baseline.burnDownJobsPerSec, 2);
   }
   if (baseline?.enqueueJobsPerSec) {
+    // Only the batch calls: an `enqueue()` one at a time is a different operation.
     for (const r of results)
-      if (r.enqueueJobsPerSec) r.enqueueRatioToGraphile = round(r.enqueueJobsPerSec / baseline.enqueueJobsPerSec, 2);
+      if (r.enqueueSamples && r.enqueueJobsPerSec)
+        r.enqueueRatioToGraphile = round(r.enqueueJobsPerSec / baseline.enqueueJobsPerSec, 2);
   }
 }
 

@@ -22,16 +22,24 @@ import { SystemResult, SystemUnderTest } from './system';
 
 const PARALLEL = 24;
 
-function systems(): Array<{ key: string; make: () => SystemUnderTest; latency?: boolean }> {
+/** `keys`: the names BENCH_ONLY picks the row by (a system's name, or one configuration of it). */
+function systems(): Array<{ keys: string[]; make: () => SystemUnderTest; latency?: boolean }> {
   return [
-    { key: 'graphile', make: () => new GraphileSystem({ concurrency: 24, batched: true }) },
-    { key: 'graphile', make: () => new GraphileSystem({ concurrency: 10, batched: false }), latency: true },
-    { key: 'ours', make: () => new OursSystem({ store: 'PostgreSQL', parallel: PARALLEL }), latency: true },
+    { keys: ['graphile', 'graphile-batched'], make: () => new GraphileSystem({ concurrency: 24, batched: true }) },
+    {
+      keys: ['graphile', 'graphile-defaults'],
+      make: () => new GraphileSystem({ concurrency: 10, batched: false }),
+      latency: true,
+    },
+    { keys: ['ours'], make: () => new OursSystem({ store: 'PostgreSQL', parallel: PARALLEL }), latency: true },
     // The default JobPollPeriod (5 s), as `npm start` runs it: the WAL watch brings jobs in.
-    { key: 'ours-sqlite', make: () => new OursSystem({ store: 'SQLite', parallel: PARALLEL }), latency: true },
-    { key: 'pg-boss', make: () => new PgBossSystem({ workers: 4, batchSize: 1000, pollingIntervalSeconds: 0.5 }) },
-    { key: 'bullmq', make: () => new BullmqSystem({ concurrency: 10 }) },
-    { key: 'bullmq', make: () => new BullmqSystem({ concurrency: 50 }) },
+    { keys: ['ours-sqlite'], make: () => new OursSystem({ store: 'SQLite', parallel: PARALLEL }), latency: true },
+    {
+      keys: ['pg-boss'],
+      make: () => new PgBossSystem({ workers: 4, batchSize: 1000, pollingIntervalSeconds: 0.5 }),
+    },
+    { keys: ['bullmq', 'bullmq-c10'], make: () => new BullmqSystem({ concurrency: 10 }) },
+    { keys: ['bullmq', 'bullmq-c50'], make: () => new BullmqSystem({ concurrency: 50 }) },
   ];
 }
 
@@ -69,7 +77,7 @@ async function main(): Promise<void> {
   let scaleOut: ScaleOutResult[] | undefined;
   let claimCost: ClaimCostResult[] | undefined;
   try {
-    const entries = systems().filter((entry) => wanted(entry.key));
+    const entries = systems().filter((entry) => entry.keys.some(wanted));
     if (entries.length === 0 && !EXTRA_PARTS.some(wanted))
       throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} names no system or part`);
     const options = (entry: (typeof entries)[number]) => ({
