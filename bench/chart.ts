@@ -14,16 +14,18 @@ const PEER = '#9aa5b1';
 const P95 = '#c9d6ea';
 const P95_PEER = '#dfe3e8';
 
-/** A row's name in the chart: short enough for its label column. */
-export function chartLabel(r: SystemResult): string {
-  const short = r.system
-    .replace(/^graphile-worker [\d.]+, /, 'graphile-worker, ')
-    .replace(/, localQueue 500, batch delays 0$/, ', batched')
-    .replace(/^pg-boss [\d.]+, /, 'pg-boss, ')
-    .replace(/^BullMQ [\d.]+, /, 'BullMQ, ')
-    .replace(/MaxParallelJobExecutionCount /, 'parallel ')
-    .replace(/^ours, parallel (\d+)$/, `ours, parallel $1 (${r.store})`);
-  return short.length > 46 ? `${short.slice(0, 45)}…` : short;
+/** A row's name in the chart, short enough for its label column: the system, then what the row measures. */
+export function chartLabel(r: SystemResult, measured?: string): string {
+  const [main, sub] = r.system.split(/: (.*)/s);
+  const base = main
+    .replace(/^graphile-worker [\d.]+, concurrency (\d+), localQueue.*$/, 'graphile-worker c$1 batched')
+    .replace(/^graphile-worker [\d.]+, concurrency (\d+), defaults$/, 'graphile-worker c$1 defaults')
+    .replace(/^ours, MaxParallelJobExecutionCount (\d+).*$/, `ours c$1 ${r.store}`)
+    .replace(/^pg-boss [\d.]+, (\d+) workers.*$/, 'pg-boss $1 workers')
+    .replace(/^BullMQ [\d.]+, concurrency (\d+)$/, 'BullMQ c$1');
+  const what = measured ?? sub;
+  const label = what ? `${base}: ${what.replace(/ -> job start$/, '').replace(/ to the web app$/, '')}` : base;
+  return label.length > 46 ? `${label.slice(0, 45)}…` : label;
 }
 
 const isOurs = (r: SystemResult) => r.system.startsWith('ours');
@@ -45,7 +47,7 @@ export function writeChart(file: string, results: SystemResult[], run: BenchRun)
   const ok = results.filter((r) => !r.error);
   const panels: Array<{ title: string; bars: Bar[] }> = [
     {
-      title: `Burn-down of ${run.jobs.toLocaleString('en-US')} jobs, one consumer process (jobs/s, median of ${run.rounds} rounds)`,
+      title: `Burn-down of ${run.jobs.toLocaleString('en-US')} jobs, one consumer process (jobs/s, median of ${run.rounds} rounds; in brackets: vs graphile-worker batched)`,
       bars: ok
         .filter((r) => r.burnDownJobsPerSec)
         .map((r) => ({
@@ -58,7 +60,7 @@ export function writeChart(file: string, results: SystemResult[], run: BenchRun)
     {
       title: `Enqueue of ${run.jobs.toLocaleString('en-US')} jobs in one batch call (jobs/s, median of ${run.rounds} rounds)`,
       bars: ok
-        .filter((r) => r.enqueueJobsPerSec)
+        .filter((r) => r.enqueueSamples && r.enqueueJobsPerSec)
         .map((r) => ({
           label: chartLabel(r),
           value: r.enqueueJobsPerSec!,
@@ -71,7 +73,7 @@ export function writeChart(file: string, results: SystemResult[], run: BenchRun)
       bars: ok
         .filter((r) => r.latencyP50Ms !== undefined)
         .map((r) => ({
-          label: `${chartLabel(r)}: ${r.latencyOf ?? ''}`.replace(/ -> job start$/, ''),
+          label: chartLabel(r, r.latencyOf),
           value: r.latencyP50Ms!,
           behind: r.latencyP95Ms,
           text: `${r.latencyP50Ms!.toFixed(1)} / ${r.latencyP95Ms!.toFixed(1)} ms`,
@@ -85,7 +87,7 @@ export function writeChart(file: string, results: SystemResult[], run: BenchRun)
     text(
       16,
       22,
-      `npm run bench, ${run.startedAt.toISOString().slice(0, 10)}: ${process.version}, see README (Speed) for how each figure is measured`,
+      `npm run bench, ${run.startedAt.toISOString().slice(0, 10)}, Node.js ${process.version}; cN: N jobs at once per process. How each figure is measured: README, Speed`,
       13,
       '#333',
       'bold',

@@ -38,7 +38,9 @@ export function formatTable(results: SystemResult[]): string {
     r.store,
     r.error ? `FAILED: ${r.error.slice(0, 60)}` : num(r.burnDownJobsPerSec),
     num(r.enqueueJobsPerSec),
-    r.latencyP50Ms !== undefined ? `${r.latencyP50Ms.toFixed(1)} / ${r.latencyP95Ms!.toFixed(1)} ms` : '',
+    r.latencyP50Ms !== undefined
+      ? `${r.latencyP50Ms.toFixed(1)} / ${r.latencyP95Ms!.toFixed(1)} ms${r.latencyOf?.startsWith('form POST') ? ' (form POST)' : ''}`
+      : '',
     r.peakRssMiB !== undefined ? `${r.peakRssFirstMiB} / ${r.peakRssMiB} MiB` : '',
     r.ratioToGraphileBatched !== undefined ? `${r.ratioToGraphileBatched.toFixed(2)}x` : '',
     r.enqueueRatioToGraphile !== undefined ? `${r.enqueueRatioToGraphile.toFixed(2)}x` : '',
