@@ -9,7 +9,7 @@
 import { cleanUpOnSignals, runCleanups } from './support/cleanup';
 import { README_FILE, RESULTS_FILE, CHART_FILE } from './support/paths';
 import { measureClaimCost, ClaimCostResult } from './claim-cost';
-import { measure, measureEnqueueRates } from './measure';
+import { measureEnqueueRates, measureSystems } from './measure';
 import { OursSystem } from './ours';
 import { BullmqSystem } from './peers/bullmq';
 import { GraphileSystem } from './peers/graphile';
@@ -111,10 +111,12 @@ async function main(): Promise<void> {
         prepared.map((p) => p.sut),
         options(entries[0]),
       );
-      for (const { entry, sut } of prepared) {
-        log(`${sut.system} (${sut.store}), ${jobs} jobs`);
-        results.push(...(await measure(sut, rates.get(sut)!, options(entry))));
-      }
+      log(`burn-downs of ${jobs} jobs, ${rounds} rounds, systems taking turns`);
+      results.push(
+        ...(await measureSystems(
+          prepared.map(({ entry, sut }) => ({ sut, options: options(entry), enqueueRates: rates.get(sut)! })),
+        )),
+      );
     }
     if (wanted('scale-out')) {
       scaleOut = await measureScaleOut(scaleOutWorkers, {
