@@ -24,9 +24,11 @@ const POLL_MS = 20;
  * 1. enqueue rate (measureEnqueueRates, every system prepared first): the batch call with nothing
  *    consuming, then the jobs are deleted; `rounds` times, the systems taking turns, so a slow
  *    spell of the database server (a checkpoint, autovacuum) falls on all of them alike;
- * 2. burn-down (measureSystems): every consumer is started and left idle, then `rounds` times, the
- *    systems again taking turns: one batch insert of N due jobs into one system, clock from the
- *    insert's return until its store holds no waiting or running job (polled every 20 ms);
+ * 2. burn-down (measureSystems): every consumer is started, then `rounds` times, the systems again
+ *    taking turns: one batch insert of N due jobs into one system, clock from the insert's return
+ *    until its store holds no waiting or running job (polled every 20 ms). The other consumers are
+ *    paused (SIGSTOP) meanwhile: an idle consumer still polls its database (pg-boss's four workers
+ *    every 0.5 s), and that must not count against the system being measured;
  * 3. peak RSS of each consumer process (VmHWM) after its first burn-down and after all of them;
  * 4. latency (where the system has it): enqueue one job, read its start time from the consumer's
  *    JSON log line `time`, sequentially with a short pause.
@@ -107,7 +109,7 @@ export async function measureSystems(
         const m = measured[(i + round) % measured.length];
         if (m.result.error || !m.consumer || round >= m.options.rounds) continue;
         try {
-          await burnDownRound(m, round);
+          await withOthersPaused(measured, m, () => burnDownRound(m, round));
         } catch (error) {
           failed(m, error);
         }
@@ -125,7 +127,7 @@ export async function measureSystems(
         `${m.sut.system} (${m.sut.store}): median burn-down ${Math.round(m.result.burnDownJobsPerSec)} jobs/s, peak RSS ${m.result.peakRssMiB} MiB`,
       );
       try {
-        await measureLatencies(m);
+        await withOthersPaused(measured, m, () => measureLatencies(m));
       } catch (error) {
         failed(m, error);
       }
@@ -137,6 +139,17 @@ export async function measureSystems(
     }
   }
   return measured.flatMap((m) => m.rows);
+}
+
+/** Runs `work` with every other system's consumer stopped (SIGSTOP), and continues them after. */
+async function withOthersPaused<T>(measured: Measured[], running: Measured, work: () => Promise<T>): Promise<T> {
+  const others = measured.filter((m) => m !== running && m.consumer?.running);
+  for (const m of others) m.consumer!.child.kill('SIGSTOP');
+  try {
+    return await work();
+  } finally {
+    for (const m of others) m.consumer!.child.kill('SIGCONT');
+  }
 }
 
 async function burnDownRound(m: Measured, round: number): Promise<void> {
