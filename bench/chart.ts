@@ -87,7 +87,7 @@ export function writeChart(file: string, results: SystemResult[], run: BenchRun)
     text(
       16,
       22,
-      `npm run bench, ${run.startedAt.toISOString().slice(0, 10)}, Node.js ${process.version}; cN: N jobs at once per process. How each figure is measured: README, Speed`,
+      `npm run bench, ${run.startedAt.toISOString().slice(0, 10)}, Node.js ${process.version}. cN: N jobs at once per process. Method: README, Speed`,
       13,
       '#333',
       'bold',
