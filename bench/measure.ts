@@ -24,14 +24,16 @@ const POLL_MS = 20;
  * 1. enqueue rate (measureEnqueueRates, every system prepared first): the batch call with nothing
  *    consuming, then the jobs are deleted; `rounds` times, the systems taking turns, so a slow
  *    spell of the database server (a checkpoint, autovacuum) falls on all of them alike;
- * 2. burn-down: start the consumer and wait until it is idle, then `rounds` times: one batch insert
- *    of N due jobs, clock from the insert's return until the store holds no waiting or running job
- *    (polled every 20 ms);
- * 3. peak RSS of the consumer process (VmHWM) after the first burn-down and after all of them;
+ * 2. burn-down (measureSystems): every consumer is started, then `rounds` times, the systems again
+ *    taking turns: one batch insert of N due jobs into one system, clock from the insert's return
+ *    until its store holds no waiting or running job (polled every 20 ms). The other consumers are
+ *    paused (SIGSTOP) meanwhile: an idle consumer still polls its database (pg-boss's four workers
+ *    every 0.5 s), and that must not count against the system being measured;
+ * 3. peak RSS of each consumer process (VmHWM) after its first burn-down and after all of them;
  * 4. latency (where the system has it): enqueue one job, read its start time from the consumer's
  *    JSON log line `time`, sequentially with a short pause.
  * Enqueue and burn-down figures are the median of their rounds: one run on 2 shared cores swings
- * by 20% or more.
+ * by 20% or more, and a change of the machine's load during the run falls on every system.
  */
 export async function measureEnqueueRates(
   suts: SystemUnderTest[],
@@ -52,90 +54,152 @@ export async function measureEnqueueRates(
   return rates;
 }
 
-/** Steps 2-4 for a prepared system whose enqueue rates were measured; disposes of it. */
-export async function measure(
-  sut: SystemUnderTest,
-  enqueueRates: number[],
-  options: MeasureOptions,
+type BurnDownRound = Pick<SystemResult, 'burnDownMs' | 'consumerCpuMs' | 'databaseCpuMs' | 'benchCpuMs'>;
+
+/** One system while it is measured: its rows of the table, its consumer, its rounds so far. */
+interface Measured {
+  sut: SystemUnderTest;
+  options: MeasureOptions;
+  result: SystemResult;
+  rows: SystemResult[];
+  consumer?: NodeProcess;
+  jobLines?: JobLineCount;
+  rounds: BurnDownRound[];
+}
+
+/** Steps 2-4 for prepared systems whose enqueue rates were measured; disposes of them. */
+export async function measureSystems(
+  systems: Array<{ sut: SystemUnderTest; options: MeasureOptions; enqueueRates: number[] }>,
 ): Promise<SystemResult[]> {
-  const { jobs, log } = options;
-  const result: SystemResult = { system: sut.system, store: sut.store, jobs };
-  const results = [result];
-  let consumer: NodeProcess | undefined;
+  const measured: Measured[] = systems.map(({ sut, options, enqueueRates }) => {
+    const result: SystemResult = {
+      system: sut.system,
+      store: sut.store,
+      jobs: options.jobs,
+      enqueueSamples: enqueueRates.map(Math.round),
+      enqueueJobsPerSec: median(enqueueRates),
+    };
+    return { sut, options, result, rows: [result], rounds: [] };
+  });
+  const failed = (m: Measured, error: unknown) => {
+    m.result.error = error instanceof Error ? error.message : String(error);
+    m.options.log(`  ${m.sut.system} (${m.sut.store}) FAILED: ${m.result.error}`);
+  };
   try {
-    result.enqueueSamples = enqueueRates.map(Math.round);
-    result.enqueueJobsPerSec = median(enqueueRates);
-    if (sut.singleEnqueueRate) {
-      const count = Math.min(1000, jobs);
-      results.push({
-        system: `${sut.system}: enqueue() one at a time`,
-        store: sut.store,
-        jobs: count,
-        enqueueJobsPerSec: await sut.singleEnqueueRate(count),
-      });
+    for (const m of measured) {
+      try {
+        if (m.sut.singleEnqueueRate) {
+          const count = Math.min(1000, m.options.jobs);
+          m.rows.push({
+            system: `${m.sut.system}: enqueue() one at a time`,
+            store: m.sut.store,
+            jobs: count,
+            enqueueJobsPerSec: await m.sut.singleEnqueueRate(count),
+          });
+        }
+        m.consumer = await m.sut.startConsumer();
+        m.jobLines = new JobLineCount(m.consumer);
+      } catch (error) {
+        failed(m, error);
+      }
     }
-
-    consumer = await sut.startConsumer();
-    const jobLines = new JobLineCount(consumer);
-    const burnDowns: Array<Pick<SystemResult, 'burnDownMs' | 'consumerCpuMs' | 'databaseCpuMs' | 'benchCpuMs'>> = [];
-    for (let round = 0; round < options.rounds; round++) {
-      jobLines.value = 0;
-      await sut.enqueueBatch(contents(jobs, `burn${round}`));
-      const started = clockMs();
-      const cpuBefore = cpuSnapshot(consumer.pid, sut.store);
-      let left = jobs;
-      await waitFor(
-        'the burn-down',
-        async () => (left = await sut.remaining()) === 0,
-        options.burnDownTimeoutMs,
-        POLL_MS,
-      ).catch(() => {
-        throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
-      });
-      const elapsed = clockMs() - started;
-      const run = { burnDownMs: Math.round(elapsed), ...cpuSince(cpuBefore, consumer.pid, sut.store) };
-      burnDowns.push(run);
-      if (round === 0) result.peakRssFirstMiB = peakRssMiB(consumer.pid);
-      // The last lines may still be in the pipe.
-      await waitFor(`${jobs} job lines`, () => jobLines.value >= jobs, 1000, 10).catch(() => {
-        throw new Error(`round ${round}: ${jobLines.value} job lines seen for ${jobs} jobs`);
-      });
+    const rounds = Math.max(...measured.map((m) => m.options.rounds));
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < measured.length; i++) {
+        const m = measured[(i + round) % measured.length];
+        if (m.result.error || !m.consumer || round >= m.options.rounds) continue;
+        try {
+          await withOthersPaused(measured, m, () => burnDownRound(m, round));
+        } catch (error) {
+          failed(m, error);
+        }
+      }
+    }
+    for (const m of measured) {
+      if (m.result.error || !m.consumer) continue;
+      const { jobs, log } = m.options;
+      const middle = medianBy(m.rounds, (b) => b.burnDownMs!);
+      Object.assign(m.result, middle);
+      m.result.burnDownJobsPerSec = jobs / (middle.burnDownMs! / 1000);
+      m.result.burnDownSamples = m.rounds.map((b) => Math.round(jobs / (b.burnDownMs! / 1000)));
+      m.result.peakRssMiB = peakRssMiB(m.consumer.pid);
       log(
-        `  burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ${jobLines.value} job lines; ` +
-          `CPU ms: consumer ${run.consumerCpuMs}, database ${run.databaseCpuMs ?? '-'}, bench ${run.benchCpuMs}`,
+        `${m.sut.system} (${m.sut.store}): median burn-down ${Math.round(m.result.burnDownJobsPerSec)} jobs/s, peak RSS ${m.result.peakRssMiB} MiB`,
       );
+      try {
+        await withOthersPaused(measured, m, () => measureLatencies(m));
+      } catch (error) {
+        failed(m, error);
+      }
     }
-    const middle = medianBy(burnDowns, (b) => b.burnDownMs!);
-    Object.assign(result, middle);
-    result.burnDownJobsPerSec = jobs / (middle.burnDownMs! / 1000);
-    result.burnDownSamples = burnDowns.map((b) => Math.round(jobs / (b.burnDownMs! / 1000)));
-    result.peakRssMiB = peakRssMiB(consumer.pid);
-    log(`  median burn-down ${Math.round(result.burnDownJobsPerSec)} jobs/s, peak RSS ${result.peakRssMiB} MiB`);
-
-    const probes = options.latencySamples > 0 ? (sut.latencyProbes?.() ?? []) : [];
-    for (const [index, probe] of probes.entries()) {
-      const row: SystemResult =
-        index === 0
-          ? result
-          : { system: `${sut.system}: ${probe.label}`, store: sut.store, jobs: options.latencySamples };
-      if (index > 0) results.push(row);
-      const latencies = await measureLatency(probe, consumer, options);
-      row.latencyOf = probe.label;
-      row.latencySamples = latencies.length;
-      row.latencyP50Ms = percentile(latencies, 50);
-      row.latencyP95Ms = percentile(latencies, 95);
-      log(
-        `  latency (${probe.label}) p50 ${row.latencyP50Ms.toFixed(1)} ms, p95 ${row.latencyP95Ms.toFixed(1)} ms over ${latencies.length}`,
-      );
-    }
-  } catch (error) {
-    result.error = error instanceof Error ? error.message : String(error);
-    log(`  FAILED: ${result.error}`);
   } finally {
-    if (consumer) await stopBenchProcess(consumer).catch(() => undefined);
-    await sut.dispose().catch((error: unknown) => log(`  dispose failed: ${String(error)}`));
+    for (const m of measured) {
+      if (m.consumer) await stopBenchProcess(m.consumer).catch(() => undefined);
+      await m.sut.dispose().catch((error: unknown) => m.options.log(`  dispose failed: ${String(error)}`));
+    }
   }
-  return results;
+  return measured.flatMap((m) => m.rows);
+}
+
+/** Runs `work` with every other system's consumer stopped (SIGSTOP), and continues them after. */
+async function withOthersPaused<T>(measured: Measured[], running: Measured, work: () => Promise<T>): Promise<T> {
+  const others = measured.filter((m) => m !== running && m.consumer?.running);
+  for (const m of others) m.consumer!.child.kill('SIGSTOP');
+  try {
+    return await work();
+  } finally {
+    for (const m of others) m.consumer!.child.kill('SIGCONT');
+  }
+}
+
+async function burnDownRound(m: Measured, round: number): Promise<void> {
+  const { sut, options, jobLines, consumer } = m;
+  const { jobs, log } = options;
+  jobLines!.value = 0;
+  await sut.enqueueBatch(contents(jobs, `burn${round}`));
+  const started = clockMs();
+  const cpuBefore = cpuSnapshot(consumer!.pid, sut.store);
+  let left = jobs;
+  await waitFor(
+    'the burn-down',
+    async () => (left = await sut.remaining()) === 0,
+    options.burnDownTimeoutMs,
+    POLL_MS,
+  ).catch(() => {
+    throw new Error(`burn-down not finished after ${options.burnDownTimeoutMs} ms: ${left} of ${jobs} jobs left`);
+  });
+  const elapsed = clockMs() - started;
+  const run = { burnDownMs: Math.round(elapsed), ...cpuSince(cpuBefore, consumer!.pid, sut.store) };
+  m.rounds.push(run);
+  if (round === 0) m.result.peakRssFirstMiB = peakRssMiB(consumer!.pid);
+  // The last lines may still be in the pipe.
+  await waitFor(`${jobs} job lines`, () => jobLines!.value >= jobs, 1000, 10).catch(() => {
+    throw new Error(`round ${round}: ${jobLines!.value} job lines seen for ${jobs} jobs`);
+  });
+  log(
+    `${sut.system} (${sut.store}) round ${round + 1}: burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ` +
+      `${jobLines!.value} job lines; CPU ms: consumer ${run.consumerCpuMs}, database ${run.databaseCpuMs ?? '-'}, bench ${run.benchCpuMs}`,
+  );
+}
+
+async function measureLatencies(m: Measured): Promise<void> {
+  const { sut, options } = m;
+  const probes = options.latencySamples > 0 ? (sut.latencyProbes?.() ?? []) : [];
+  for (const [index, probe] of probes.entries()) {
+    const row: SystemResult =
+      index === 0
+        ? m.result
+        : { system: `${sut.system}: ${probe.label}`, store: sut.store, jobs: options.latencySamples };
+    if (index > 0) m.rows.push(row);
+    const latencies = await measureLatency(probe, m.consumer!, options);
+    row.latencyOf = probe.label;
+    row.latencySamples = latencies.length;
+    row.latencyP50Ms = percentile(latencies, 50);
+    row.latencyP95Ms = percentile(latencies, 95);
+    options.log(
+      `  latency (${probe.label}) p50 ${row.latencyP50Ms.toFixed(1)} ms, p95 ${row.latencyP95Ms.toFixed(1)} ms over ${latencies.length}`,
+    );
+  }
 }
 
 async function measureLatency(probe: LatencyProbe, consumer: NodeProcess, options: MeasureOptions): Promise<number[]> {

@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DynamicModule, INestApplicationContext, Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { TypeOrmModule, getDataSourceToken } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
@@ -16,7 +16,7 @@ import {
 } from '@app/background-jobs';
 import { CommonSharedModule, MyReportJobArgs } from '@app/common-shared';
 import { onCleanup } from './support/cleanup';
-import { BenchDatabase, createDatabase, hasListener } from './support/postgres';
+import { BenchDatabase, createDatabase, listenerCount } from './support/postgres';
 import { freePort } from '../test/support/free-port';
 import type { NodeProcess } from '../test/support/node-process';
 import { sleep, waitFor } from '../test/support/wait-for';
@@ -39,10 +39,29 @@ class BenchEnqueueModule {
   }
 }
 
+/** The enqueuing side on `connectionString`: the app context, its store and manager; closed at cleanup too. */
+export async function openEnqueueApp(connectionString: string): Promise<{
+  store: BackgroundJobStore;
+  manager: IBackgroundJobManager;
+  dataSource: DataSource;
+  close: () => Promise<void>;
+}> {
+  const app = await NestFactory.createApplicationContext(BenchEnqueueModule.register(connectionString), {
+    logger: ['error', 'warn'],
+  });
+  const close = onCleanup('close enqueue app', () => app.close());
+  return {
+    store: app.get<BackgroundJobStore>(BACKGROUND_JOB_STORE),
+    manager: app.get<IBackgroundJobManager>(IBackgroundJobManager),
+    dataSource: app.get<DataSource>(getDataSourceToken()),
+    close,
+  };
+}
+
 export interface OursConfig {
   store: 'PostgreSQL' | 'SQLite';
   parallel: number;
-  /** AbpBackgroundJobWorker__JobPollPeriod; PostgreSQL is woken by NOTIFY and does not need it. */
+  /** AbpBackgroundJobWorker__JobPollPeriod (default: the app's 5 s); NOTIFY and the WAL watch wake the worker sooner. */
   pollPeriodMs?: number;
 }
 
@@ -56,13 +75,14 @@ export class OursSystem implements SystemUnderTest {
   private connectionString = '';
   private database?: BenchDatabase;
   private sqliteDir?: string;
-  private app?: INestApplicationContext;
   private closeApp?: () => Promise<void>;
+  private dataSource!: DataSource;
   private jobStore!: BackgroundJobStore;
   private manager!: IBackgroundJobManager;
   private web?: NodeProcess;
   private webBase = '';
-  private csrf?: { token: string; cookie: string };
+  /** The form's hidden fields (`_csrf`, `_submission`) and the cookies that go with them. */
+  private form?: { fields: Record<string, string>; cookie: string };
 
   constructor(private readonly config: OursConfig) {
     this.store = config.store;
@@ -81,13 +101,11 @@ export class OursSystem implements SystemUnderTest {
       onCleanup(`remove ${dir}`, () => rmSync(dir, { recursive: true, force: true }));
       this.connectionString = `Data Source=${join(dir, 'jobs.db')}`;
     }
-    const app = await NestFactory.createApplicationContext(BenchEnqueueModule.register(this.connectionString), {
-      logger: ['error', 'warn'],
-    });
-    this.app = app;
-    this.closeApp = onCleanup('close enqueue app', () => app.close());
-    this.jobStore = app.get<BackgroundJobStore>(BACKGROUND_JOB_STORE);
-    this.manager = app.get<IBackgroundJobManager>(IBackgroundJobManager);
+    const app = await openEnqueueApp(this.connectionString);
+    this.closeApp = app.close;
+    this.dataSource = app.dataSource;
+    this.jobStore = app.store;
+    this.manager = app.manager;
   }
 
   async enqueueBatch(contents: string[]): Promise<void> {
@@ -109,19 +127,38 @@ export class OursSystem implements SystemUnderTest {
   async remaining(): Promise<number> {
     if (!storeSuccessfulJobs) return this.jobStore.count();
     const notAbandoned = this.config.store === 'PostgreSQL' ? 'FALSE' : '0';
-    const [row] = await this.app!.get<DataSource>(getDataSourceToken()).query<Array<{ n: number | string }>>(
+    const [row] = await this.dataSource.query<Array<{ n: number | string }>>(
       `SELECT COUNT(*) AS n FROM "AbpBackgroundJobs" WHERE "CompletionTime" IS NULL AND "IsAbandoned" = ${notAbandoned}`,
     );
     return Number(row.n);
   }
 
   async clear(): Promise<void> {
-    await this.app!.get<DataSource>(getDataSourceToken()).query('DELETE FROM "AbpBackgroundJobs"');
+    await this.dataSource.query('DELETE FROM "AbpBackgroundJobs"');
   }
 
   async startConsumer(): Promise<NodeProcess> {
-    const worker = startBenchProcess({
-      name: 'our worker',
+    const [worker] = await this.startWorkers(1);
+    return worker;
+  }
+
+  /** `count` worker processes, each as `startConsumer` starts one; resolves once all are idle. */
+  async startWorkers(count: number): Promise<NodeProcess[]> {
+    const workers = Array.from({ length: count }, (_, i) =>
+      this.spawnWorker(count === 1 ? 'our worker' : `our worker ${i + 1}`),
+    );
+    await Promise.all(workers.map((worker) => worker.waitForLog('Worker started on', 30_000)));
+    if (this.database) {
+      const name = this.database.name;
+      await waitFor('our workers to LISTEN', async () => (await listenerCount(name)) >= count, 10_000, 50);
+    }
+    await sleep(200); // their first claims (nothing due) are done: idle
+    return workers;
+  }
+
+  private spawnWorker(name: string): NodeProcess {
+    return startBenchProcess({
+      name,
       script: WORKER_ENTRY,
       env: this.env({
         AbpBackgroundJobWorker__MaxParallelJobExecutionCount: String(this.config.parallel),
@@ -135,13 +172,6 @@ export class OursSystem implements SystemUnderTest {
       // For diagnosis only, e.g. BENCH_WORKER_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof".
       nodeArgs: (process.env.BENCH_WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean),
     });
-    await worker.waitForLog('Worker started on', 30_000);
-    if (this.database) {
-      const name = this.database.name;
-      await waitFor('our worker to LISTEN', () => hasListener(name), 10_000, 50);
-    }
-    await sleep(200); // its first claim (nothing due) is done: idle
-    return worker;
   }
 
   latencyProbes(): LatencyProbe[] {
@@ -160,13 +190,15 @@ export class OursSystem implements SystemUnderTest {
 
   /** The form POST to the web app (`node dist/main.web.js`); the worker is the consumer. */
   private async postForm(content: string): Promise<number> {
-    if (!this.csrf) await this.startWeb();
-    const body = new URLSearchParams({ _csrf: this.csrf!.token, ReportContent: content }).toString();
+    if (!this.form) await this.startWeb();
+    const { fields, cookie } = this.form!;
+    // As a browser sends the form: its hidden fields (the CSRF token, the submission id) and the text.
+    const body = new URLSearchParams({ ...fields, ReportContent: content }).toString();
     const sent = clockMs();
     const res = await fetch(`${this.webBase}/`, {
       method: 'POST',
       redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: this.csrf!.cookie },
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
       body,
     });
     await res.arrayBuffer();
@@ -187,18 +219,21 @@ export class OursSystem implements SystemUnderTest {
       name: 'our web app',
       script: WEB_ENTRY,
       env: this.env({ PORT: String(port), Web__Secret: randomBytes(32).toString('hex') }),
+      nodeArgs: (process.env.BENCH_WEB_NODE_ARGS ?? '').split(' ').filter(Boolean),
     });
     await this.web.waitForLog('Web app listening', 30_000);
     this.webBase = `http://127.0.0.1:${port}`;
     const res = await fetch(`${this.webBase}/`);
     const html = await res.text();
-    const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
-    if (!token) throw new Error('no CSRF token on the index page');
+    const fields = Object.fromEntries(
+      [...html.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)].map((m) => [m[1], m[2]]),
+    );
+    if (!fields._csrf || !fields._submission) throw new Error('no CSRF token or submission id on the index page');
     const cookie = res.headers
       .getSetCookie()
       .map((c) => c.split(';')[0])
       .join('; ');
-    this.csrf = { token, cookie };
+    this.form = { fields, cookie };
   }
 
   private env(extra: Record<string, string>): Record<string, string> {

@@ -1,16 +1,25 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
+import type { ClaimCostResult } from './claim-cost';
+import type { ScaleOutResult } from './scale-out';
 import { SystemResult } from './system';
 
 const BASELINE = /^graphile-worker .*localQueue/;
 
-/** Fills each row's ratio of burn-down to graphile-worker's batched configuration. */
+/** Fills each row's ratios of burn-down and of enqueue to graphile-worker's batched configuration. */
 export function addRatios(results: SystemResult[]): void {
-  const baseline = results.find((r) => BASELINE.test(r.system) && r.burnDownJobsPerSec)?.burnDownJobsPerSec;
-  if (!baseline) return;
-  for (const r of results)
-    if (r.burnDownJobsPerSec) r.ratioToGraphileBatched = round(r.burnDownJobsPerSec / baseline, 2);
+  const baseline = results.find((r) => BASELINE.test(r.system));
+  if (baseline?.burnDownJobsPerSec) {
+    for (const r of results)
+      if (r.burnDownJobsPerSec) r.ratioToGraphileBatched = round(r.burnDownJobsPerSec / baseline.burnDownJobsPerSec, 2);
+  }
+  if (baseline?.enqueueJobsPerSec) {
+    // Only the batch calls: an `enqueue()` one at a time is a different operation.
+    for (const r of results)
+      if (r.enqueueSamples && r.enqueueJobsPerSec)
+        r.enqueueRatioToGraphile = round(r.enqueueJobsPerSec / baseline.enqueueJobsPerSec, 2);
+  }
 }
 
 export function formatTable(results: SystemResult[]): string {
@@ -21,40 +30,82 @@ export function formatTable(results: SystemResult[]): string {
     'enqueue jobs/s',
     'latency p50 / p95',
     'peak RSS 1st / all',
-    'vs graphile batched',
+    'burn-down vs graphile',
+    'enqueue vs graphile',
   ];
   const rows = results.map((r) => [
     r.system,
     r.store,
     r.error ? `FAILED: ${r.error.slice(0, 60)}` : num(r.burnDownJobsPerSec),
     num(r.enqueueJobsPerSec),
-    r.latencyP50Ms !== undefined ? `${r.latencyP50Ms.toFixed(1)} / ${r.latencyP95Ms!.toFixed(1)} ms` : '',
+    r.latencyP50Ms !== undefined
+      ? `${r.latencyP50Ms.toFixed(1)} / ${r.latencyP95Ms!.toFixed(1)} ms${r.latencyOf?.startsWith('form POST') ? ' (form POST)' : ''}`
+      : '',
     r.peakRssMiB !== undefined ? `${r.peakRssFirstMiB} / ${r.peakRssMiB} MiB` : '',
     r.ratioToGraphileBatched !== undefined ? `${r.ratioToGraphileBatched.toFixed(2)}x` : '',
+    r.enqueueRatioToGraphile !== undefined ? `${r.enqueueRatioToGraphile.toFixed(2)}x` : '',
   ]);
+  return markdownTable(header, rows, 2);
+}
+
+export function formatScaleOut(results: ScaleOutResult[]): string {
+  return markdownTable(
+    ['worker processes', 'burn-down jobs/s', 'CPU per job: workers', 'CPU per job: PostgreSQL'],
+    results.map((r) => [
+      String(r.workers),
+      r.error ? `FAILED: ${r.error.slice(0, 60)}` : num(r.burnDownJobsPerSec),
+      r.error ? '' : `${r.workerCpuUsPerJob.toFixed(1)} µs`,
+      r.error ? '' : `${r.databaseCpuUsPerJob.toFixed(1)} µs`,
+    ]),
+    1,
+  );
+}
+
+export function formatClaimCost(results: ClaimCostResult[]): string {
+  return markdownTable(
+    ['store', 'waiting rows', 'statistics', 'claim of 500 rows p50 / max'],
+    results.map((r) => [
+      r.store,
+      r.waitingRows.toLocaleString('en-US'),
+      r.analysed ? 'after ANALYZE' : 'right after the bulk load',
+      `${r.claimMsP50.toFixed(1)} / ${r.claimMsMax.toFixed(1)} ms`,
+    ]),
+    3,
+  );
+}
+
+/** A Markdown table; columns from `rightFrom` on are numbers, aligned right. */
+function markdownTable(header: string[], rows: string[][], rightFrom: number): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) =>
-    `| ${cells.map((c, i) => (i >= 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (i >= 2 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+    `| ${cells.map((c, i) => (i >= rightFrom ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i >= rightFrom ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
   return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
+/** The run as a whole: its size and when it ran. */
+export interface BenchRun {
+  jobs: number;
+  rounds: number;
+  startedAt: Date;
+  durationMs: number;
 }
 
 export function writeJson(
   file: string,
-  jobs: number,
-  rounds: number,
+  run: BenchRun,
   results: SystemResult[],
-  startedAt: Date,
-  durationMs: number,
+  scaleOut: ScaleOutResult[] | undefined,
+  claimCost: ClaimCostResult[] | undefined,
 ): void {
   mkdirSync(dirname(file), { recursive: true });
   const doc = {
-    date: startedAt.toISOString(),
-    jobs,
-    rounds,
+    date: run.startedAt.toISOString(),
+    jobs: run.jobs,
+    rounds: run.rounds,
     node: process.version,
     cpus: cpus().length,
-    durationSec: Math.round(durationMs / 1000),
+    durationSec: Math.round(run.durationMs / 1000),
     method:
       'each system on a fresh database; every figure the median of `rounds` runs; burn-down from the return of one batch insert of N due jobs until the store holds no waiting or running job (polled every 20 ms); ' +
       'enqueue = one batch call into an idle store (pg-boss: inserts of 1000), the systems taking turns round by round; latency = enqueue sent to the job log line time, sequential; peak RSS = VmHWM of the consumer process after its first burn-down / after all rounds',
@@ -72,6 +123,7 @@ export function writeJson(
       peakRssFirstMiB: r.peakRssFirstMiB,
       peakRssMiB: r.peakRssMiB,
       ratioToGraphileBatched: r.ratioToGraphileBatched,
+      enqueueRatioToGraphile: r.enqueueRatioToGraphile,
       burnDownSamples: r.burnDownSamples,
       enqueueSamples: r.enqueueSamples,
       consumerCpuMs: r.consumerCpuMs,
@@ -79,11 +131,18 @@ export function writeJson(
       benchCpuMs: r.benchCpuMs,
       error: r.error,
     })),
+    scaleOut: scaleOut?.map((r) => ({
+      ...r,
+      burnDownJobsPerSec: round(r.burnDownJobsPerSec, 0),
+      workerCpuUsPerJob: round(r.workerCpuUsPerJob, 1),
+      databaseCpuUsPerJob: round(r.databaseCpuUsPerJob, 1),
+    })),
+    claimCost,
   };
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }
 
-function num(value: number | undefined): string {
+export function num(value: number | undefined): string {
   return value === undefined ? '' : Math.round(value).toLocaleString('en-US');
 }
 

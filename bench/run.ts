@@ -1,37 +1,70 @@
 /**
  * `npm run bench`: our worker beside graphile-worker, pg-boss and BullMQ, measured the same way
- * (see measure.ts). BENCH_JOBS sets N (default 20000), BENCH_ROUNDS the runs per figure (default 5); BENCH_ONLY=ours,graphile,... picks systems;
- * BENCH_ONLY=dashboard runs the dashboard section (dashboard.ts), off otherwise.
- * Prints one table and writes bench/results/latest.json. Not part of `npm test`.
+ * (see measure.ts), then how our worker scales out (scale-out.ts) and what a claim costs as the
+ * table grows (claim-cost.ts). BENCH_JOBS sets N (default 20000), BENCH_ROUNDS the runs per figure
+ * (default 5); BENCH_ONLY=ours,graphile,...,scale-out,claim-cost picks parts. Prints the tables and
+ * writes bench/results/latest.json; a run of every part also writes the README's table and
+ * docs/bench.svg. BENCH_ONLY=dashboard runs the dashboard section (dashboard.ts), off otherwise.
+ * Not part of `npm test`.
  */
 import { cleanUpOnSignals, runCleanups } from './support/cleanup';
-import { RESULTS_FILE } from './support/paths';
-import { measure, measureEnqueueRates } from './measure';
+import { README_FILE, RESULTS_FILE, CHART_FILE } from './support/paths';
+import { measureClaimCost, ClaimCostResult } from './claim-cost';
+import { measureEnqueueRates, measureSystems } from './measure';
 import { OursSystem } from './ours';
 import { runDashboardBench } from './dashboard';
 import { BullmqSystem } from './peers/bullmq';
 import { GraphileSystem } from './peers/graphile';
 import { PgBossSystem } from './peers/pg-boss';
-import { addRatios, formatTable, writeJson } from './report';
+import { addRatios, formatClaimCost, formatScaleOut, formatTable, writeJson } from './report';
+import { writeChart } from './chart';
+import { updateReadmeTable } from './readme-table';
+import { measureScaleOut, ScaleOutResult } from './scale-out';
 import { SystemResult, SystemUnderTest } from './system';
 
-function systems(): Array<{ key: string; make: () => SystemUnderTest; latency?: boolean }> {
+const PARALLEL = 24;
+
+/** `keys`: the names BENCH_ONLY picks the row by (a system's name, or one configuration of it). */
+function systems(): Array<{ keys: string[]; make: () => SystemUnderTest; latency?: boolean }> {
   return [
-    { key: 'graphile', make: () => new GraphileSystem({ concurrency: 24, batched: true }) },
-    { key: 'graphile', make: () => new GraphileSystem({ concurrency: 10, batched: false }), latency: true },
-    { key: 'ours', make: () => new OursSystem({ store: 'PostgreSQL', parallel: 24 }), latency: true },
-    { key: 'ours-sqlite', make: () => new OursSystem({ store: 'SQLite', parallel: 24, pollPeriodMs: 500 }) },
-    { key: 'pg-boss', make: () => new PgBossSystem({ workers: 4, batchSize: 1000, pollingIntervalSeconds: 0.5 }) },
-    { key: 'bullmq', make: () => new BullmqSystem({ concurrency: 10 }) },
-    { key: 'bullmq', make: () => new BullmqSystem({ concurrency: 50 }) },
+    { keys: ['graphile', 'graphile-batched'], make: () => new GraphileSystem({ concurrency: 24, batched: true }) },
+    {
+      keys: ['graphile', 'graphile-defaults'],
+      make: () => new GraphileSystem({ concurrency: 10, batched: false }),
+      latency: true,
+    },
+    { keys: ['ours'], make: () => new OursSystem({ store: 'PostgreSQL', parallel: PARALLEL }), latency: true },
+    // The default JobPollPeriod (5 s), as `npm start` runs it: the WAL watch brings jobs in.
+    { keys: ['ours-sqlite'], make: () => new OursSystem({ store: 'SQLite', parallel: PARALLEL }), latency: true },
+    {
+      keys: ['pg-boss'],
+      make: () => new PgBossSystem({ workers: 4, batchSize: 1000, pollingIntervalSeconds: 0.5 }),
+    },
+    { keys: ['bullmq', 'bullmq-c10'], make: () => new BullmqSystem({ concurrency: 10 }) },
+    { keys: ['bullmq', 'bullmq-c50'], make: () => new BullmqSystem({ concurrency: 50 }) },
   ];
+}
+
+const EXTRA_PARTS = ['scale-out', 'claim-cost'];
+
+function positiveInteger(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new Error(`${name} must be a positive whole number, got ${process.env[name]}`);
+  return value;
+}
+
+function integerList(name: string, fallback: string): number[] {
+  const values = (process.env[name] ?? fallback).split(',').map((s) => Number(s.trim()));
+  if (values.some((v) => !Number.isInteger(v) || v <= 0))
+    throw new Error(`${name} must be a comma list of positive whole numbers, got ${process.env[name]}`);
+  return values;
 }
 
 async function main(): Promise<void> {
   cleanUpOnSignals();
-  const jobs = Number(process.env.BENCH_JOBS ?? 20_000);
-  if (!Number.isInteger(jobs) || jobs <= 0)
-    throw new Error(`BENCH_JOBS must be a positive whole number, got ${process.env.BENCH_JOBS}`);
+  const jobs = positiveInteger('BENCH_JOBS', 20_000);
+  const rounds = positiveInteger('BENCH_ROUNDS', 5);
   const asked = (process.env.BENCH_ONLY ?? '')
     .split(',')
     .map((s) => s.trim())
@@ -47,15 +80,18 @@ async function main(): Promise<void> {
     if (asked.length === 1) return;
   }
   const only = asked.filter((key) => key !== 'dashboard');
-  const rounds = Number(process.env.BENCH_ROUNDS ?? 5);
-  if (!Number.isInteger(rounds) || rounds <= 0)
-    throw new Error(`BENCH_ROUNDS must be a positive whole number, got ${process.env.BENCH_ROUNDS}`);
+  const wanted = (key: string) => only.length === 0 || only.includes(key);
   const latencySamples = Number(process.env.BENCH_LATENCY_SAMPLES ?? 200);
+  const scaleOutWorkers = integerList('BENCH_SCALE_OUT_WORKERS', '1,2,4');
+  const claimCostRows = integerList('BENCH_CLAIM_ROWS', '10000,1000000');
   const startedAt = new Date();
   const results: SystemResult[] = [];
+  let scaleOut: ScaleOutResult[] | undefined;
+  let claimCost: ClaimCostResult[] | undefined;
   try {
-    const entries = systems().filter((entry) => only.length === 0 || only.includes(entry.key));
-    if (entries.length === 0) throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} names no system`);
+    const entries = systems().filter((entry) => entry.keys.some(wanted));
+    if (entries.length === 0 && !EXTRA_PARTS.some(wanted))
+      throw new Error(`BENCH_ONLY=${process.env.BENCH_ONLY} names no system or part`);
     const options = (entry: (typeof entries)[number]) => ({
       jobs,
       rounds,
@@ -81,26 +117,54 @@ async function main(): Promise<void> {
         await sut.dispose().catch(() => undefined);
       }
     }
-    log(`enqueue rates, ${rounds} rounds, systems taking turns`);
-    const rates = await measureEnqueueRates(
-      prepared.map((p) => p.sut),
-      options(entries[0]),
-    );
-    for (const { entry, sut } of prepared) {
-      log(`${sut.system} (${sut.store}), ${jobs} jobs`);
-      results.push(...(await measure(sut, rates.get(sut)!, options(entry))));
+    if (prepared.length > 0) {
+      log(`enqueue rates, ${rounds} rounds, systems taking turns`);
+      const rates = await measureEnqueueRates(
+        prepared.map((p) => p.sut),
+        options(entries[0]),
+      );
+      log(`burn-downs of ${jobs} jobs, ${rounds} rounds, systems taking turns`);
+      results.push(
+        ...(await measureSystems(
+          prepared.map(({ entry, sut }) => ({ sut, options: options(entry), enqueueRates: rates.get(sut)! })),
+        )),
+      );
+    }
+    if (wanted('scale-out')) {
+      scaleOut = await measureScaleOut(scaleOutWorkers, {
+        jobs,
+        rounds: Math.min(rounds, 3),
+        parallel: PARALLEL,
+        burnDownTimeoutMs: Math.max(60_000, jobs * 5),
+        log,
+      });
+    }
+    if (wanted('claim-cost')) {
+      claimCost = await measureClaimCost({ sizes: claimCostRows, stores: ['PostgreSQL', 'SQLite'], log });
     }
   } finally {
     await runCleanups();
   }
   addRatios(results);
-  const table = formatTable(results);
-  process.stdout.write(
-    `\n${jobs} jobs, each writing one JSON log line; median of ${rounds} rounds; ${process.version}\n${table}\n`,
-  );
-  writeJson(RESULTS_FILE, jobs, rounds, results, startedAt, Date.now() - startedAt.getTime());
+  const sections = [
+    `\n${jobs} jobs, each writing one JSON log line; median of ${rounds} rounds; ${process.version}`,
+    results.length > 0 ? formatTable(results) : '',
+    scaleOut
+      ? `\nScale-out on PostgreSQL (MaxParallelJobExecutionCount ${PARALLEL} per process)\n${formatScaleOut(scaleOut)}`
+      : '',
+    claimCost ? `\nClaim cost as the table grows\n${formatClaimCost(claimCost)}` : '',
+  ];
+  process.stdout.write(`${sections.filter(Boolean).join('\n')}\n`);
+  const run = { jobs, rounds, startedAt, durationMs: Date.now() - startedAt.getTime() };
+  writeJson(RESULTS_FILE, run, results, scaleOut, claimCost);
   process.stdout.write(`written to ${RESULTS_FILE}\n`);
-  if (results.some((r) => r.error)) process.exitCode = 1;
+  const complete = only.length === 0 && results.length > 0 && !results.some((r) => r.error);
+  if (complete) {
+    writeChart(CHART_FILE, results, run);
+    updateReadmeTable(README_FILE, results, scaleOut, claimCost, run);
+    process.stdout.write(`written to ${CHART_FILE} and the table in ${README_FILE}\n`);
+  }
+  if (results.some((r) => r.error) || scaleOut?.some((r) => r.error)) process.exitCode = 1;
 }
 
 main().catch(async (error: unknown) => {

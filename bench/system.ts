@@ -46,6 +46,8 @@ export interface SystemResult {
   peakRssFirstMiB?: number;
   peakRssMiB?: number;
   ratioToGraphileBatched?: number;
+  /** Enqueue jobs/s over graphile-worker's add_jobs (the batched configuration's row). */
+  enqueueRatioToGraphile?: number;
   /** CPU time during the burn-down: the consumer process, the database server's processes, the bench itself. */
   consumerCpuMs?: number;
   databaseCpuMs?: number;

@@ -9,3 +9,7 @@ export const WEB_ENTRY = resolve(DIST, 'main.web.js');
 export const CONSUMER_ENTRY = resolve(DIST, 'bench', 'consumer.js');
 /** Written by the run; kept in git, so small. */
 export const RESULTS_FILE = resolve(REPO, 'bench', 'results', 'latest.json');
+/** The README, whose table between its bench markers a complete run rewrites. */
+export const README_FILE = resolve(REPO, 'README.md');
+/** The chart a complete run draws, committed beside the README. */
+export const CHART_FILE = resolve(REPO, 'docs', 'bench.svg');

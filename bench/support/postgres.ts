@@ -44,13 +44,13 @@ export async function openClient(url: string): Promise<Client> {
   return client;
 }
 
-/** Whether some session of `database` is LISTENing (a worker's notification connection is up). */
-export async function hasListener(database: string): Promise<boolean> {
+/** How many sessions of `database` are LISTENing (workers whose notification connection is up). */
+export async function listenerCount(database: string): Promise<number> {
   return withAdmin(async (c) => {
     const { rows } = await c.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1 AND query ILIKE 'LISTEN %'`,
       [database],
     );
-    return rows[0].n > 0;
+    return rows[0].n;
   });
 }

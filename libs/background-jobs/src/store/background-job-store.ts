@@ -107,8 +107,13 @@ export interface JobNameCount {
 /** The most job names countDueByJobName() returns: a bound on the answer, however many names the table holds. */
 export const MAX_DUE_JOB_NAMES = 100;
 
-/** Notifications of new work, where the database can push them (PostgreSQL's LISTEN/NOTIFY). */
+/**
+ * Notifications of new work, where the database can push them (PostgreSQL's LISTEN/NOTIFY) or its
+ * file can be watched (SQLite's WAL file, for processes on the same machine).
+ */
 export interface WorkNotifier {
+  /** How wake-ups arrive, for the worker's start line: 'listen/notify', 'wal-file-watch'. */
+  readonly description: string;
   /**
    * Calls `onWork` when a job is enqueued anywhere (with the notification's payload, if any; none
    * after a reconnect, when anything may have been missed); resolves once listening.

@@ -200,6 +200,8 @@ describe('BackgroundJobWorker loop', () => {
     if (running) {
       running.store.holdClaims = false;
       running.store.answerClaims();
+      running.store.holdCompleteAnswers = false;
+      running.store.answerCompletes();
       await stop(running.worker);
     }
     running = undefined;
@@ -263,6 +265,51 @@ describe('BackgroundJobWorker loop', () => {
     await advance(5000); // the next poll
     expect(jobs.started).toEqual([0, 1, 2]);
     expect(store.claimsWaiting).toBe(1);
+  });
+
+  it('makes one claim per wake-up, and one more after a claim that a wake-up came during', async () => {
+    const setup = await setUp(0);
+    setup.store.holdClaims = true;
+    const { store, jobs, worker } = await start(setup);
+    store.answerClaims(); // the claim at start: nothing due
+    await advance();
+
+    await store.insert([row(0)]);
+    worker.wake(); // one enqueue's notification
+    await advance();
+    expect(store.claimsWaiting).toBe(1); // one claim takes what one enqueue wrote, not two
+
+    worker.wake(); // another enqueue, whose rows the claim out now may not see
+    await advance();
+    expect(store.claimsWaiting).toBe(1);
+    store.answerClaims(); // 1 row of 2: short, but a wake-up came while it was out
+    await advance();
+    expect(store.claimsWaiting).toBe(1);
+    store.answerClaims();
+    await advance();
+    expect(store.claimsWaiting).toBe(0);
+    expect(store.claims).toHaveLength(3); // at start, for the first wake-up, after the one that came during it
+    expect(jobs.started).toEqual([0]);
+  });
+
+  it('starts no job while 4 x MaxParallel jobs run or wait for their result to be written; goes on once a write comes back', async () => {
+    const setup = await setUp(20); // MaxParallel 2: at most 8 jobs running or finished and unwritten
+    setup.store.holdCompleteAnswers = true;
+    const { store, jobs } = await start(setup);
+    const upTo = (n: number) => Array.from({ length: n }, (_, i) => i);
+    for (let n = 0; n < 8; n++) {
+      jobs.finish(n);
+      await advance();
+    }
+    // Jobs 6 and 7 started while 6 results were unwritten; 8 finished jobs now wait for their writes.
+    expect(jobs.started).toEqual(upTo(8));
+    await advance(5000);
+    expect(jobs.started).toEqual(upTo(8));
+
+    store.holdCompleteAnswers = false;
+    store.answerCompletes(); // the DELETEs come back
+    await advance();
+    expect(jobs.started).toEqual(upTo(10)); // both slots busy again
   });
 
   it('renews the leases of running jobs every third of the lease', async () => {

@@ -139,7 +139,7 @@ export function createBackgroundJobWorker(
     store,
     (written) => {
       outcomes.resultsWritten(written);
-      filler.claimIfBelowThreshold();
+      executor.startQueuedJobs(); // back-pressure: slots held back for unwritten results are free again
     },
     (error) => health.failed(error),
   );

@@ -6,17 +6,27 @@ import { JobOutcome, JobRunner, WorkerShutdownError } from './job-runner';
 import { LocalQueue } from './local-queue';
 import { OutcomeRecorder } from './outcome-recorder';
 
+/**
+ * Jobs per slot that may be running or finished with their result not yet written. Results are
+ * written in batches; a worker killed at any moment makes at most MaxParallelJobExecutionCount
+ * times this many jobs run again (the ones it ran or was running whose rows it had not deleted).
+ */
+export const UNWRITTEN_RESULTS_PER_SLOT = 4;
+
 /** 'starting-jobs': takes rows from the local queue while a slot is free; 'draining': starts none, lets running ones end. */
 type ExecutorState = 'starting-jobs' | 'draining';
 
 /**
  * Runs jobs from the local queue, up to MaxParallelJobExecutionCount at once; each outcome goes to
  * the OutcomeRecorder and frees its slot for the next row. One promise per run (the runner's),
- * no timer per job: this is the path every job takes.
+ * no timer per job: this is the path every job takes. Back-pressure: no job starts while the
+ * running jobs and the results not yet written reach UNWRITTEN_RESULTS_PER_SLOT per slot; it goes
+ * on once a write has come back (`startQueuedJobs` again).
  */
 export class JobExecutor {
   private state: ExecutorState = 'starting-jobs';
   private readonly running = new Map<string, { abort: JobAbort; done: Promise<void> }>();
+  private readonly maxUnwritten: number;
 
   constructor(
     private readonly runner: JobRunner,
@@ -27,14 +37,20 @@ export class JobExecutor {
     private readonly afterJobsStarted: () => void,
     private readonly logger: LoggerService,
     private readonly lifecycle?: JobLifecycle,
-  ) {}
+  ) {
+    this.maxUnwritten = UNWRITTEN_RESULTS_PER_SLOT * maxParallel;
+  }
 
   get runningCount(): number {
     return this.running.size;
   }
 
   startQueuedJobs(): void {
-    while (this.state === 'starting-jobs' && this.running.size < this.maxParallel) {
+    while (
+      this.state === 'starting-jobs' &&
+      this.running.size < this.maxParallel &&
+      this.running.size + this.outcomes.unwritten < this.maxUnwritten
+    ) {
       const job = this.queue.next();
       if (!job) break;
       if (job.previousLeaseExpired && this.outcomes.abandonIfLostTryWasLast(job)) continue;

@@ -55,6 +55,11 @@ export class OutcomeRecorder {
     return this.counts;
   }
 
+  /** Jobs that finished here and whose result is not written yet. */
+  get unwritten(): number {
+    return this.results.unwritten;
+  }
+
   /** `durationMs`: how long the job ran (0: it did not run). */
   record(job: ClaimedJob, outcome: JobOutcome, abandon = false, durationMs = 0): void {
     switch (outcome.kind) {
@@ -216,9 +221,9 @@ export class OutcomeRecorder {
 
   /** At shutdown: writes what is still pending, retrying with a growing pause; what stays unwritten runs again after its lease. */
   async writeRemaining(attempts: number): Promise<void> {
-    for (let i = 0; i < attempts && this.results.pending > 0; i++) {
+    for (let i = 0; i < attempts && this.results.unwritten > 0; i++) {
       await this.results.flush();
-      if (this.results.pending > 0) await new Promise((r) => setTimeout(r, 200 * (i + 1)));
+      if (this.results.unwritten > 0) await new Promise((r) => setTimeout(r, 200 * (i + 1)));
     }
     if (this.results.pending > 0) {
       this.logger.warn(

@@ -20,10 +20,12 @@ const MAX_CLAIMS_IN_FLIGHT = 2;
 type ClaimLoopMode = 'created' | 'polling' | 'backing-off' | 'stopped';
 
 /**
- * 'more-due': the last claim came back full, failed, or a wake-up said rows were enqueued, so
- * more rows are probably due now; 'caught-up': the last claim took every due row there was.
+ * 'more-due': the last claim came back full or failed, so more rows than one claim takes are
+ * probably due now (a second claim may go in flight); 'woken': a wake-up said rows were enqueued
+ * since the last claim began, which one claim will take (a notification per enqueue must not cost
+ * two claims); 'caught-up': the last claim took every due row there was.
  */
-type DueRows = 'more-due' | 'caught-up';
+type DueRows = 'more-due' | 'woken' | 'caught-up';
 
 type ClaimOptions = Pick<BackgroundJobWorkerOptions, 'applicationName' | 'jobPollPeriod' | 'jobLeaseDuration'>;
 
@@ -39,6 +41,8 @@ export class QueueFiller {
   private readonly claimsInFlight = new Set<Promise<void>>();
   /** Rows asked for by the claims in flight. */
   private rowsRequested = 0;
+  /** Wake-ups so far: a claim that began before the last one may have missed its rows. */
+  private wakeCount = 0;
   private loop?: Promise<void>;
   private tickedAt?: number;
 
@@ -71,7 +75,8 @@ export class QueueFiller {
 
   /** Rows may be due now: claim at once if there is room, else as soon as there is. */
   wake(): void {
-    this.dueRows = 'more-due';
+    this.wakeCount++;
+    if (this.dueRows === 'caught-up') this.dueRows = 'woken';
     this.sleep.interrupt();
   }
 
@@ -109,10 +114,11 @@ export class QueueFiller {
       const room = target - this.queue.length - this.rowsRequested;
       const idle = this.claimsInFlight.size === 0 && this.queue.length === 0;
       if (room <= 0 || (room < chunk && !idle)) return;
-      // A second claim only while rows are known to be due, and not to a database that just failed.
-      if (this.claimsInFlight.size > 0 && (this.dueRows === 'caught-up' || this.mode === 'backing-off')) return;
+      // A second claim only while more rows are known to be due, and not to a database that just failed.
+      if (this.claimsInFlight.size > 0 && (this.dueRows !== 'more-due' || this.mode === 'backing-off')) return;
       const limit = Math.min(room, chunk);
       this.rowsRequested += limit;
+      const wakesBefore = this.wakeCount;
       const claim: Promise<void> = this.claim(limit).then((claimed) => {
         this.rowsRequested -= limit;
         this.claimsInFlight.delete(claim);
@@ -122,7 +128,8 @@ export class QueueFiller {
           this.dueRows = 'more-due';
         } else {
           if (this.mode !== 'stopped') this.mode = 'polling';
-          this.dueRows = claimed === limit ? 'more-due' : 'caught-up';
+          // A wake-up while this claim was out may be for rows its snapshot did not see.
+          this.dueRows = claimed === limit ? 'more-due' : this.wakeCount !== wakesBefore ? 'woken' : 'caught-up';
         }
         this.claimIfBelowThreshold();
       });

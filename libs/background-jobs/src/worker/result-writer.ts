@@ -16,16 +16,39 @@ export interface WrittenResults {
 }
 
 /**
+ * Writes out at once, at most. The results of one moment go in one write; while writes are out,
+ * the results that finish meanwhile go in the next, so one slow commit does not hold back every
+ * later result (the executor starts no job while too many are unwritten, see
+ * UNWRITTEN_RESULTS_PER_SLOT). Beside two claims and a lease renewal this leaves room in a pool
+ * of 10 connections (TypeORM's default) for the app's own queries.
+ */
+const MAX_WRITES_OUT = 6;
+
+/** What one write carries: the successes under one lease token, a batch of kept successes, or a batch of failures. */
+type ResultBatch =
+  { leaseToken: string; ids: string[] } | { kept: CompletedJobUpdate[] } | { failures: FailedJobUpdate[] };
+
+function idsOf(batch: ResultBatch): string[] {
+  if ('failures' in batch) return batch.failures.map((f) => f.id);
+  if ('kept' in batch) return batch.kept.map((k) => k.id);
+  return batch.ids;
+}
+
+/**
  * Gathers the outcomes of finished jobs and writes them in as few statements as possible: one
  * DELETE per lease token for successes (or one UPDATE batch for those kept, with
- * StoreSuccessfulJobs), one UPDATE batch for failures. Writes that fail (the database is away)
- * stay queued and are tried again; rows stay held until written.
+ * StoreSuccessfulJobs), one UPDATE batch for failures, up to MAX_WRITES_OUT of
+ * them at once. Writes that fail (the database is away) stay queued and are tried again with a
+ * growing pause; rows stay held until written.
  */
 export class ResultWriter {
   private completions = new Map<string, string[]>();
   private kept: CompletedJobUpdate[] = [];
   private failures: FailedJobUpdate[] = [];
-  private flushing?: Promise<void>;
+  /** The writes out now; each resolves to whether it went through. */
+  private readonly writesOut = new Set<Promise<boolean>>();
+  /** Results in the writes out now. */
+  private writing = 0;
   private scheduled = false;
   private retryTimer?: NodeJS.Timeout;
   private retryDelay = 200;
@@ -38,10 +61,16 @@ export class ResultWriter {
     private readonly onError: (error: unknown) => void,
   ) {}
 
+  /** Results waiting for a write (not counting the writes out now). */
   get pending(): number {
     let n = this.failures.length + this.kept.length;
     for (const ids of this.completions.values()) n += ids.length;
     return n;
+  }
+
+  /** Results not known to be written: waiting, or in a write that is out now. */
+  get unwritten(): number {
+    return this.pending + this.writing;
   }
 
   complete(leaseToken: string, id: string): void {
@@ -62,25 +91,52 @@ export class ResultWriter {
     this.schedule();
   }
 
-  /** Writes everything queued; resolves when nothing is pending or a write failed. */
+  /** Writes everything queued, now (a pause after a failed write is cut short); resolves when nothing is unwritten or a write failed. */
   async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.pending === 0) return;
-    this.flushing = this.writeOnce().finally(() => (this.flushing = undefined));
-    await this.flushing;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    for (;;) {
+      this.startWrites();
+      if (this.writesOut.size === 0) return;
+      const outcomes = await Promise.all([...this.writesOut]);
+      if (outcomes.includes(false)) return;
+    }
   }
 
   dispose(): void {
     clearTimeout(this.retryTimer);
   }
 
+  /** One round of writes on the next turn of the event loop: the results of one moment travel together. */
   private schedule(): void {
     if (this.scheduled || this.retryTimer) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
-      void this.flush();
+      if (!this.retryTimer) this.startWrites();
     });
+  }
+
+  private startWrites(): void {
+    for (
+      let batch = this.nextBatch();
+      batch;
+      batch = this.writesOut.size < MAX_WRITES_OUT ? this.nextBatch() : undefined
+    ) {
+      const write: Promise<boolean> = this.write(batch).finally(() => this.writesOut.delete(write));
+      this.writesOut.add(write);
+    }
+  }
+
+  private nextBatch(): ResultBatch | undefined {
+    if (this.writesOut.size >= MAX_WRITES_OUT) return undefined;
+    if (this.failures.length > 0) return { failures: this.failures.splice(0) };
+    if (this.kept.length > 0) return { kept: this.kept.splice(0) };
+    for (const [leaseToken, ids] of this.completions) {
+      this.completions.delete(leaseToken);
+      return { leaseToken, ids };
+    }
+    return undefined;
   }
 
   /** Whether any of these ids had a failed attempt before; forgets them. */
@@ -91,60 +147,61 @@ export class ResultWriter {
     return retried;
   }
 
-  private async writeOnce(): Promise<void> {
+  private async write(batch: ResultBatch): Promise<boolean> {
     const startedAt = Date.now();
-    const completions = this.completions;
-    const kept = this.kept;
-    const failures = this.failures;
-    this.completions = new Map();
-    this.kept = [];
-    this.failures = [];
+    const ids = idsOf(batch);
+    this.writing += ids.length;
+    let written: number;
     try {
-      for (const [token, ids] of completions) {
-        const written = await this.store.complete(token, ids);
-        completions.delete(token);
-        this.onWritten({
-          ids,
-          refused: ids.length - written,
-          startedAt,
-          retried: this.wasRetried(ids),
-          completed: { leaseToken: token },
-        });
-      }
-      if (kept.length > 0) {
-        const written = await this.store.completeAndKeep(kept);
-        const sent = kept.splice(0);
-        const ids = sent.map((k) => k.id);
-        this.onWritten({ ids, refused: ids.length - written, startedAt, retried: this.wasRetried(ids), kept: sent });
-      }
-      if (failures.length > 0) {
-        const written = await this.store.fail(failures);
-        const sent = failures.splice(0);
-        const ids = sent.map((f) => f.id);
-        this.onWritten({
-          ids,
-          refused: ids.length - written,
-          startedAt,
-          retried: this.wasRetried(ids),
-          failures: sent,
-        });
-      }
-      this.retryDelay = 200;
-      if (this.pending > 0) this.schedule();
+      written =
+        'failures' in batch
+          ? await this.store.fail(batch.failures)
+          : 'kept' in batch
+            ? await this.store.completeAndKeep(batch.kept)
+            : await this.store.complete(batch.leaseToken, ids);
     } catch (error) {
-      for (const [token, ids] of completions) {
-        for (const id of ids) this.retriedIds.add(id);
-        this.completions.set(token, [...ids, ...(this.completions.get(token) ?? [])]);
-      }
-      for (const update of [...kept, ...failures]) this.retriedIds.add(update.id);
-      this.kept.unshift(...kept);
-      this.failures.unshift(...failures);
+      this.writing -= ids.length;
+      this.putBack(batch, ids);
       this.onError(error);
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        void this.flush();
-      }, this.retryDelay);
-      this.retryDelay = Math.min(this.retryDelay * 2, 5000);
+      if (!this.retryTimer) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = undefined;
+          this.startWrites();
+        }, this.retryDelay);
+        this.retryDelay = Math.min(this.retryDelay * 2, 5000);
+      }
+      return false;
     }
+    this.writing -= ids.length;
+    this.retryDelay = 200;
+    this.onWritten({
+      ids,
+      refused: ids.length - written,
+      startedAt,
+      retried: this.wasRetried(ids),
+      ...('failures' in batch
+        ? { failures: batch.failures }
+        : 'kept' in batch
+          ? { kept: batch.kept }
+          : { completed: { leaseToken: batch.leaseToken } }),
+    });
+    if (this.pending > 0) this.schedule();
+    return true;
+  }
+
+  /** A write that failed goes back to the front of the queue, to be sent again. */
+  private putBack(batch: ResultBatch, ids: string[]): void {
+    for (const id of ids) this.retriedIds.add(id);
+    if ('failures' in batch) {
+      this.failures.unshift(...batch.failures);
+      return;
+    }
+    if ('kept' in batch) {
+      this.kept.unshift(...batch.kept);
+      return;
+    }
+    const later = this.completions.get(batch.leaseToken) ?? [];
+    this.completions.delete(batch.leaseToken);
+    this.completions = new Map([[batch.leaseToken, [...ids, ...later]], ...this.completions]);
   }
 }

@@ -20,6 +20,7 @@ export class SharedWorkNotifier {
   forWorker(): WorkNotifier {
     let own: Subscriber | undefined;
     return {
+      description: this.notifier.description,
       subscribe: async (onWork, onStateChange) => {
         own = { onWork, onStateChange };
         this.subscribers.add(own);

@@ -193,7 +193,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     this.logger.log(
       `Worker started on ${this.store.dialect}: application=${o.applicationName ?? '(null)'} ${jobs} ` +
         `parallel=${o.maxParallelJobExecutionCount} poll=${o.jobPollPeriod}ms lease=${o.jobLeaseDuration}s ` +
-        `timeout=${o.jobExecutionTimeout}s shutdownTimeout=${o.shutdownTimeout}s wakeups=${this.store.notifier ? 'listen/notify' : 'poll'}${kept}`,
+        `timeout=${o.jobExecutionTimeout}s shutdownTimeout=${o.shutdownTimeout}s wakeups=${this.store.notifier?.description ?? 'poll'}${kept}`,
     );
   }
 

@@ -596,6 +596,7 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
  * notification's payload on; reconnects with backoff when the server goes away.
  */
 export class PostgresWorkNotifier implements WorkNotifier {
+  readonly description = 'listen/notify';
   private client?: Client;
   private stopped = false;
   private retryTimer?: NodeJS.Timeout;

@@ -19,6 +19,7 @@ import {
   MAX_DUE_JOB_NAMES,
   recordsOf,
   TransactionalJobStore,
+  WorkNotifier,
 } from '../background-job-store';
 import { transactionConnectionOf } from '../caller-transaction';
 import { renamingConnection } from '../renaming-connection';
@@ -36,6 +37,7 @@ import {
 } from '../table-shape';
 import { unreadableJob } from '../unreadable-rows';
 import { CountScope, countScope } from './dialect-helpers';
+import { SqliteWalWatcher } from './sqlite-wal-watcher';
 import { isUnavailableError } from './unavailable-errors';
 import { SQLITE_CANCELLATIONS_MIGRATION, SqliteCancellations } from './sqlite.cancellations';
 import { SQLITE_SCHEDULES_MIGRATION, SqliteSchedules } from './sqlite.schedules';
@@ -196,6 +198,8 @@ type Row = Record<string, unknown>;
 
 export class SqliteBackgroundJobStore implements BackgroundJobStore {
   readonly dialect = 'sqlite' as const;
+  /** Commits of other processes on this machine, heard through the WAL file (none for an in-memory database). */
+  readonly notifier?: WorkNotifier;
   private readonly statements = new Map<string, Statement>();
   readonly admin: SqliteJobAdminStore;
   readonly heartbeats: SqliteWorkerHeartbeats;
@@ -223,6 +227,19 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
     this.uniqueJobs = new SqliteUniqueJobs(statements, this.table);
     this.schedules = new SqliteSchedules(statements, this.table);
     this.cancellations = new SqliteCancellations(statements, this.table);
+    // The store of the driver's own handle watches for other processes' commits; a transaction's store does not.
+    if (!table && !handle.memory)
+      this.notifier = new SqliteWalWatcher(`${handle.name}-wal`, () => this.changedByOthers());
+  }
+
+  private dataVersion?: number;
+
+  /** Whether another connection committed since the last call: PRAGMA data_version ignores this connection's own commits. */
+  private changedByOthers(): boolean {
+    const version = this.statement('PRAGMA data_version').pluck().get() as number;
+    const changed = version !== this.dataVersion;
+    this.dataVersion = version;
+    return changed;
   }
 
   /**
