@@ -1,11 +1,6 @@
-import { resolve } from 'node:path';
-import { BackgroundJobStore, uniqueJobId } from '@app/background-jobs';
-import type { TestDatabase } from '../support/databases';
+import { uniqueJobId } from '@app/background-jobs';
 import { jobRecord } from '../support/job-records';
-import { NodeProcess } from '../support/node-process';
-import { openStore } from '../support/open-store';
-import { setByHooks } from '../support/set-by-hooks';
-import { DIST_DIR } from './support/apps';
+import { cliOnFreshDatabase } from './support/cli-on-database';
 import { e2eCases, skipUnavailable } from './support/e2e-backends';
 
 /**
@@ -15,39 +10,10 @@ import { e2eCases, skipUnavailable } from './support/e2e-backends';
  */
 jest.setTimeout(120_000);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe.each(e2eCases)('the jobs CLI for job authors on %s', (_label, backend) => {
   if (skipUnavailable(backend)) return;
-  const fields: { db?: TestDatabase; store?: BackgroundJobStore; close?: () => Promise<void> } = {};
-  const suite = setByHooks(fields as Required<typeof fields>);
-
-  beforeAll(async () => {
-    fields.db = await backend.create();
-    const opened = await openStore(fields.db.connectionString, backend.provider);
-    await opened.store.migrate();
-    fields.store = opened.store;
-    fields.close = opened.close;
-  });
-  afterAll(async () => {
-    await fields.close?.();
-    await fields.db?.drop();
-  });
-
-  async function jobs(...args: string[]): Promise<Run> {
-    const child = new NodeProcess({
-      name: `jobs ${args.slice(0, 2).join(' ')}`,
-      script: resolve(DIST_DIR, 'cli.js'),
-      args,
-      env: { ConnectionStrings__AbpBackgroundJobs: suite.db.connectionString, Logging__Format: 'json' },
-    });
-    const { code } = await child.closedWithin(60_000);
-    return { code, stdout: child.rawStdout.join('\n'), stderr: child.stderr };
-  }
+  const suite = cliOnFreshDatabase(backend);
+  const jobs = (...args: string[]) => suite.jobs(...args);
 
   it('enqueue --unique-key keeps one job per key: the same id, the waiting job kept or replaced', async () => {
     const enqueue = (content: string, ...more: string[]) =>

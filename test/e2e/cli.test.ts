@@ -1,11 +1,9 @@
 import { resolve } from 'node:path';
-import { BackgroundJobRecord, BackgroundJobStore } from '@app/background-jobs';
+import { BackgroundJobRecord } from '@app/background-jobs';
 import { rowIn } from '../support/admin-rows';
-import type { TestDatabase } from '../support/databases';
 import { NodeProcess } from '../support/node-process';
-import { openStore } from '../support/open-store';
-import { setByHooks } from '../support/set-by-hooks';
 import { DIST_DIR } from './support/apps';
+import { cliOnFreshDatabase, CliRun } from './support/cli-on-database';
 import { e2eCases, skipUnavailable } from './support/e2e-backends';
 
 /**
@@ -15,40 +13,11 @@ import { e2eCases, skipUnavailable } from './support/e2e-backends';
  */
 jest.setTimeout(120_000);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
 describe.each(e2eCases)('the jobs CLI on %s', (_label, backend) => {
   if (skipUnavailable(backend)) return;
-  const fields: { db?: TestDatabase; store?: BackgroundJobStore; close?: () => Promise<void> } = {};
-  const suite = setByHooks(fields as Required<typeof fields>);
-
-  beforeAll(async () => {
-    fields.db = await backend.create();
-    const opened = await openStore(fields.db.connectionString, backend.provider);
-    await opened.store.migrate();
-    fields.store = opened.store;
-    fields.close = opened.close;
-  });
-  afterAll(async () => {
-    await fields.close?.();
-    await fields.db?.drop();
-  });
-
-  async function jobs(...args: string[]): Promise<Run> {
-    const child = new NodeProcess({
-      name: `jobs ${args[0] ?? ''}`,
-      script: resolve(DIST_DIR, 'cli.js'),
-      args,
-      env: { ConnectionStrings__AbpBackgroundJobs: suite.db.connectionString, Logging__Format: 'json' },
-    });
-    const { code } = await child.closedWithin(60_000);
-    return { code, stdout: child.rawStdout.join('\n'), stderr: child.stderr };
-  }
-  const json = <T>(run: Run): T => {
+  const suite = cliOnFreshDatabase(backend);
+  const jobs = (...args: string[]) => suite.jobs(...args);
+  const json = <T>(run: CliRun): T => {
     expect(run).toMatchObject({ code: 0 });
     return JSON.parse(run.stdout) as T;
   };
