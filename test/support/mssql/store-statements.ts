@@ -1,5 +1,4 @@
 import { JOB_STATES } from '@app/background-jobs/admin/background-jobs-admin.types';
-import type { BackgroundJobRecord } from '@app/background-jobs/store/background-job-record';
 import type { BackgroundJobStore, ClaimRequest } from '@app/background-jobs/store/background-job-store';
 import type { ScheduleRecord } from '@app/background-jobs/store/schedule-store';
 import type { QueryOptions, SqlParam } from '@app/background-jobs/store/dialects/mssql-runner';
@@ -7,6 +6,7 @@ import { MssqlBackgroundJobStore } from '@app/background-jobs/store/dialects/mss
 import { ABP_TABLE_SHAPE, TableShape, tableColumns } from '@app/background-jobs/store/table-shape';
 import { ABP_10_6_INDEX, ABP_9_INDEX, catalogRows } from './migration-catalog';
 import { TableNameOptions, TableNames } from '@app/background-jobs/store/table-names';
+import { claimedRow, ID1, ID2, LEASE, record, T0 } from './fixtures';
 import { RecordingSqlRunner } from './recording-sql-runner';
 
 /**
@@ -35,45 +35,7 @@ export interface StoreRecording {
   coveredMethods: string[];
 }
 
-const T0 = new Date('2030-06-15T12:00:00.000Z');
-const ID1 = '3f2c9a4e-8d1b-4c7e-9a55-0b6e1d2f4a11';
-const ID2 = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
-const LEASE = 'lease:0123456789abcdef0123456789abcdef';
 const idOf = (i: number) => `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`;
-
-function record(overrides: Partial<BackgroundJobRecord> = {}): BackgroundJobRecord {
-  return {
-    id: ID1,
-    applicationName: null,
-    jobName: 'MyReportJobArgs',
-    jobArgs: '{"content":"x"}',
-    tryCount: 0,
-    creationTime: T0,
-    nextTryTime: T0,
-    lastTryTime: null,
-    isAbandoned: false,
-    priority: 15,
-    completionTime: null,
-    extraProperties: '{}',
-    concurrencyStamp: '0123456789abcdef0123456789abcdef',
-    ...overrides,
-  };
-}
-
-/** A claimed row as tedious returns it. */
-function claimedRow(overrides: Record<string, unknown> = {}) {
-  return {
-    Id: ID1.toUpperCase(),
-    JobName: 'MyReportJobArgs',
-    JobArgs: '{}',
-    TryCount: 1,
-    CreationTime: T0,
-    Priority: 15,
-    ExtraProperties: '{}',
-    PreviousLeaseExpired: false,
-    ...overrides,
-  };
-}
 
 const claimRequest = (overrides: Partial<ClaimRequest> = {}): ClaimRequest => ({
   applicationName: 'app',

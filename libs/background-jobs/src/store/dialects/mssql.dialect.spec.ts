@@ -7,9 +7,9 @@ import {
   MssqlBackgroundJobStore,
 } from './mssql.dialect';
 import { SqlParam } from './mssql-runner';
-import { BackgroundJobRecord } from '../background-job-record';
 import { ClaimRequest, MAX_DUE_JOB_NAMES } from '../background-job-store';
 import { ABP_TABLE_SHAPE } from '../table-shape';
+import { claimedRow, ID1, ID2, LEASE, record, T0 } from '../../../../../test/support/mssql/fixtures';
 import { knowingTheTable, oneLine, RecordingSqlRunner } from '../../../../../test/support/mssql/recording-sql-runner';
 import { ABP_10_6_INDEX, ABP_9_INDEX, catalogRows } from '../../../../../test/support/mssql/migration-catalog';
 import { recordStoreStatements } from '../../../../../test/support/mssql/store-statements';
@@ -21,44 +21,6 @@ import { recordStoreStatements } from '../../../../../test/support/mssql/store-s
  * OUTPUT, the lease and due predicates, the index the claim seeks). The contract suite runs the
  * same statements on a real server when MSSQL_CONNECTION_STRING is set.
  */
-const T0 = new Date('2030-06-15T12:00:00.000Z');
-const LEASE = 'lease:0123456789abcdef0123456789abcdef';
-const ID1 = '3f2c9a4e-8d1b-4c7e-9a55-0b6e1d2f4a11';
-const ID2 = 'a0b1c2d3-e4f5-4a6b-8c7d-9e0f1a2b3c4d';
-
-function record(overrides: Partial<BackgroundJobRecord> = {}): BackgroundJobRecord {
-  return {
-    id: ID1,
-    applicationName: null,
-    jobName: 'MyReportJobArgs',
-    jobArgs: '{"content":"x"}',
-    tryCount: 0,
-    creationTime: T0,
-    nextTryTime: T0,
-    lastTryTime: null,
-    isAbandoned: false,
-    priority: 15,
-    completionTime: null,
-    extraProperties: '{}',
-    concurrencyStamp: '0123456789abcdef0123456789abcdef',
-    ...overrides,
-  };
-}
-
-/** A claimed row as tedious returns it: upper-case uniqueidentifier, Dates, booleans for bit. */
-function claimedRow(overrides: Record<string, unknown> = {}) {
-  return {
-    Id: ID1.toUpperCase(),
-    JobName: 'MyReportJobArgs',
-    JobArgs: '{"content":"x"}',
-    TryCount: 1,
-    CreationTime: T0,
-    Priority: 15,
-    ExtraProperties: '{}',
-    PreviousLeaseExpired: false,
-    ...overrides,
-  };
-}
 
 /** A row as find() gets it from tedious. */
 function serverRow(overrides: Record<string, unknown> = {}) {
