@@ -61,8 +61,7 @@ export interface MssqlTypes {
  * and a Date as datetime, and comparing a datetime2 column with a datetime parameter converts
  * the column, which turns index seeks into scans.
  */
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the driver is loaded only when SQL Server is the database
-export function toMssqlType(type: MssqlParamType, sql: MssqlTypes = require('mssql') as MssqlTypes): unknown {
+export function toMssqlType(type: MssqlParamType, sql: MssqlTypes = mssqlTypes()): unknown {
   if (type === 'uniqueidentifier') return sql.UniqueIdentifier;
   if (type === 'datetime2') return sql.DateTime2(7);
   if (type === 'int') return sql.Int;
@@ -70,6 +69,17 @@ export function toMssqlType(type: MssqlParamType, sql: MssqlTypes = require('mss
   const length = /^nvarchar\((\d+|max)\)$/.exec(type)?.[1];
   if (!length) throw new Error(`Unknown SQL Server parameter type "${type}"`);
   return sql.NVarChar(length === 'max' ? sql.MAX : Number(length));
+}
+
+let driverTypes: MssqlTypes | undefined;
+
+/**
+ * The driver's type factories, loaded on first use (only when SQL Server is the database) and kept:
+ * a require() per parameter resolves the module's path again each time, as pg's type parsers did.
+ */
+function mssqlTypes(): MssqlTypes {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the driver is loaded only when SQL Server is the database
+  return (driverTypes ??= require('mssql') as MssqlTypes);
 }
 
 export class MssqlPoolRunner implements SqlRunner {
