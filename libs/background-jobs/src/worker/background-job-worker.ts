@@ -60,6 +60,7 @@ export class BackgroundJobWorker {
     return this.parts.filler.lastTickAt;
   }
 
+  /** Jobs running now. */
   get runningJobCount(): number {
     return this.parts.executor.runningCount;
   }
@@ -75,11 +76,6 @@ export class BackgroundJobWorker {
       (connected, error) =>
         connected ? health.succeeded() : health.failed(error ?? new Error('notification connection closed'), true),
     );
-  }
-
-  /** Jobs running now. */
-  get running(): number {
-    return this.parts.executor.runningCount;
   }
 
   /** Something may be due now: claim at once if there is room, else as soon as there is. */

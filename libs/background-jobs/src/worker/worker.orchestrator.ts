@@ -68,7 +68,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
       lastClaimLoopTickAt: ticks.some((t) => t === undefined) ? undefined : Math.min(...(ticks as number[])),
       startedAt: this.startedAt,
       pollPeriodMs: this.options.worker.jobPollPeriod,
-      runningJobs: workers.reduce((sum, w) => sum + w.runningJobCount, 0),
+      runningJobs: runningJobs(workers),
     };
   }
 
@@ -130,7 +130,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
         jobNames: [...new Set(planned.flatMap((plan) => plan.jobNames.current))],
         maxParallel: options.maxParallelJobExecutionCount * workers.length,
       },
-      () => workers.reduce((sum, worker) => sum + worker.running, 0),
+      () => runningJobs(workers),
       this.logger,
     );
     this.heartbeat.start();
@@ -216,4 +216,9 @@ function addSummaries(a: WorkerSummary, b: WorkerSummary): WorkerSummary {
     released: a.released + b.released,
     refused: a.refused + b.refused,
   };
+}
+
+/** Jobs running now in these workers together. */
+function runningJobs(workers: BackgroundJobWorker[]): number {
+  return workers.reduce((sum, worker) => sum + worker.runningJobCount, 0);
 }
