@@ -17,6 +17,7 @@ import { RecurringJobs } from './schedules/recurring-jobs.service';
 import { ScheduleDeclaredInCodeError, ScheduleNotFoundError } from './schedules/schedule-errors';
 import { BACKGROUND_JOB_STORE, BackgroundJobStore } from './store/background-job-store';
 import { uniqueJobId } from './store/derived-ids';
+import { JobLifecycle } from './worker/job-lifecycle';
 import { WorkerWakeup } from './worker/worker-wakeup';
 
 /**
@@ -65,6 +66,21 @@ describe('BackgroundJobManager and RecurringJobs: what job authors reach for (SQ
   });
 
   describe('unique jobs', () => {
+    it('reports a unique job to lifecycle listeners (the enqueued counter) when it writes a new row, not when it keeps one', async () => {
+      const enqueued: string[] = [];
+      const stop = app.get(JobLifecycle).listen({
+        jobsEnqueued: (batch) => enqueued.push(...batch.jobs.map((job) => job.jobName)),
+      });
+      try {
+        await manager.enqueue(new SyncArgs(1), { uniqueKey: 'counted-once' });
+        await manager.enqueue(new SyncArgs(2), { uniqueKey: 'counted-once' });
+        await manager.enqueue(new SyncArgs(3));
+      } finally {
+        stop();
+      }
+      expect(enqueued).toEqual(['Orders.Sync', 'Orders.Sync']);
+    });
+
     it('returns the id derived from the job name and key, and keeps one row per key', async () => {
       const id = await manager.enqueue(new SyncArgs(1), { uniqueKey: 'order-1' });
       expect(id).toBe(uniqueJobId('authors', 'Orders.Sync', 'order-1'));

@@ -222,7 +222,15 @@ export class BackgroundJobManager implements IBackgroundJobManager, IDynamicBack
     for (const [index, job] of jobs.entries()) {
       if (job.uniqueKey === undefined) continue;
       const row = this.uniqueRow(newJobs[index], job.uniqueKey, now);
-      results[index] = { id: row.id, outcome: await this.writeUnique(target, row, job.onConflict ?? 'keep') };
+      const outcome = await this.writeUnique(target, row, job.onConflict ?? 'keep');
+      results[index] = { id: row.id, outcome };
+      // A new row, as a plain enqueue writes one; a kept or replaced row was counted when it was written.
+      if (outcome === 'enqueued')
+        this.lifecycle.jobsEnqueued({
+          applicationName: row.applicationName,
+          creationTime: now,
+          jobs: [newJobs[index]],
+        });
     }
     if (entityManager) afterCommit(entityManager, () => this.wakeup.wake());
     else this.wakeup.wake();
