@@ -10,8 +10,10 @@ import {
   JobSelection,
   JobState,
   JobStats,
+  JobNameNoWorkerRuns,
   JobView,
   StateCounts,
+  UnrunJobNames,
   WorkerInfo,
 } from '@app/background-jobs/admin/background-jobs-admin.types';
 
@@ -32,6 +34,8 @@ export class FakeBackgroundJobsAdmin extends BackgroundJobsAdmin {
   jobs: JobView[] = [];
   held = new Set<string>();
   workerList: WorkerInfo[] = [];
+  /** What unrunJobNames() lists while `workerList` has a worker. */
+  unrun: JobNameNoWorkerRuns[] = [];
   historyPoints: HistoryPoint[] | null = null;
   estimated = false;
   readonly calls: ActionCall[] = [];
@@ -103,6 +107,11 @@ export class FakeBackgroundJobsAdmin extends BackgroundJobsAdmin {
 
   async workers(): Promise<WorkerInfo[]> {
     return this.workerList;
+  }
+
+  async unrunJobNames(): Promise<UnrunJobNames> {
+    const liveWorkers = this.workerList.length;
+    return { liveWorkers, jobNamesNoWorkerRuns: liveWorkers > 0 ? this.unrun : [] };
   }
 
   async history(): Promise<HistoryPoint[] | null> {

@@ -294,6 +294,7 @@ const SCENARIOS: Scenario[] = [
   { name: 'count-of-application', run: (store, sql) => (sql.reply({ rows: [{ n: 1 }] }), store.count('app')) },
   { name: 'countDueByJobName-of-application', run: (store) => store.countDueByJobName('app', T0) },
   { name: 'countDueByJobName-without-application', run: (store) => store.countDueByJobName(null, T0) },
+  { name: 'countDueByApplication', run: (store) => store.countDueByApplication(T0) },
   { name: 'ping', run: (store) => store.ping() },
   { name: 'oldestDueTime-of-application', run: (store) => store.oldestDueTime('app', T0) },
   { name: 'oldestDueTime-without-application', run: (store) => store.oldestDueTime(null, T0) },

@@ -91,6 +91,26 @@ export interface WorkerInfo {
   lastHeartbeat: string;
 }
 
+/** Due rows of one application and job name that no live worker runs. */
+export interface JobNameNoWorkerRuns {
+  /** Exactly as stored; null: rows of no application (or a table without the column). */
+  applicationName: string | null;
+  /** Exactly as stored: a trailing space or a case variant is its own entry. */
+  jobName: string;
+  count: number;
+}
+
+/**
+ * Due rows (what a claim would take: live, not abandoned, not held, NextTryTime reached) whose
+ * job name no live worker of their application runs: ABP leaves them alone, so they wait for ever.
+ */
+export interface UnrunJobNames {
+  /** Workers whose heartbeat is recent; with none, nothing is listed (every name would be). */
+  liveWorkers: number;
+  /** Most rows first. */
+  jobNamesNoWorkerRuns: JobNameNoWorkerRuns[];
+}
+
 /** Jobs that ended in one minute of the last hour (only once succeeded rows are kept). */
 export interface HistoryPoint {
   minute: string;
@@ -121,6 +141,8 @@ export abstract class BackgroundJobsAdmin {
   abstract deleteWhere(selection: JobSelection, actor: Actor): Promise<ActionResult>;
   /** Workers whose heartbeat is recent, newest first. */
   abstract workers(): Promise<WorkerInfo[]>;
+  /** Due rows of job names no live worker of their application runs (a worker claims only its application's rows). */
+  abstract unrunJobNames(): Promise<UnrunJobNames>;
   /** Per minute of the last hour; null while succeeded rows are not kept. */
   abstract history(): Promise<HistoryPoint[] | null>;
 }

@@ -18,6 +18,7 @@ import {
   JobState,
   JobStats,
   JobView,
+  UnrunJobNames,
   WorkerInfo,
 } from './background-jobs-admin.types';
 import { DELETE_STATES, isHeld, parseState, REQUEUE_STATES, stateOf } from './job-states';
@@ -152,6 +153,36 @@ export class StoreBackgroundJobsAdmin extends BackgroundJobsAdmin {
       startedAt: beat.startedAt.toISOString(),
       lastHeartbeat: beat.lastHeartbeat.toISOString(),
     }));
+  }
+
+  /**
+   * A worker claims only the rows of its own ApplicationName (a worker of none: rows of none), of
+   * the names in its heartbeat; on a table without the column (applicationName absent) every row.
+   * Names compare byte for byte, as the claim does. ApplicationName compares byte for byte too,
+   * where MySQL's and SQL Server's claims go by the column's collation: rows of 'reports' that a
+   * worker of 'Reports' would take there are listed.
+   */
+  async unrunJobNames(): Promise<UnrunJobNames> {
+    const now = new Date();
+    const workers = await this.store.heartbeats.live(new Date(now.getTime() - WORKER_HEARTBEAT_LIVE_MS));
+    if (workers.length === 0) return { liveWorkers: 0, jobNamesNoWorkerRuns: [] };
+    const anyApplication = new Set(workers.flatMap((worker) => worker.jobNames));
+    const byApplication = new Map<string | null, Set<string>>();
+    for (const worker of workers) {
+      const names = byApplication.get(worker.applicationName) ?? new Set<string>();
+      worker.jobNames.forEach((name) => names.add(name));
+      byApplication.set(worker.applicationName, names);
+    }
+    const due = await this.store.countDueByApplication(now);
+    return {
+      liveWorkers: workers.length,
+      jobNamesNoWorkerRuns: due
+        .filter(({ applicationName, jobName }) => {
+          const runs = applicationName === undefined ? anyApplication : byApplication.get(applicationName);
+          return !runs?.has(jobName);
+        })
+        .map(({ applicationName, jobName, count }) => ({ applicationName: applicationName ?? null, jobName, count })),
+    };
   }
 
   /** Only while succeeded rows are kept: without them a chart of failures alone would mislead. */

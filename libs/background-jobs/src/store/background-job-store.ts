@@ -107,6 +107,18 @@ export interface JobNameCount {
 /** The most job names countDueByJobName() returns: a bound on the answer, however many names the table holds. */
 export const MAX_DUE_JOB_NAMES = 100;
 
+/** How many due rows of one application carry one job name. */
+export interface ApplicationJobNameCount extends JobNameCount {
+  /**
+   * The rows' ApplicationName, exactly as stored (null: none). Absent on a table without the
+   * ApplicationName column (older ABP), where every row is every application's: any worker claims it.
+   */
+  applicationName?: string | null;
+}
+
+/** The most groups countDueByApplication() returns: a bound on the answer, however many the table holds. */
+export const MAX_DUE_APPLICATION_JOB_NAMES = 1000;
+
 /**
  * Notifications of new work, where the database can push them (PostgreSQL's LISTEN/NOTIFY) or its
  * file can be watched (SQLite's WAL file, for processes on the same machine).
@@ -188,6 +200,13 @@ export interface BackgroundJobStore {
    * the most rows, most first, ties in binary order of the name. For logs, dashboards and gauges.
    */
   countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]>;
+  /**
+   * countDueByJobName() for every application at once: the due rows counted per application and
+   * job name, both exactly as stored. The MAX_DUE_APPLICATION_JOB_NAMES groups with the most rows,
+   * most first, ties in binary order of the job name, then of the application's (none first). For
+   * the dashboard's rows that no live worker runs.
+   */
+  countDueByApplication(now: Date): Promise<ApplicationJobNameCount[]>;
   /**
    * The earliest NextTryTime among the rows countDueByJobName counts (null: none is due): how long
    * the oldest waiting job has waited. One seek on ABP's index, however many rows wait; for gauges.

@@ -1,5 +1,6 @@
 import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, recordFromRow } from '../background-job-record';
 import {
+  ApplicationJobNameCount,
   BackgroundJobStore,
   ClaimRequest,
   CompletedJobUpdate,
@@ -8,6 +9,7 @@ import {
   EnqueueBatch,
   EnqueueKey,
   JobNameCount,
+  MAX_DUE_APPLICATION_JOB_NAMES,
   MAX_DUE_JOB_NAMES,
   recordsOf,
   TransactionalJobStore,
@@ -264,6 +266,14 @@ const dueByJobName = (
 WHERE ${appClause(shape, appNameClause)}${mssqlLiveRows(shape)} AND [NextTryTime] <= @now
 GROUP BY CAST([JobName] AS varbinary(256))
 ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256));`;
+/** The same rows of every application, grouped by the bytes of its name too (none without the column). */
+const dueByApplication = (shape: TableShape) => {
+  const byApp = (text: string) => (shape.applicationName ? text : '');
+  return `SELECT TOP (@limit) ${byApp('MIN([ApplicationName]) AS [applicationName], ')}MIN([JobName]) AS [jobName], COUNT(*) AS [n]
+FROM [AbpBackgroundJobs] WHERE ${mssqlLiveRows(shape)} AND [NextTryTime] <= @now
+GROUP BY ${byApp('CAST([ApplicationName] AS varbinary(192)), ')}CAST([JobName] AS varbinary(256))
+ORDER BY COUNT(*) DESC, CAST([JobName] AS varbinary(256))${byApp(', CAST([ApplicationName] AS varbinary(192))')};`;
+};
 /**
  * The same filter; TOP (1) ... ORDER BY [NextTryTime] on ABP's index (ApplicationName,
  * CompletionTime, IsAbandoned, NextTryTime), every column before NextTryTime fixed: one seek.
@@ -296,6 +306,7 @@ const statementsFor = perShape((shape: TableShape) => ({
   } satisfies Record<CountScope, string>,
   DUE_BY_JOB_NAME_FOR_APP: dueByJobName(shape, '[ApplicationName] = @applicationName'),
   DUE_BY_JOB_NAME_FOR_NULL_APP: dueByJobName(shape, '[ApplicationName] IS NULL'),
+  DUE_BY_APPLICATION: dueByApplication(shape),
   OLDEST_DUE_FOR_APP: oldestDue(shape, '[ApplicationName] = @applicationName'),
   OLDEST_DUE_FOR_NULL_APP: oldestDue(shape, '[ApplicationName] IS NULL'),
 }));
@@ -554,6 +565,19 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
             { name: 'applicationName', type: 'nvarchar(96)', value: applicationName },
           ]);
     return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
+  }
+
+  async countDueByApplication(now: Date): Promise<ApplicationJobNameCount[]> {
+    const statements = await this.statements();
+    const { rows } = await this.sql.query(statements.DUE_BY_APPLICATION, [
+      { name: 'limit', type: 'int', value: MAX_DUE_APPLICATION_JOB_NAMES },
+      { name: 'now', type: 'datetime2', value: now },
+    ]);
+    return rows.map((r) => ({
+      ...(statements.applicationName ? { applicationName: (r.applicationName as string | null) ?? null } : {}),
+      jobName: r.jobName as string,
+      count: Number(r.n),
+    }));
   }
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {

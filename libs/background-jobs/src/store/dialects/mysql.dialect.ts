@@ -9,6 +9,7 @@ import {
   recordFromRow,
 } from '../background-job-record';
 import {
+  ApplicationJobNameCount,
   BackgroundJobStore,
   ClaimRequest,
   CompletedJobUpdate,
@@ -17,6 +18,7 @@ import {
   EnqueueBatch,
   EnqueueKey,
   JobNameCount,
+  MAX_DUE_APPLICATION_JOB_NAMES,
   MAX_DUE_JOB_NAMES,
   recordsOf,
   TransactionalJobStore,
@@ -122,6 +124,12 @@ const statementsFor = perShape((shape: TableShape) => {
   ) => `SELECT MIN(\`JobName\`) AS jobName, COUNT(*) AS n FROM \`AbpBackgroundJobs\`
   WHERE ${app(appNameClause)}${live} AND \`NextTryTime\` <= ?
   GROUP BY CAST(\`JobName\` AS BINARY) ORDER BY n DESC, CAST(\`JobName\` AS BINARY) LIMIT ?`;
+  /** The same rows of every application, grouped by the bytes of its name too (none without the column). */
+  const byApp = (text: string) => (shape.applicationName ? text : '');
+  const dueByApplication = `SELECT ${byApp('MIN(`ApplicationName`) AS applicationName, ')}MIN(\`JobName\`) AS jobName, COUNT(*) AS n
+  FROM \`AbpBackgroundJobs\` WHERE ${live} AND \`NextTryTime\` <= ?
+  GROUP BY ${byApp('CAST(`ApplicationName` AS BINARY), ')}CAST(\`JobName\` AS BINARY)
+  ORDER BY n DESC, CAST(\`JobName\` AS BINARY)${byApp(', CAST(`ApplicationName` AS BINARY)')} LIMIT ?`;
   /** The same filter; MIN over ABP's index with every column before NextTryTime fixed is read off the index ("Select tables optimized away"). */
   const oldestDue = (appNameClause: string) => `SELECT MIN(\`NextTryTime\`) AS oldest FROM \`AbpBackgroundJobs\`
   WHERE ${app(appNameClause)}${live} AND \`NextTryTime\` <= ?`;
@@ -142,6 +150,7 @@ const statementsFor = perShape((shape: TableShape) => {
     } satisfies Record<CountScope, string>,
     DUE_BY_JOB_NAME_FOR_APP: dueByJobName('`ApplicationName` = ?'),
     DUE_BY_JOB_NAME_FOR_NULL_APP: dueByJobName('`ApplicationName` IS NULL'),
+    DUE_BY_APPLICATION: dueByApplication,
     OLDEST_DUE_FOR_APP: oldestDue('`ApplicationName` = ?'),
     OLDEST_DUE_FOR_NULL_APP: oldestDue('`ApplicationName` IS NULL'),
   };
@@ -457,6 +466,19 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
       unknown,
     ];
     return rows.map((r) => ({ jobName: r.jobName as string, count: Number(r.n) }));
+  }
+
+  async countDueByApplication(now: Date): Promise<ApplicationJobNameCount[]> {
+    const statements = await this.statements();
+    const [rows] = (await this.pool.query(statements.DUE_BY_APPLICATION, [now, MAX_DUE_APPLICATION_JOB_NAMES])) as [
+      Row[],
+      unknown,
+    ];
+    return rows.map((r) => ({
+      ...(statements.applicationName ? { applicationName: r.applicationName as string | null } : {}),
+      jobName: r.jobName as string,
+      count: Number(r.n),
+    }));
   }
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {

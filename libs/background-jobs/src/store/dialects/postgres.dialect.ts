@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { Client } from 'pg';
 import { BackgroundJobRecord, ClaimedJob, MAX_TRY_COUNT, recordFromRow } from '../background-job-record';
 import {
+  ApplicationJobNameCount,
   BackgroundJobStore,
   ClaimRequest,
   CompletedJobUpdate,
@@ -9,6 +10,7 @@ import {
   EnqueueKey,
   FailedJobUpdate,
   JobNameCount,
+  MAX_DUE_APPLICATION_JOB_NAMES,
   MAX_DUE_JOB_NAMES,
   ReleaseRequest,
   TransactionalJobStore,
@@ -166,6 +168,11 @@ const statementsFor = perShape((shape: TableShape) => {
   ) => `SELECT "JobName" COLLATE "C" AS "JobName", COUNT(*)::int AS n FROM "AbpBackgroundJobs"
   WHERE ${appNameClause} AND ${live} AND "NextTryTime" <= $1
   GROUP BY "JobName" COLLATE "C" ORDER BY n DESC, "JobName" COLLATE "C" LIMIT ${MAX_DUE_JOB_NAMES}`;
+  /** The same rows of every application, grouped per application too (none without the column). */
+  const dueByApplication = `SELECT ${shape.applicationName ? '"ApplicationName" COLLATE "C" AS "ApplicationName", ' : ''}"JobName" COLLATE "C" AS "JobName", COUNT(*)::int AS n
+  FROM "AbpBackgroundJobs" WHERE ${live} AND "NextTryTime" <= $1
+  GROUP BY ${shape.applicationName ? '"ApplicationName" COLLATE "C", ' : ''}"JobName" COLLATE "C"
+  ORDER BY n DESC, "JobName" COLLATE "C"${shape.applicationName ? ', "ApplicationName" COLLATE "C" NULLS FIRST' : ''} LIMIT ${MAX_DUE_APPLICATION_JOB_NAMES}`;
   /**
    * The same filter; the ORDER BY names ABP's index column for column (those of it the table has),
    * so the plan is one step of an index-only scan (a MIN() would not use it: the planner does not
@@ -207,6 +214,7 @@ const statementsFor = perShape((shape: TableShape) => {
     } satisfies Record<CountScope, string>,
     DUE_BY_JOB_NAME_FOR_APP: dueByJobName(app ? '"ApplicationName" = $2' : unused(2, 'varchar')),
     DUE_BY_JOB_NAME_FOR_NULL_APP: dueByJobName(app ? '"ApplicationName" IS NULL' : 'TRUE'),
+    DUE_BY_APPLICATION: dueByApplication,
     OLDEST_DUE_FOR_APP: oldestDue(app ? '"ApplicationName" = $2' : unused(2, 'varchar')),
     OLDEST_DUE_FOR_NULL_APP: oldestDue(app ? '"ApplicationName" IS NULL' : 'TRUE'),
   };
@@ -549,6 +557,18 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
             applicationName,
           ]);
     return rows.map((r) => ({ jobName: r.JobName as string, count: r.n as number }));
+  }
+
+  async countDueByApplication(now: Date): Promise<ApplicationJobNameCount[]> {
+    const statements = await this.statements();
+    const rows = await this.run(`bj_due_by_application${statements.tag}`, statements.DUE_BY_APPLICATION, [
+      toUtcText(now),
+    ]);
+    return rows.map((r) => ({
+      ...(statements.applicationName ? { applicationName: r.ApplicationName as string | null } : {}),
+      jobName: r.JobName as string,
+      count: r.n as number,
+    }));
   }
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {

@@ -8,6 +8,7 @@ import {
   recordFromRow,
 } from '../background-job-record';
 import {
+  ApplicationJobNameCount,
   BackgroundJobStore,
   ClaimRequest,
   CompletedJobUpdate,
@@ -16,6 +17,7 @@ import {
   EnqueueBatch,
   EnqueueKey,
   JobNameCount,
+  MAX_DUE_APPLICATION_JOB_NAMES,
   MAX_DUE_JOB_NAMES,
   recordsOf,
   TransactionalJobStore,
@@ -128,6 +130,12 @@ const statementsFor = perShape((shape: TableShape) => {
   const dueByJobName = (appNameClause: string) => `SELECT "JobName" AS jobName, COUNT(*) AS n FROM "AbpBackgroundJobs"
   WHERE ${app(appNameClause)}${live} AND "NextTryTime" <= ?
   GROUP BY "JobName" COLLATE BINARY ORDER BY n DESC, "JobName" COLLATE BINARY LIMIT ?`;
+  /** The same rows of every application, grouped by its name too (none without the column). */
+  const byApp = (text: string) => (shape.applicationName ? text : '');
+  const dueByApplication = `SELECT ${byApp('"ApplicationName" AS applicationName, ')}"JobName" AS jobName, COUNT(*) AS n
+  FROM "AbpBackgroundJobs" WHERE ${live} AND "NextTryTime" <= ?
+  GROUP BY ${byApp('"ApplicationName" COLLATE BINARY, ')}"JobName" COLLATE BINARY
+  ORDER BY n DESC, "JobName" COLLATE BINARY${byApp(', "ApplicationName" COLLATE BINARY')} LIMIT ?`;
   /**
    * ABP's index (ApplicationName, CompletionTime, IsAbandoned, NextTryTime) with every column before
    * NextTryTime fixed (SQLite takes IS NULL as fixing one): its first entry in range is the answer,
@@ -152,6 +160,7 @@ const statementsFor = perShape((shape: TableShape) => {
     } satisfies Record<CountScope, string>,
     DUE_BY_JOB_NAME_FOR_APP: dueByJobName('"ApplicationName" = ?'),
     DUE_BY_JOB_NAME_FOR_NULL_APP: dueByJobName('"ApplicationName" IS NULL'),
+    DUE_BY_APPLICATION: dueByApplication,
     OLDEST_DUE_FOR_APP: oldestDue('"ApplicationName" = ?'),
     OLDEST_DUE_FOR_NULL_APP: oldestDue('"ApplicationName" IS NULL'),
   };
@@ -447,6 +456,20 @@ export class SqliteBackgroundJobStore implements BackgroundJobStore {
         : this.statement(sql.DUE_BY_JOB_NAME_FOR_APP).all(applicationName, toUtcText(now), MAX_DUE_JOB_NAMES)
     ) as Array<{ jobName: string; n: number }>;
     return rows.map((r) => ({ jobName: r.jobName, count: r.n }));
+  }
+
+  async countDueByApplication(now: Date): Promise<ApplicationJobNameCount[]> {
+    const sql = await this.sql();
+    const rows = this.statement(sql.DUE_BY_APPLICATION).all(toUtcText(now), MAX_DUE_APPLICATION_JOB_NAMES) as Array<{
+      applicationName?: string | null;
+      jobName: string;
+      n: number;
+    }>;
+    return rows.map((r) => ({
+      ...(sql.applicationName ? { applicationName: r.applicationName ?? null } : {}),
+      jobName: r.jobName,
+      count: r.n,
+    }));
   }
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {

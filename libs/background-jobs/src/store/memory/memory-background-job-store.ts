@@ -6,6 +6,7 @@ import {
   sortInDequeueOrder,
 } from '../background-job-record';
 import {
+  ApplicationJobNameCount,
   BackgroundJobStore,
   ClaimRequest,
   CompletedJobUpdate,
@@ -13,6 +14,7 @@ import {
   EnqueueKey,
   FailedJobUpdate,
   JobNameCount,
+  MAX_DUE_APPLICATION_JOB_NAMES,
   MAX_DUE_JOB_NAMES,
   ReleaseRequest,
   recordsOf,
@@ -249,17 +251,36 @@ export class MemoryBackgroundJobStore implements BackgroundJobStore {
   }
 
   async countDueByJobName(applicationName: string | null, now: Date): Promise<JobNameCount[]> {
-    this.assertAvailable();
-    const counts = new Map<string, number>();
-    for (const row of this.rows.values()) {
-      if (row.applicationName !== applicationName || row.completionTime !== null || row.isAbandoned) continue;
-      if (row.nextTryTime.getTime() > now.getTime()) continue;
-      counts.set(row.jobName, (counts.get(row.jobName) ?? 0) + 1);
-    }
-    return [...counts]
-      .map(([jobName, count]) => ({ jobName, count }))
-      .sort((a, b) => b.count - a.count || Buffer.compare(Buffer.from(a.jobName), Buffer.from(b.jobName)))
+    return this.dueCounts(now, (row) => row.applicationName === applicationName)
+      .map(({ jobName, count }) => ({ jobName, count }))
       .slice(0, MAX_DUE_JOB_NAMES);
+  }
+
+  async countDueByApplication(now: Date): Promise<ApplicationJobNameCount[]> {
+    return this.dueCounts(now, () => true).slice(0, MAX_DUE_APPLICATION_JOB_NAMES);
+  }
+
+  /** The due rows `of` takes, counted per application and job name: most first, ties in binary order of the job name, then of the application's (none first). */
+  private dueCounts(now: Date, of: (row: BackgroundJobRecord) => boolean): ApplicationJobNameCount[] {
+    this.assertAvailable();
+    const counts = new Map<string, ApplicationJobNameCount>();
+    for (const row of this.rows.values()) {
+      if (!of(row) || row.completionTime !== null || row.isAbandoned || row.nextTryTime.getTime() > now.getTime())
+        continue;
+      const key = JSON.stringify([row.applicationName, row.jobName]);
+      const count = counts.get(key) ?? { applicationName: row.applicationName, jobName: row.jobName, count: 0 };
+      count.count++;
+      counts.set(key, count);
+    }
+    const bytes = (text: string) => Buffer.from(text);
+    const noneFirst = (c: ApplicationJobNameCount) => (c.applicationName === null ? 0 : 1);
+    return [...counts.values()].sort(
+      (a, b) =>
+        b.count - a.count ||
+        Buffer.compare(bytes(a.jobName), bytes(b.jobName)) ||
+        noneFirst(a) - noneFirst(b) ||
+        Buffer.compare(bytes(a.applicationName ?? ''), bytes(b.applicationName ?? '')),
+    );
   }
 
   async oldestDueTime(applicationName: string | null, now: Date): Promise<Date | null> {
