@@ -1,5 +1,5 @@
-import type { ActionResult, JobListPage, JobStats, JobView } from '@app/background-jobs';
-import { JOB_STATES } from '@app/background-jobs';
+import type { ActionResult, JobListPage, JobStats, JobView, UnrunJobNames } from '@app/background-jobs';
+import { JOB_STATES, WORKER_HEARTBEAT_LIVE_MS } from '@app/background-jobs';
 import { escapeControlCharacters } from '../config/log-escaping';
 
 /**
@@ -18,6 +18,24 @@ export function statsText(stats: JobStats): string {
     rows.push([safe(name), ...JOB_STATES.map((s) => count(counts[s]))]);
   const note = stats.estimated ? '\n~ an estimate: the table is too big to count every state exactly' : '';
   return columns(rows) + note;
+}
+
+/**
+ * The due rows no live worker runs, after the stats: names JSON-quoted as the worker's log writes
+ * them (a trailing space shows, control characters are escaped). Empty when there are none.
+ */
+export function unrunText(unrun: UnrunJobNames): string {
+  if (unrun.liveWorkers === 0)
+    return `\n\nNo worker has reported in the last ${Math.round(WORKER_HEARTBEAT_LIVE_MS / 1000)} s.`;
+  if (unrun.jobNamesNoWorkerRuns.length === 0) return '';
+  const rows = [['application', 'job name', 'due rows']];
+  for (const { applicationName, jobName, count } of unrun.jobNamesNoWorkerRuns)
+    rows.push([
+      applicationName === null ? '(none)' : JSON.stringify(applicationName),
+      JSON.stringify(jobName),
+      count.toLocaleString('en-US'),
+    ]);
+  return `\n\nDue rows no live worker runs:\n${columns(rows)}`;
 }
 
 export function listText(page: JobListPage): string {

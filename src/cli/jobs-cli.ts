@@ -15,7 +15,7 @@ import {
   ScheduleNotFoundError,
 } from '@app/background-jobs';
 import { CliServices } from './cli-app';
-import { actionText, jobText, listText, statsText } from './cli-output';
+import { actionText, jobText, listText, statsText, unrunText } from './cli-output';
 import { addScheduleCommands } from './schedule-commands';
 
 /**
@@ -73,11 +73,13 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
 
   program
     .command('stats')
-    .description('Count the jobs in each state, in all and per job name (~ marks an estimate on big tables).')
+    .description(
+      'Count the jobs in each state, in all and per job name (~ marks an estimate on big tables), and the due jobs whose job name no live worker runs.',
+    )
     .option('--json', 'print the counts as JSON')
     .action(async (options: { json?: boolean }) => {
-      const stats = await withServices((s) => s.admin.stats());
-      io.out(options.json ? JSON.stringify(stats) : statsText(stats));
+      const [stats, unrun] = await withServices((s) => Promise.all([s.admin.stats(), s.admin.unrunJobNames()]));
+      io.out(options.json ? JSON.stringify({ ...stats, ...unrun }) : statsText(stats) + unrunText(unrun));
     });
 
   program

@@ -22,6 +22,7 @@ import {
   JobListPage,
   JobView,
   StateCounts,
+  UnrunJobNames,
 } from '@app/background-jobs/admin/background-jobs-admin.types';
 import { IBackgroundJobManager } from '@app/background-jobs/background-job-manager';
 import type { CancelOutcome } from '@app/background-jobs/cancellation/cancel-job';
@@ -67,6 +68,17 @@ export class JobsApiController {
     const byJobName: Record<string, StateCounts> = {};
     for (const [name, counts] of Object.entries(stats.byJobName)) byJobName[name] = countsOf(counts);
     return { ...countsOf(stats), byJobName };
+  }
+
+  /**
+   * Due rows whose job name no live worker of their application runs, per application and exact
+   * job name, most first: `{ liveWorkers, jobNamesNoWorkerRuns: [{ applicationName, jobName, count }] }`.
+   * Apart from /stats, which the overview polls: this one groups every due row.
+   */
+  @Get('unrun-job-names')
+  @Header('Cache-Control', 'no-store')
+  unrunJobNames(): Promise<UnrunJobNames> {
+    return this.admin.unrunJobNames();
   }
 
   @Get('jobs')

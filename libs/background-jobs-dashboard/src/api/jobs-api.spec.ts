@@ -40,6 +40,33 @@ describe('dashboard JSON API on a fake management service', () => {
     ]);
   });
 
+  it('GET /api/unrun-job-names: the live workers and the due rows none of them runs', async () => {
+    expect((await send(app, 'GET', '/jobs/api/unrun-job-names')).json()).toEqual({
+      liveWorkers: 0,
+      jobNamesNoWorkerRuns: [],
+    });
+    app.admin.workerList = [
+      {
+        id: 'w1',
+        host: 'h',
+        pid: 1,
+        applicationName: null,
+        jobNames: ['MyReportJobArgs'],
+        maxParallel: 1,
+        running: 0,
+        startedAt: '2026-12-01T10:00:00.000Z',
+        lastHeartbeat: '2026-12-01T10:00:00.000Z',
+      },
+    ];
+    app.admin.unrun = [{ applicationName: null, jobName: 'MyReportJobArgs ', count: 2 }];
+    const response = await send(app, 'GET', '/jobs/api/unrun-job-names');
+    expect(response.headers.get('cache-control')).toContain('no-store');
+    expect(response.json()).toEqual({
+      liveWorkers: 1,
+      jobNamesNoWorkerRuns: [{ applicationName: null, jobName: 'MyReportJobArgs ', count: 2 }],
+    });
+  });
+
   it('GET /api/jobs pages by the next cursor and refuses a bad state, limit or cursor with 400', async () => {
     app.admin.jobs = Array.from({ length: 5 }, () => fakeJob('scheduled'));
     const first = (await send(app, 'GET', '/jobs/api/jobs?state=scheduled&limit=3')).json() as {

@@ -10,7 +10,15 @@ import { isJobState, textValue } from '../http/request-values';
 import { isJobId } from '../job-actions';
 import { cancelAlerts, outcomeAlerts, outcomeFromQuery } from '../view/action-messages';
 import { DashboardRenderer } from '../view/dashboard-renderer';
-import { DashboardLinks, jobModel, listModel, overviewModel, PAGE_SIZE, workersModel } from '../view/page-models';
+import {
+  DashboardLinks,
+  jobModel,
+  listModel,
+  overviewModel,
+  PAGE_SIZE,
+  unrunJobNamesModel,
+  workersModel,
+} from '../view/page-models';
 
 /** The dashboard's pages: overview, a list per state, a job, the workers. All read-only; the forms post to the actions controller. */
 @Controller()
@@ -29,8 +37,16 @@ export class DashboardPagesController {
 
   @Get()
   async overview(@Req() req: Request, @Res() res: Response): Promise<void> {
-    const [stats, history] = await Promise.all([this.admin.stats(), this.admin.history()]);
-    this.renderer.render(req, res, 'overview', { ...overviewModel(stats, history, this.links), alerts: alertsOf(req) });
+    const [stats, history, unrun] = await Promise.all([
+      this.admin.stats(),
+      this.admin.history(),
+      this.admin.unrunJobNames(),
+    ]);
+    this.renderer.render(req, res, 'overview', {
+      ...overviewModel(stats, history, this.links),
+      unrun: unrunJobNamesModel(unrun, this.links),
+      alerts: alertsOf(req),
+    });
   }
 
   @Get('states/:state')

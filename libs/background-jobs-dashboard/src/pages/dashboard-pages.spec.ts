@@ -173,6 +173,41 @@ describe('dashboard pages on a fake management service', () => {
     expect(page.text).toContain('A, B');
   });
 
+  it('shows the due rows no live worker runs as a group of their own: names quoted as stored, each a link to its waiting rows', async () => {
+    const silent = await get(app, '/jobs');
+    expect(silent.text).toContain('No worker has reported in the last 16 s.');
+
+    app.admin.workerList = [
+      {
+        id: 'w1',
+        host: 'h',
+        pid: 1,
+        applicationName: null,
+        jobNames: ['MyReportJobArgs'],
+        maxParallel: 1,
+        running: 0,
+        startedAt: '2026-12-01T10:00:00.000Z',
+        lastHeartbeat: '2026-12-01T10:00:00.000Z',
+      },
+    ];
+    const none = await get(app, '/jobs');
+    expect(none.text).not.toContain('bj-unrun-job-names');
+    expect(none.text).not.toContain('No worker has reported');
+
+    app.admin.unrun = [
+      { applicationName: null, jobName: 'MyReportJobArgs ', count: 1234 },
+      { applicationName: 'Billing', jobName: 'Old', count: 1 },
+    ];
+    const page = await get(app, '/jobs');
+    const group = /<div class="card[^"]*" id="bj-unrun-job-names">[\s\S]*?<\/table>/.exec(page.text)![0];
+    expect(group).toContain('Due rows no live worker runs');
+    expect(group).toContain('<td class="bj-name">(none)</td>');
+    expect(group).toContain('<th scope="row" class="bj-name">&quot;MyReportJobArgs &quot;</th>');
+    expect(group).toContain('<td class="bj-name">&quot;Billing&quot;</td>');
+    expect(attribute(group, /href="([^"]+)">1,234</)).toBe('/jobs/states/waiting?jobName=MyReportJobArgs+');
+    expect(attribute(group, /href="([^"]+)">1</)).toBe('/jobs/states/waiting?jobName=Old&applicationName=Billing');
+  });
+
   it('says the database did not answer (503) on a page and in the API, and that nothing was changed', async () => {
     jest.spyOn(app.admin, 'stats').mockRejectedValue(new StoreUnavailableError(new Error('ECONNREFUSED')));
     const page = await get(app, '/jobs');
@@ -203,6 +238,7 @@ describe('dashboard pages on a fake management service', () => {
         lastHeartbeat: HOSTILE,
       },
     ];
+    app.admin.unrun = [{ applicationName: HOSTILE, jobName: HOSTILE, count: 1 }];
     const pages = [
       '/jobs',
       '/jobs/states/abandoned',

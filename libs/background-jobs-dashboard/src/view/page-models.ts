@@ -4,9 +4,11 @@ import type {
   JobState,
   JobStats,
   JobView,
+  UnrunJobNames,
   WorkerInfo,
 } from '@app/background-jobs/admin/background-jobs-admin.types';
 import { JOB_STATES } from '@app/background-jobs/admin/background-jobs-admin.types';
+import { WORKER_HEARTBEAT_LIVE_MS } from '@app/background-jobs/worker/worker-heartbeat';
 import { ACTION_LABELS, ACTIONS_BY_STATE, CANCELLABLE_STATES, JobAction } from '../job-actions';
 import {
   cutText,
@@ -93,6 +95,25 @@ export function overviewModel(stats: JobStats, history: HistoryPoint[] | null, l
       })),
     stateHeaders: JOB_STATES.map((state) => STATE_LABELS[state].label),
     chart: history === null ? null : historyChart(history),
+  };
+}
+
+/**
+ * The overview's "Due rows no live worker runs": each application and job name JSON-quoted, as the
+ * worker's log writes them (a trailing space shows), with a link to its waiting rows. Undefined
+ * (no section) when every due row has a live worker that runs it.
+ */
+export function unrunJobNamesModel(unrun: UnrunJobNames, links: DashboardLinks) {
+  if (unrun.liveWorkers === 0) return { noWorker: true, liveSeconds: Math.round(WORKER_HEARTBEAT_LIVE_MS / 1000) };
+  if (unrun.jobNamesNoWorkerRuns.length === 0) return undefined;
+  return {
+    noWorker: false,
+    rows: unrun.jobNamesNoWorkerRuns.map(({ applicationName, jobName, count }) => ({
+      applicationName: applicationName === null ? '(none)' : JSON.stringify(applicationName),
+      jobName: JSON.stringify(jobName),
+      count: formatCount(count, false),
+      href: links.state('waiting', { jobName, applicationName: applicationName ?? undefined }),
+    })),
   };
 }
 
