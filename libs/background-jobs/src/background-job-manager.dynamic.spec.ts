@@ -8,6 +8,7 @@ import { DuplicateBackgroundJobError, UndefinedBackgroundJobError } from './erro
 import { BACKGROUND_JOB_STORE } from './store/background-job-store';
 import { MemoryBackgroundJobStore } from './store/memory/memory-background-job-store';
 import type { BackgroundJobWorkerOptions } from './background-jobs.options';
+import { waitFor } from '../../../test/support/wait-for';
 
 class TypedArgs {}
 
@@ -91,6 +92,17 @@ describe("ABP 10.3's dynamic handlers (registerHandler, unregisterHandler, isHan
     expect(args).toEqual({ n: 42 });
     expect(context).toMatchObject({ jobId: '0190a0b0-0000-7000-8000-000000000042', jobName: 'Late', tryCount: 1 });
   });
+
+  it("lists a handler registered after the worker started in the worker's heartbeat (the dashboard's live job names)", async () => {
+    app = await appWith();
+    const store = app.get<MemoryBackgroundJobStore>(BACKGROUND_JOB_STORE);
+    const names = async () => (await store.heartbeats.live(new Date(0)))[0]?.jobNames ?? [];
+    await waitFor('the first beat', async () => (await names()).includes('TypedArgs'));
+    app.get<IDynamicBackgroundJobManager>(IDynamicBackgroundJobManager).registerHandler('Late', () => undefined);
+    // The next beat, WORKER_HEARTBEAT_PERIOD_MS on.
+    await waitFor('a beat with the new name', async () => (await names()).includes('Late'), 8000);
+    expect((await names()).sort()).toEqual(['Late', 'TypedArgs']);
+  }, 15_000);
 
   it('replaces a handler registered again; unregisterHandler removes it and enqueueing the name is refused again', async () => {
     app = await appWith({ isJobExecutionEnabled: false } as never);

@@ -16,6 +16,7 @@ const PRUNE_EVERY = 12;
 
 export interface WorkerIdentity {
   applicationName: string | null;
+  /** Read at every beat (a getter may give the names of handlers registered since). */
   jobNames: string[];
   maxParallel: number;
 }

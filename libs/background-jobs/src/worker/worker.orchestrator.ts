@@ -122,12 +122,16 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
         : undefined,
     );
     this.housekeeping.start();
-    // One heartbeat row per process, for the default worker and its dedicated workers together.
+    // One heartbeat row per process, for the default worker and its dedicated workers together. Its
+    // job names are read at each beat (the row takes a copy), so a handler registered at run time
+    // shows too: the dashboard's "due rows no live worker runs" goes by them.
     this.heartbeat = new WorkerHeartbeat(
       this.store,
       {
         applicationName: options.applicationName,
-        jobNames: [...new Set(planned.flatMap((plan) => plan.jobNames.current))],
+        get jobNames() {
+          return [...new Set(planned.flatMap((plan) => plan.jobNames.current))];
+        },
         maxParallel: options.maxParallelJobExecutionCount * workers.length,
       },
       () => runningJobs(workers),
