@@ -14,7 +14,8 @@ export class ForeignJobNamesReport {
   constructor(
     private readonly store: BackgroundJobStore,
     private readonly applicationName: string | null,
-    private readonly knownNames: ReadonlySet<string>,
+    /** The job names this app runs, read at each report: dynamic handlers come and go. */
+    private readonly knownNames: () => Iterable<string>,
     private readonly logger: LoggerService,
   ) {}
 
@@ -26,7 +27,8 @@ export class ForeignJobNamesReport {
     } catch {
       return;
     }
-    const foreign = counts.filter((c) => !this.knownNames.has(c.jobName));
+    const known = new Set(this.knownNames());
+    const foreign = counts.filter((c) => !known.has(c.jobName));
     if (foreign.length === 0) return;
     const rows = foreign.reduce((sum, c) => sum + c.count, 0);
     const shown = foreign.slice(0, NAMES_SHOWN).map((c) => `${JSON.stringify(c.jobName)} (${c.count})`);

@@ -43,11 +43,12 @@ async function keptRow(store: MemoryBackgroundJobStore, completionTime: Date): P
   ]);
 }
 
-/** Housekeeping for a worker whose only job name is 'Known', logging into `lines` as "level message". */
+/** Housekeeping for a worker whose job names are `known` (only 'Known' unless given), logging into `lines` as "level message". */
 function housekeepingFor(
   store: MemoryBackgroundJobStore,
   lines: string[],
   successfulJobs?: ConstructorParameters<typeof WorkerHousekeeping>[4],
+  known: string[] = ['Known'],
 ): WorkerHousekeeping {
   const logger = {
     log: (m: string) => void lines.push(`log ${m}`),
@@ -56,7 +57,7 @@ function housekeepingFor(
   };
   return new WorkerHousekeeping(
     store,
-    new ForeignJobNamesReport(store, null, new Set(['Known']), logger),
+    new ForeignJobNamesReport(store, null, () => known, logger),
     logger,
     HOUSEKEEPING_PERIOD_MS,
     successfulJobs,
@@ -93,6 +94,21 @@ describe('WorkerHousekeeping', () => {
     expect(lines.slice(2)).toEqual([
       'warn 4 due rows have job names no worker here runs: "MyReportJobArgs " (2), "Old" (2)',
     ]);
+    await housekeeping.stop();
+  });
+
+  it('reads the job names at each report: a handler registered after start is not reported as unknown', async () => {
+    const store = new MemoryBackgroundJobStore();
+    await enqueue(store, 'Dynamic', T0);
+    const lines: string[] = [];
+    const known = ['Known'];
+    const housekeeping = housekeepingFor(store, lines, undefined, known);
+    housekeeping.start();
+    await jest.advanceTimersByTimeAsync(0);
+    expect(lines).toEqual(['warn 1 due row has a job name no worker here runs: "Dynamic" (1)']);
+    known.push('Dynamic'); // registerHandler('Dynamic', ...) at run time
+    await jest.advanceTimersByTimeAsync(HOUSEKEEPING_PERIOD_MS);
+    expect(lines).toHaveLength(1);
     await housekeeping.stop();
   });
 

@@ -109,7 +109,7 @@ export class WorkerOrchestrator implements OnApplicationBootstrap, BeforeApplica
     const foreignNames = new ForeignJobNamesReport(
       this.store,
       options.applicationName,
-      new Set(this.registry.jobNames),
+      () => this.registry.jobNames,
       this.logger,
     );
     this.housekeeping = new WorkerHousekeeping(
