@@ -1,5 +1,6 @@
 import { LoggerService } from '@nestjs/common';
 import type { JobCancelledError } from '../cancellation/job-cancelled.error';
+import type { ClaimedJob } from '../store/background-job-record';
 import { JobAbort } from './job-abort';
 import type { JobLifecycle } from './job-lifecycle';
 import { JobOutcome, JobRunner, WorkerShutdownError } from './job-runner';
@@ -18,14 +19,16 @@ type ExecutorState = 'starting-jobs' | 'draining';
 
 /**
  * Runs jobs from the local queue, up to MaxParallelJobExecutionCount at once; each outcome goes to
- * the OutcomeRecorder and frees its slot for the next row. One promise per run (the runner's),
+ * the OutcomeRecorder and frees its slot for the next row. No promise of its own per run (the runner calls back),
  * no timer per job: this is the path every job takes. Back-pressure: no job starts while the
  * running jobs and the results not yet written reach UNWRITTEN_RESULTS_PER_SLOT per slot; it goes
  * on once a write has come back (`startQueuedJobs` again).
  */
 export class JobExecutor {
   private state: ExecutorState = 'starting-jobs';
-  private readonly running = new Map<string, { abort: JobAbort; done: Promise<void> }>();
+  private readonly running = new Map<string, JobAbort>();
+  /** Called when the last running job ends, while finishRunning waits for that. */
+  private whenIdle?: () => void;
   private readonly maxUnwritten: number;
 
   constructor(
@@ -57,22 +60,28 @@ export class JobExecutor {
       const abort = new JobAbort();
       const started = performance.now();
       this.lifecycle?.jobStarted(job);
-      const finish = (outcome: JobOutcome) => {
-        const durationMs = performance.now() - started;
-        this.queue.recordJobDuration(durationMs);
-        this.running.delete(job.id);
-        this.outcomes.record(job, outcome, false, durationMs);
-        this.startQueuedJobs();
-      };
-      // Listeners may run the job in a context of their own (a trace span, a logger); `then` is
-      // attached out here, so what follows the job (its result, the next start) stays outside it.
-      const run = () => this.runner.run(job, abort);
-      const done = (this.lifecycle ? this.lifecycle.runJob(job, run) : run()).then(finish, (error: unknown) =>
-        finish({ kind: 'failed', error }),
+      this.running.set(job.id, abort);
+      const lifecycle = this.lifecycle;
+      this.runner.start(
+        job,
+        abort,
+        (outcome) => this.finish(job, outcome, started),
+        lifecycle ? (call) => lifecycle.runJob(job, call) : undefined,
       );
-      this.running.set(job.id, { abort, done });
     }
     this.afterJobsStarted();
+  }
+
+  private finish(job: ClaimedJob, outcome: JobOutcome, started: number): void {
+    const durationMs = performance.now() - started;
+    this.queue.recordJobDuration(durationMs);
+    this.running.delete(job.id);
+    this.outcomes.record(job, outcome, false, durationMs);
+    if (this.running.size === 0 && this.whenIdle) {
+      this.whenIdle();
+      this.whenIdle = undefined;
+    }
+    this.startQueuedJobs();
   }
 
   /**
@@ -81,9 +90,9 @@ export class JobExecutor {
    * neither (its result is being written: it ends as it ended).
    */
   cancel(id: string, error: JobCancelledError): boolean {
-    const run = this.running.get(id);
-    if (run) {
-      run.abort.abort(error);
+    const abort = this.running.get(id);
+    if (abort) {
+      abort.abort(error);
       return true;
     }
     const queued = this.queue.remove(id);
@@ -98,14 +107,15 @@ export class JobExecutor {
 
   /** Waits up to `timeoutMs` for the running jobs, then aborts the rest (they end as interrupted). */
   async finishRunning(timeoutMs: number): Promise<void> {
-    const finished = Promise.all([...this.running.values()].map((r) => r.done));
+    const finished =
+      this.running.size === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.whenIdle = resolve));
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
     const first = await Promise.race([finished, deadline]);
     clearTimeout(timer);
     if (first !== 'timeout') return;
     this.logger.warn(`${this.running.size} job(s) still running after ${timeoutMs} ms; aborting them`);
-    for (const run of this.running.values()) run.abort.abort(new WorkerShutdownError());
+    for (const abort of [...this.running.values()]) abort.abort(new WorkerShutdownError());
     await finished;
   }
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { AsyncBackgroundJob, BackgroundJobContext } from '../async-background-job';
 import { BackgroundJobRegistry } from '../background-job.registry';
 import { ClaimedJob } from '../store/background-job-record';
@@ -83,6 +84,38 @@ describe('JobRunner', () => {
         throw boom;
       }).run(job(), new JobAbort()),
     ).toEqual({ kind: 'failed', error: boom });
+  });
+
+  it("runs only the job's own call inside `around`: the outcome arrives outside it, and never before start returns", async () => {
+    const context = new AsyncLocalStorage<string>();
+    const around = <T>(call: () => T): T => context.run('job', call);
+    for (const body of [
+      async () => {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        expect(context.getStore()).toBe('job'); // the job's own awaits stay in its context
+      },
+      () => undefined, // a plain execute
+      () => {
+        throw new Error('sync throw');
+      },
+    ] satisfies Body[]) {
+      const seen: Array<string | undefined> = [];
+      let returned = false;
+      const outcome = await new Promise<JobOutcome>((resolve) => {
+        runnerFor(body).start(
+          job(),
+          new JobAbort(),
+          (o) => {
+            seen.push(context.getStore(), returned ? 'after start returned' : 'inside start');
+            resolve(o);
+          },
+          around,
+        );
+        returned = true;
+      });
+      expect(outcome.kind).not.toBe('broken');
+      expect(seen).toEqual([undefined, 'after start returned']);
+    }
   });
 
   it('accepts an execute that is not async', async () => {

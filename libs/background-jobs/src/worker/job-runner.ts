@@ -37,7 +37,7 @@ const SUCCEEDED: JobOutcome = { kind: 'succeeded' };
 /**
  * Runs one claimed job: builds its args and instance, runs it with an AbortSignal, and settles
  * when the job does or when the signal fires (a job that ignores its signal no longer holds a
- * slot). One promise per run besides the job's own: with many short jobs every extra promise and
+ * slot). One `then` per run besides the job's own promise: with many short jobs every extra promise and
  * microtask hop shows in the worker's CPU.
  */
 export class JobRunner {
@@ -53,25 +53,43 @@ export class JobRunner {
     return this.registry.findByName(jobName)?.retry;
   }
 
+  /** `start` as a promise of the outcome (for callers off the hot path, and tests). */
   run(job: ClaimedJob, abort: JobAbort): Promise<JobOutcome> {
+    return new Promise((resolve) => this.start(job, abort, resolve));
+  }
+
+  /**
+   * Starts one job; `done` is called once with its outcome, never before `start` returns. Only
+   * the job's own call runs inside `around` (a trace span, a logger context: JobLifecycle.runJob):
+   * what follows the job, `done` and the next start, is attached out here and stays outside it.
+   * Two promises per run (the job's own and one `then`): with many short jobs every extra promise
+   * and microtask hop shows in the worker's CPU, the more so under async_hooks.
+   */
+  start(job: ClaimedJob, abort: JobAbort, done: (outcome: JobOutcome) => void, around: JobWrapper = callIt): void {
     const registered = this.registry.findByName(job.jobName);
     if (!registered) {
       const error = new Error(`No job is registered for the job name "${job.jobName}"`);
       // Claimed just before its dynamic handler was unregistered here: another worker may still run it.
-      return Promise.resolve(
-        this.registry.wasUnregistered(job.jobName) ? { kind: 'failed', error } : { kind: 'broken', error },
-      );
+      const outcome: JobOutcome = this.registry.wasUnregistered(job.jobName)
+        ? { kind: 'failed', error }
+        : { kind: 'broken', error };
+      queueMicrotask(() => done(outcome));
+      return;
     }
     let args: object;
     try {
       args = parseArgs(job.jobArgs, registered.argsType.prototype as object);
     } catch (error) {
-      return Promise.resolve({ kind: 'broken', error });
+      queueMicrotask(() => done({ kind: 'broken', error }));
+      return;
     }
-    if (registered.instance) return this.execute(job, registered, registered.instance, args, abort);
-    return registered.resolve().then(
-      (instance) => this.execute(job, registered, instance, args, abort),
-      (error: unknown): JobOutcome => ({ kind: 'broken', error }),
+    if (registered.instance) {
+      this.execute(job, registered, registered.instance, args, abort, done, around);
+      return;
+    }
+    registered.resolve().then(
+      (instance) => this.execute(job, registered, instance, args, abort, done, around),
+      (error: unknown) => done({ kind: 'broken', error }),
     );
   }
 
@@ -81,7 +99,9 @@ export class JobRunner {
     instance: AsyncBackgroundJob<unknown>,
     args: object,
     abort: JobAbort,
-  ): Promise<JobOutcome> {
+    done: (outcome: JobOutcome) => void,
+    around: JobWrapper,
+  ): void {
     const timeoutMs = registered.timeoutMs ?? this.defaultTimeoutMs;
     const context: BackgroundJobContext = {
       jobId: job.id,
@@ -91,41 +111,47 @@ export class JobRunner {
         return abort.signal;
       },
     };
-    return new Promise<JobOutcome>((resolve) => {
-      let settled = false;
-      const cancelDeadline =
-        timeoutMs > 0 ? this.deadlines.start(timeoutMs, () => abort.abort(new JobTimeoutError(timeoutMs))) : undefined;
-      const settle = (outcome: JobOutcome) => {
-        if (settled) return;
-        settled = true;
-        cancelDeadline?.();
-        resolve(outcome);
-      };
-      const failed = (error: unknown) => {
-        const reason: unknown = abort.aborted ? abort.abortReason : error;
-        settle(
-          reason instanceof WorkerShutdownError
-            ? { kind: 'interrupted', error: reason }
-            : reason instanceof JobCancelledError
-              ? { kind: 'cancelled', error: reason }
-              : { kind: 'failed', error: reason },
-        );
-      };
-      abort.onAbort(failed);
-      const succeeded = (result: unknown) =>
-        abort.aborted
-          ? failed(abort.abortReason)
-          : settle(result === undefined ? SUCCEEDED : { kind: 'succeeded', result });
-      try {
-        const returned: unknown = instance.execute(args, context);
-        if (isThenable(returned)) returned.then(succeeded, failed);
-        else succeeded(returned); // a plain (not async) execute that returned
-      } catch (error) {
-        failed(error); // an execute that threw before returning a promise
-      }
-    });
+    let settled = false;
+    const cancelDeadline =
+      timeoutMs > 0 ? this.deadlines.start(timeoutMs, () => abort.abort(new JobTimeoutError(timeoutMs))) : undefined;
+    const settle = (outcome: JobOutcome) => {
+      if (settled) return;
+      settled = true;
+      cancelDeadline?.();
+      done(outcome);
+    };
+    const failed = (error: unknown) => {
+      const reason: unknown = abort.aborted ? abort.abortReason : error;
+      settle(
+        reason instanceof WorkerShutdownError
+          ? { kind: 'interrupted', error: reason }
+          : reason instanceof JobCancelledError
+            ? { kind: 'cancelled', error: reason }
+            : { kind: 'failed', error: reason },
+      );
+    };
+    // An abort (timeout, cancel, shutdown) settles at once: a job that ignores its signal no longer holds a slot.
+    abort.onAbort(failed);
+    const succeeded = (result: unknown) =>
+      abort.aborted
+        ? failed(abort.abortReason)
+        : settle(result === undefined ? SUCCEEDED : { kind: 'succeeded', result });
+    let returned: unknown;
+    try {
+      returned = around(() => instance.execute(args, context));
+    } catch (error) {
+      queueMicrotask(() => failed(error)); // an execute that threw before returning a promise
+      return;
+    }
+    if (isThenable(returned)) returned.then(succeeded, failed);
+    else queueMicrotask(() => succeeded(returned)); // a plain (not async) execute that returned
   }
 }
+
+/** Runs the job's own call in a context (JobLifecycle.runJob for one job); must call `call` once, synchronously. */
+export type JobWrapper = <T>(call: () => T) => T;
+
+const callIt: JobWrapper = (call) => call();
 
 function parseArgs(jobArgs: string, prototype: object): object {
   const parsed: unknown = JSON.parse(jobArgs);
