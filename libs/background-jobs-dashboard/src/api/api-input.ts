@@ -8,12 +8,12 @@ export const MAX_IDS = 1000;
 
 const STATES = JOB_STATES.join(', ');
 
-/** `?state=&jobName=&applicationName=&limit=&after=` as the service's query; 400 on anything it cannot mean. */
+/** `?state=&jobName=&applicationName=&noApplication=&limit=&after=` as the service's query (noApplication=true: rows with no ApplicationName); 400 on anything it cannot mean. */
 export function parseListQuery(query: Record<string, unknown>): JobListQuery {
   for (const [key, value] of Object.entries(query)) {
     if (typeof value !== 'string') throw badRequest(`Give ${key} once, as text.`);
   }
-  const { state, jobName, applicationName, limit, after } = query as Record<string, string | undefined>;
+  const { state, jobName, applicationName, noApplication, limit, after } = query as Record<string, string | undefined>;
   if (state === undefined || state === '') throw badRequest(`state is required: one of ${STATES}.`);
   if (!isJobState(state)) throw badRequest(`state "${state}" is not one of ${STATES}.`);
   let pageSize: number | undefined;
@@ -23,10 +23,15 @@ export function parseListQuery(query: Record<string, unknown>): JobListQuery {
     }
     pageSize = Number(limit);
   }
+  if (noApplication !== undefined && noApplication !== '' && noApplication !== 'true' && noApplication !== '1') {
+    throw badRequest(`noApplication "${noApplication}" is not true or 1.`);
+  }
+  const withoutApplication = noApplication === 'true' || noApplication === '1';
+  if (withoutApplication && applicationName) throw badRequest('Give applicationName or noApplication, not both.');
   return {
     state,
     ...(jobName ? { jobName } : {}),
-    ...(applicationName ? { applicationName } : {}),
+    ...(withoutApplication ? { applicationName: null } : applicationName ? { applicationName } : {}),
     ...(pageSize === undefined ? {} : { limit: pageSize }),
     ...(after ? { after } : {}),
   };

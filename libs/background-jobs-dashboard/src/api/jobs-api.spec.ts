@@ -67,7 +67,7 @@ describe('dashboard JSON API on a fake management service', () => {
     });
   });
 
-  it('GET /api/jobs pages by the next cursor and refuses a bad state, limit or cursor with 400', async () => {
+  it('GET /api/jobs pages by the next cursor, filters by ApplicationName or none, and refuses a bad state, limit, cursor or filter with 400', async () => {
     app.admin.jobs = Array.from({ length: 5 }, () => fakeJob('scheduled'));
     const first = (await send(app, 'GET', '/jobs/api/jobs?state=scheduled&limit=3')).json() as {
       items: { id: string; jobName: string; tryCount: number; nextTryTime: string }[];
@@ -81,12 +81,21 @@ describe('dashboard JSON API on a fake management service', () => {
     });
     const second = (await send(app, 'GET', `/jobs/api/jobs?state=scheduled&limit=3&after=${first.next}`)).json();
     expect(second).toMatchObject({ next: null });
+    app.admin.jobs.push(fakeJob('scheduled', { applicationName: 'Billing' }));
+    const listed = async (query: string) =>
+      ((await send(app, 'GET', `/jobs/api/jobs?state=scheduled&${query}`)).json() as { items: unknown[] }).items.length;
+    expect(await listed('applicationName=Billing')).toBe(1);
+    expect(await listed('noApplication=true')).toBe(5);
+    expect(await listed('noApplication=1')).toBe(5);
+    expect(await listed('')).toBe(6);
     for (const query of [
       '',
       'state=nope',
       'state=waiting&limit=0',
       'state=waiting&limit=501',
       'state=waiting&after=bad',
+      'state=waiting&noApplication=maybe',
+      'state=waiting&noApplication=true&applicationName=Billing',
     ]) {
       const refused = await send(app, 'GET', `/jobs/api/jobs?${query}`);
       expect([query, refused.status]).toEqual([query, 400]);

@@ -11,8 +11,10 @@ import { isJobId } from '../job-actions';
 import { cancelAlerts, outcomeAlerts, outcomeFromQuery } from '../view/action-messages';
 import { DashboardRenderer } from '../view/dashboard-renderer';
 import {
+  applicationFilter,
   DashboardLinks,
   jobModel,
+  ListFilters,
   listModel,
   overviewModel,
   PAGE_SIZE,
@@ -52,12 +54,20 @@ export class DashboardPagesController {
   @Get('states/:state')
   async list(@Param('state') state: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     if (!isJobState(state)) throw new DashboardError(404, 'There is no such list.');
-    const filters = {
+    const filters: ListFilters = {
       jobName: textValue(req.query.jobName),
       applicationName: textValue(req.query.applicationName),
+      noApplication: textValue(req.query.noApplication) === '1',
     };
     const after = textValue(req.query.after);
-    const page = await this.admin.list({ state, ...filters, limit: PAGE_SIZE, after });
+    const applicationName = applicationFilter(filters);
+    const page = await this.admin.list({
+      state,
+      jobName: filters.jobName,
+      ...(applicationName === undefined ? {} : { applicationName }),
+      limit: PAGE_SIZE,
+      after,
+    });
     this.renderer.render(req, res, 'list', {
       ...listModel(state, page, filters, after, this.links, new Date(), this.options.readOnly),
       alerts: alertsOf(req),

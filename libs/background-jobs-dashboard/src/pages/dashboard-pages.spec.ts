@@ -89,6 +89,14 @@ describe('dashboard pages on a fake management service', () => {
     expect(filtered.text.match(/name="ids"/g)).toHaveLength(1);
     const none = await get(app, '/jobs/states/abandoned?jobName=Other&applicationName=Shipping');
     expect(none.text).not.toContain('name="ids"');
+    // Rows with no ApplicationName: a filter of their own (an empty text field means any application).
+    const withoutApplication = await get(app, '/jobs/states/abandoned?noApplication=1');
+    expect(withoutApplication.text.match(/name="ids"/g)).toHaveLength(50);
+    expect(withoutApplication.text).not.toContain('>Billing<');
+    expect(withoutApplication.text).toContain('id="bj-no-application" checked');
+    expect(attribute(withoutApplication.text, /href="([^"]+)" rel="next"/)).toContain('noApplication=1');
+    const otherOnly = await get(app, '/jobs/states/abandoned?jobName=Other&noApplication=1');
+    expect(otherOnly.text).not.toContain('name="ids"');
     expect((await get(app, '/jobs/states/nonsense')).status).toBe(404);
     expect((await get(app, '/jobs/states/abandoned?after=not-a-cursor')).status).toBe(400);
   });
@@ -204,7 +212,9 @@ describe('dashboard pages on a fake management service', () => {
     expect(group).toContain('<td class="bj-name">(none)</td>');
     expect(group).toContain('<th scope="row" class="bj-name">&quot;MyReportJobArgs &quot;</th>');
     expect(group).toContain('<td class="bj-name">&quot;Billing&quot;</td>');
-    expect(attribute(group, /href="([^"]+)">1,234</)).toBe('/jobs/states/waiting?jobName=MyReportJobArgs+');
+    expect(attribute(group, /href="([^"]+)">1,234</)).toBe(
+      '/jobs/states/waiting?jobName=MyReportJobArgs+&noApplication=1',
+    );
     expect(attribute(group, /href="([^"]+)">1</)).toBe('/jobs/states/waiting?jobName=Old&applicationName=Billing');
   });
 

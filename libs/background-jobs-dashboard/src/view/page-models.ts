@@ -38,6 +38,13 @@ const PRIORITY_NAMES: Record<number, string> = {
 export interface ListFilters {
   jobName?: string;
   applicationName?: string;
+  /** Only rows with no ApplicationName (`?noApplication=1`); applicationName is then ignored. */
+  noApplication?: boolean;
+}
+
+/** The service's application filter for these filters: a name, null for rows with none, undefined for any. */
+export function applicationFilter(filters: ListFilters): string | null | undefined {
+  return filters.noApplication ? null : filters.applicationName || undefined;
 }
 
 /** Links between the pages, all below the dashboard's path. */
@@ -47,7 +54,8 @@ export class DashboardLinks {
   state(state: JobState, filters: ListFilters = {}, after?: string): string {
     const query = new URLSearchParams();
     if (filters.jobName) query.set('jobName', filters.jobName);
-    if (filters.applicationName) query.set('applicationName', filters.applicationName);
+    if (filters.noApplication) query.set('noApplication', '1');
+    else if (filters.applicationName) query.set('applicationName', filters.applicationName);
     if (after) query.set('after', after);
     const text = query.toString();
     return `${this.base}/states/${state}${text ? `?${text}` : ''}`;
@@ -112,7 +120,10 @@ export function unrunJobNamesModel(unrun: UnrunJobNames, links: DashboardLinks) 
       applicationName: applicationName === null ? '(none)' : JSON.stringify(applicationName),
       jobName: JSON.stringify(jobName),
       count: formatCount(count, false),
-      href: links.state('waiting', { jobName, applicationName: applicationName ?? undefined }),
+      href: links.state(
+        'waiting',
+        applicationName === null ? { jobName, noApplication: true } : { jobName, applicationName },
+      ),
     })),
   };
 }
