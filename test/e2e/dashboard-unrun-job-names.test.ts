@@ -13,6 +13,16 @@ jest.setTimeout(60_000);
 const MINUTE = 60_000;
 const KNOWN = 'MyReportJobArgs';
 
+/** A worker of no application that runs KNOWN, as its heartbeat says (every second once started). */
+const liveWorkerOf = (store: ConstructorParameters<typeof WorkerHeartbeat>[0]) =>
+  new WorkerHeartbeat(
+    store,
+    { applicationName: null, jobNames: [KNOWN], maxParallel: 4 },
+    () => 0,
+    new Logger('test-worker'),
+    1000,
+  );
+
 /**
  * Due rows of ApplicationName NULL and of 'OtherApp': the known name (which the live worker of
  * no application runs), its trailing-space typo, and rows a claim would not take now.
@@ -94,13 +104,7 @@ describe.each(e2eCases)('due rows no live worker runs, on the dashboard on %s', 
     expect(await overview()).toContain('No worker has reported in the last 16 s.');
 
     const { store, close } = await openStore(apps.db.connectionString);
-    const heartbeat = new WorkerHeartbeat(
-      store,
-      { applicationName: null, jobNames: [KNOWN], maxParallel: 4 },
-      () => 0,
-      new Logger('test-worker'),
-      1000,
-    );
+    const heartbeat = liveWorkerOf(store);
     try {
       heartbeat.start();
       await waitFor('the heartbeat to count', async () => (await unrun()).liveWorkers === 1);
@@ -111,7 +115,7 @@ describe.each(e2eCases)('due rows no live worker runs, on the dashboard on %s', 
       expect(page).toContain('Due rows no live worker runs');
       const rows = groupRows(page);
       expect(rows).toEqual([
-        ['(none)', `"${KNOWN} "`, `2 /jobs/states/waiting?jobName=${KNOWN}+`],
+        ['(none)', `"${KNOWN} "`, `2 /jobs/states/waiting?jobName=${KNOWN}+&noApplication=1`],
         ['"OtherApp"', `"${KNOWN}"`, `1 /jobs/states/waiting?jobName=${KNOWN}&applicationName=OtherApp`],
       ]);
       // The link lists just the typo's rows.
@@ -133,13 +137,7 @@ describe.each(e2eCases)('due rows no live worker runs, in `jobs stats` on %s', (
     const silent = await suite.jobs('stats');
     expect(silent.stdout).toContain('No worker has reported in the last 16 s.');
 
-    const heartbeat = new WorkerHeartbeat(
-      suite.store,
-      { applicationName: null, jobNames: [KNOWN], maxParallel: 4 },
-      () => 0,
-      new Logger('test-worker'),
-      1000,
-    );
+    const heartbeat = liveWorkerOf(suite.store);
     try {
       heartbeat.start();
       await waitFor('the first beat', async () => (await suite.store.heartbeats.live(new Date(0))).length === 1);

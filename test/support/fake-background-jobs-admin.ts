@@ -168,3 +168,19 @@ export function fakeJob(state: JobState, fields: Partial<JobView> = {}): JobView
     ...fields,
   };
 }
+
+/** A live worker's heartbeat as workers() answers it: no application, running MyReportJobArgs; `fields` overrides any. */
+export function fakeWorker(fields: Partial<WorkerInfo> = {}): WorkerInfo {
+  return {
+    id: 'w1',
+    host: 'h',
+    pid: 1,
+    applicationName: null,
+    jobNames: ['MyReportJobArgs'],
+    maxParallel: 1,
+    running: 0,
+    startedAt: '2026-12-01T10:00:00.000Z',
+    lastHeartbeat: '2026-12-01T10:00:00.000Z',
+    ...fields,
+  };
+}

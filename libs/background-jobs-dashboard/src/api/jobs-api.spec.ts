@@ -1,5 +1,5 @@
 import { DashboardTestApp, JSON_WRITE, send, startDashboardTestApp } from '../../../../test/support/dashboard-test-app';
-import { fakeJob } from '../../../../test/support/fake-background-jobs-admin';
+import { fakeJob, fakeWorker } from '../../../../test/support/fake-background-jobs-admin';
 
 /** The JSON API's paths, keys and status codes. */
 describe('dashboard JSON API on a fake management service', () => {
@@ -45,19 +45,7 @@ describe('dashboard JSON API on a fake management service', () => {
       liveWorkers: 0,
       jobNamesNoWorkerRuns: [],
     });
-    app.admin.workerList = [
-      {
-        id: 'w1',
-        host: 'h',
-        pid: 1,
-        applicationName: null,
-        jobNames: ['MyReportJobArgs'],
-        maxParallel: 1,
-        running: 0,
-        startedAt: '2026-12-01T10:00:00.000Z',
-        lastHeartbeat: '2026-12-01T10:00:00.000Z',
-      },
-    ];
+    app.admin.workerList = [fakeWorker()];
     app.admin.unrun = [{ applicationName: null, jobName: 'MyReportJobArgs ', count: 2 }];
     const response = await send(app, 'GET', '/jobs/api/unrun-job-names');
     expect(response.headers.get('cache-control')).toContain('no-store');

@@ -7,7 +7,7 @@ import {
   send,
   startDashboardTestApp,
 } from '../../../../test/support/dashboard-test-app';
-import { fakeJob } from '../../../../test/support/fake-background-jobs-admin';
+import { fakeJob, fakeWorker } from '../../../../test/support/fake-background-jobs-admin';
 
 /** Every page of the dashboard as the server renders it, from what the management service answers. */
 describe('dashboard pages on a fake management service', () => {
@@ -185,19 +185,7 @@ describe('dashboard pages on a fake management service', () => {
     const silent = await get(app, '/jobs');
     expect(silent.text).toContain('No worker has reported in the last 16 s.');
 
-    app.admin.workerList = [
-      {
-        id: 'w1',
-        host: 'h',
-        pid: 1,
-        applicationName: null,
-        jobNames: ['MyReportJobArgs'],
-        maxParallel: 1,
-        running: 0,
-        startedAt: '2026-12-01T10:00:00.000Z',
-        lastHeartbeat: '2026-12-01T10:00:00.000Z',
-      },
-    ];
+    app.admin.workerList = [fakeWorker()];
     const none = await get(app, '/jobs');
     expect(none.text).not.toContain('bj-unrun-job-names');
     expect(none.text).not.toContain('No worker has reported');
