@@ -206,6 +206,26 @@ describe('dashboard pages on a fake management service', () => {
     expect(attribute(group, /href="([^"]+)">1</)).toBe('/jobs/states/waiting?jobName=Old&applicationName=Billing');
   });
 
+  it('leaves the count of unrun names to the workers page on a table big enough for estimates, so the overview stays fast', async () => {
+    app.admin.workerList = [fakeWorker()];
+    app.admin.unrun = [{ applicationName: null, jobName: 'MyReportJobArgs ', count: 3 }];
+    app.admin.estimated = true;
+    const counted = jest.spyOn(app.admin, 'unrunJobNames');
+    const overview = await get(app, '/jobs');
+    expect(counted).not.toHaveBeenCalled();
+    const card = /<div class="card[^"]*" id="bj-unrun-job-names">[\s\S]*?<\/div>\s*<\/div>/.exec(overview.text)![0];
+    expect(card).toContain('Not counted here on a table this big');
+    expect(attribute(card, /href="([^"]+)"/)).toBe('/jobs/workers#bj-unrun-job-names');
+    expect(card).not.toContain('MyReportJobArgs');
+
+    const workers = await get(app, '/jobs/workers');
+    expect(counted).toHaveBeenCalledTimes(1);
+    expect(workers.text).toContain('<th scope="row" class="bj-name">&quot;MyReportJobArgs &quot;</th>');
+    expect(attribute(workers.text, /href="([^"]+)">3</)).toBe(
+      '/jobs/states/waiting?jobName=MyReportJobArgs+&noApplication=1',
+    );
+  });
+
   it('says the database did not answer (503) on a page and in the API, and that nothing was changed', async () => {
     jest.spyOn(app.admin, 'stats').mockRejectedValue(new StoreUnavailableError(new Error('ECONNREFUSED')));
     const page = await get(app, '/jobs');

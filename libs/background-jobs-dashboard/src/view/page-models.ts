@@ -69,6 +69,10 @@ export class DashboardLinks {
     return `${this.base}/schedules`;
   }
 
+  workers(): string {
+    return `${this.base}/workers`;
+  }
+
   /** Where a schedule's form posts (a name may hold any printable character). */
   scheduleAction(name: string, action: string): string {
     return `${this.base}/schedules/${encodeURIComponent(name)}/${action}`;
@@ -111,6 +115,14 @@ export function overviewModel(stats: JobStats, history: HistoryPoint[] | null, l
  * worker's log writes them (a trailing space shows), with a link to its waiting rows. Undefined
  * (no section) when every due row has a live worker that runs it.
  */
+/**
+ * The overview's card of due rows no live worker runs when the table is too big to count them in
+ * the overview's time (stats are estimated): a link to the workers page, which counts them.
+ */
+export function deferredUnrunJobNamesModel(links: DashboardLinks) {
+  return { deferred: `${links.workers()}#bj-unrun-job-names` };
+}
+
 export function unrunJobNamesModel(unrun: UnrunJobNames, links: DashboardLinks) {
   if (unrun.liveWorkers === 0) return { noWorker: true, liveSeconds: Math.round(WORKER_HEARTBEAT_LIVE_MS / 1000) };
   if (unrun.jobNamesNoWorkerRuns.length === 0) return undefined;
