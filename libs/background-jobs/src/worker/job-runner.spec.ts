@@ -118,6 +118,16 @@ describe('JobRunner', () => {
     }
   });
 
+  it('fails the try, and frees its slot, when the job returns a thenable whose then() throws', async () => {
+    const broken = {
+      then: () => {
+        throw new Error('bad thenable');
+      },
+    };
+    const outcome = await runnerFor(() => broken).run(job(), new JobAbort());
+    expect(outcome).toMatchObject({ kind: 'failed', error: { message: 'bad thenable' } });
+  });
+
   it('accepts an execute that is not async', async () => {
     expect(await runnerFor(() => undefined).run(job(), new JobAbort())).toEqual({ kind: 'succeeded' });
   });

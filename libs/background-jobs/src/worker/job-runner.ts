@@ -143,8 +143,15 @@ export class JobRunner {
       queueMicrotask(() => failed(error)); // an execute that threw before returning a promise
       return;
     }
-    if (isThenable(returned)) returned.then(succeeded, failed);
-    else queueMicrotask(() => succeeded(returned)); // a plain (not async) execute that returned
+    if (!isThenable(returned)) {
+      queueMicrotask(() => succeeded(returned)); // a plain (not async) execute that returned
+      return;
+    }
+    try {
+      returned.then(succeeded, failed);
+    } catch (error) {
+      queueMicrotask(() => failed(error)); // a thenable of the job's own whose then() threw
+    }
   }
 }
 
