@@ -111,11 +111,6 @@ export function overviewModel(stats: JobStats, history: HistoryPoint[] | null, l
 }
 
 /**
- * The overview's "Due rows no live worker runs": each application and job name JSON-quoted, as the
- * worker's log writes them (a trailing space shows), with a link to its waiting rows. Undefined
- * (no section) when every due row has a live worker that runs it.
- */
-/**
  * The overview's card of due rows no live worker runs when the table is too big to count them in
  * the overview's time (stats are estimated): a link to the workers page, which counts them.
  */
@@ -123,6 +118,11 @@ export function deferredUnrunJobNamesModel(links: DashboardLinks) {
   return { deferred: `${links.workers()}#bj-unrun-job-names` };
 }
 
+/**
+ * The card "Due rows no live worker runs" (overview, workers page): each application and job name JSON-quoted, as the
+ * worker's log writes them (a trailing space shows), with a link to its waiting rows. Undefined
+ * (no section) when every due row has a live worker that runs it.
+ */
 export function unrunJobNamesModel(unrun: UnrunJobNames, links: DashboardLinks) {
   if (unrun.liveWorkers === 0) return { noWorker: true, liveSeconds: Math.round(WORKER_HEARTBEAT_LIVE_MS / 1000) };
   if (unrun.jobNamesNoWorkerRuns.length === 0) return undefined;

@@ -37,8 +37,7 @@ const SUCCEEDED: JobOutcome = { kind: 'succeeded' };
 /**
  * Runs one claimed job: builds its args and instance, runs it with an AbortSignal, and settles
  * when the job does or when the signal fires (a job that ignores its signal no longer holds a
- * slot). One `then` per run besides the job's own promise: with many short jobs every extra promise and
- * microtask hop shows in the worker's CPU.
+ * slot). See `start` for what runs where.
  */
 export class JobRunner {
   private readonly deadlines = new JobDeadlines();
