@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { ClaimCostResult } from './claim-cost';
-import { BenchRun, formatClaimCost, formatScaleOut, formatTable } from './report';
+import { BenchRun, formatClaimCost, formatEqualConcurrency, formatScaleOut, formatTable } from './report';
 import type { ScaleOutResult } from './scale-out';
 import type { SystemResult } from './system';
 
@@ -33,6 +33,9 @@ export function updateReadmeTable(
     '![burn-down, enqueue and pickup latency per system](docs/bench.svg)',
     '',
     formatTable(results),
+    ...(formatEqualConcurrency(results)
+      ? ['', 'Each of ours against the peer run with as many jobs at once:', '', formatEqualConcurrency(results)]
+      : []),
     ...(scaleOut
       ? [
           '',

@@ -48,6 +48,48 @@ export function formatTable(results: SystemResult[]): string {
   return markdownTable(header, rows, 2);
 }
 
+/**
+ * Our worker against the peer that runs as many jobs at once (graphile-worker batched and ours at
+ * 24, BullMQ and ours at 50), and enqueueMany against add_jobs: the ratios of this run's medians.
+ * Empty when no pair was measured.
+ */
+export function formatEqualConcurrency(results: SystemResult[]): string {
+  const measured = results.filter((r) => !r.error);
+  const find = (pattern: RegExp) => measured.find((r) => pattern.test(r.system));
+  const graphile = find(BASELINE);
+  const oursOnPostgres = (parallel: number) =>
+    measured.find((r) => r.system === `ours, MaxParallelJobExecutionCount ${parallel}` && r.store === 'PostgreSQL');
+  const ours24 = oursOnPostgres(24);
+  const ours50 = oursOnPostgres(50);
+  const bullmq50 = find(/^BullMQ .*concurrency 50$/);
+  const rows: string[][] = [];
+  const pair = (figure: string, ours: string, peer: string, a?: number, b?: number) => {
+    if (a && b) rows.push([figure, ours, peer, `${(a / b).toFixed(2)}x`]);
+  };
+  pair(
+    'burn-down',
+    'MaxParallelJobExecutionCount 24',
+    'graphile-worker batched, concurrency 24',
+    ours24?.burnDownJobsPerSec,
+    graphile?.burnDownJobsPerSec,
+  );
+  pair(
+    'burn-down',
+    'MaxParallelJobExecutionCount 50',
+    'BullMQ, concurrency 50',
+    ours50?.burnDownJobsPerSec,
+    bullmq50?.burnDownJobsPerSec,
+  );
+  pair(
+    'enqueue, one batch call',
+    'enqueueMany',
+    'graphile-worker add_jobs',
+    ours24?.enqueueJobsPerSec,
+    graphile?.enqueueJobsPerSec,
+  );
+  return rows.length === 0 ? '' : markdownTable(['figure', 'ours', 'peer', 'ours / peer'], rows, 3);
+}
+
 export function formatScaleOut(results: ScaleOutResult[]): string {
   return markdownTable(
     ['worker processes', 'burn-down jobs/s', 'CPU per job: workers', 'CPU per job: PostgreSQL'],

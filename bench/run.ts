@@ -16,7 +16,7 @@ import { runDashboardBench } from './dashboard';
 import { BullmqSystem } from './peers/bullmq';
 import { GraphileSystem } from './peers/graphile';
 import { PgBossSystem } from './peers/pg-boss';
-import { addRatios, formatClaimCost, formatScaleOut, formatTable, writeJson } from './report';
+import { addRatios, formatClaimCost, formatEqualConcurrency, formatScaleOut, formatTable, writeJson } from './report';
 import { writeChart } from './chart';
 import { updateReadmeTable } from './readme-table';
 import { measureScaleOut, ScaleOutResult } from './scale-out';
@@ -34,6 +34,8 @@ function systems(): Array<{ keys: string[]; make: () => SystemUnderTest; latency
       latency: true,
     },
     { keys: ['ours'], make: () => new OursSystem({ store: 'PostgreSQL', parallel: PARALLEL }), latency: true },
+    // BullMQ c50's counterpart: the same number of jobs at once (see formatEqualConcurrency).
+    { keys: ['ours-c50'], make: () => new OursSystem({ store: 'PostgreSQL', parallel: 50 }) },
     // The default JobPollPeriod (5 s), as `npm start` runs it: the WAL watch brings jobs in.
     { keys: ['ours-sqlite'], make: () => new OursSystem({ store: 'SQLite', parallel: PARALLEL }), latency: true },
     {
@@ -149,6 +151,7 @@ async function main(): Promise<void> {
   const sections = [
     `\n${jobs} jobs, each writing one JSON log line; median of ${rounds} rounds; ${process.version}`,
     results.length > 0 ? formatTable(results) : '',
+    formatEqualConcurrency(results),
     scaleOut
       ? `\nScale-out on PostgreSQL (MaxParallelJobExecutionCount ${PARALLEL} per process)\n${formatScaleOut(scaleOut)}`
       : '',
