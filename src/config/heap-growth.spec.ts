@@ -17,9 +17,10 @@ describe('limitHeapGrowth', () => {
   });
 
   it('keeps the old generation close to what a full collection left, set after start-up', () => {
-    // A process that makes some 200 MB of short-lived objects while it keeps a few MB, as a busy
-    // worker does: after limitHeapGrowth (called once it runs, as the entrypoints do) its old
-    // generation stays far below what V8's own growing factor lets it reach.
+    // A process that makes some 600 MB of short-lived objects while it keeps about 20 MB, as a
+    // busy worker does: after limitHeapGrowth (called once it runs, as the entrypoints do) its old
+    // generation stays far below what V8's own growing factor lets it reach (here about 45 against
+    // 105-120 MB; two runs without the setting differ by 10% at most).
     const source = transpileModule(readFileSync(join(__dirname, 'heap-growth.ts'), 'utf8'), {
       compilerOptions: { module: ModuleKind.CommonJS },
     }).outputText;
@@ -30,11 +31,11 @@ describe('limitHeapGrowth', () => {
       heapGrowth._compile(${JSON.stringify(source)}, 'heap-growth.js');
       if (process.argv[1] === 'limit' && !heapGrowth.exports.limitHeapGrowth()) throw new Error('not set');
       const kept = []; let peak = 0;
-      for (let round = 0; round < 40; round++) {
+      for (let round = 0; round < 60; round++) {
         const batch = [];
         for (let i = 0; i < 20000; i++) batch.push({ id: 'job-' + round + '-' + i, args: { content: 'x'.repeat(400) } });
-        kept.push(batch.slice(0, 500));
-        if (kept.length > 8) kept.shift();
+        kept.push(batch.slice(0, 2000));
+        if (kept.length > 20) kept.shift();
         const old = getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size;
         peak = Math.max(peak, old);
       }
@@ -44,6 +45,6 @@ describe('limitHeapGrowth', () => {
     const limited = peakOld('limit');
     const unlimited = peakOld('default');
     expect(limited).toBeGreaterThan(0);
-    expect(limited).toBeLessThan(unlimited * 0.8);
-  });
+    expect(limited).toBeLessThan(unlimited * 0.7);
+  }, 60_000);
 });
