@@ -24,6 +24,7 @@ export function updateReadmeTable(
   const end = readme.indexOf(END);
   if (start < 0 || end < start) throw new Error(`${file} has no bench markers (${START} ... ${END})`);
   const machine = `${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node.js ${process.version}`;
+  const pairings = formatEqualConcurrency(results);
   const block = [
     START,
     '',
@@ -33,9 +34,7 @@ export function updateReadmeTable(
     '![burn-down, enqueue and pickup latency per system](docs/bench.svg)',
     '',
     formatTable(results),
-    ...(formatEqualConcurrency(results)
-      ? ['', 'Each of ours against the peer run with as many jobs at once:', '', formatEqualConcurrency(results)]
-      : []),
+    ...(pairings ? ['', 'Each of ours against the peer run with as many jobs at once:', '', pairings] : []),
     ...(scaleOut
       ? [
           '',
