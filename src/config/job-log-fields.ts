@@ -19,7 +19,15 @@ export function jobLogMixin(): object {
 /**
  * pino's `mixinMergeStrategy`: the job's fields first, then the line's own; a line outside a job
  * unchanged. (pino's default would write the line's fields into the object the mixin returned.)
+ * Object.assign, not an object spread: pino walks the merged object with for...in, which on
+ * Node 20 took about 3 µs more per line over a spread's copy (1.6 against 4.8 µs per line in
+ * isolation; the worker's CPU per burn-down 7% lower, bench/README.md).
  */
 export function jobLogMerge(mergeObject: object, mixinObject: object): object {
-  return mixinObject === NONE ? mergeObject : { ...mixinObject, ...mergeObject };
+  if (mixinObject === NONE) return mergeObject;
+  // A line's own "__proto__" key (an object from JSON.parse) would set the copy's prototype under
+  // Object.assign, and the log escaping passes objects of other prototypes by: copy it as a spread does.
+  return Object.hasOwn(mergeObject, '__proto__')
+    ? { ...mixinObject, ...mergeObject }
+    : Object.assign({}, mixinObject, mergeObject);
 }

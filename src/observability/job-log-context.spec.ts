@@ -4,6 +4,7 @@ import { context, trace } from '@opentelemetry/api';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import pino from 'pino';
 import type { ClaimedJob } from '@app/background-jobs';
+import { jobLogMerge } from '../config/job-log-fields';
 import { loggerOptions } from '../config/logger-options';
 import { JobLogContext } from './job-log-context';
 
@@ -66,5 +67,23 @@ describe('JobLogContext', () => {
       trace.disable();
       context.disable();
     }
+  });
+
+  it("lets a line's own fields win over the job's", async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = appLogger(lines);
+    new JobLogContext(false).aroundJob(job, () => logger.info({ tryCount: 'own' }, 'override'));
+    await flush();
+    expect(lines).toEqual([expect.objectContaining({ jobId: job.id, jobName: 'MyReportJobArgs', tryCount: 'own' })]);
+  });
+});
+
+describe('jobLogMerge', () => {
+  it("keeps a line's own __proto__ key (an object from JSON.parse) a field, never the merged object's prototype", () => {
+    const merged = jobLogMerge(JSON.parse('{"__proto__": {"polluted": true}, "note": "n"}') as object, {
+      jobId: job.id,
+    });
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(Object.keys(merged)).toEqual(['jobId', '__proto__', 'note']);
   });
 });
