@@ -61,10 +61,14 @@ function escapeValues(value: unknown, escape: Escape, depth: number): unknown {
   if (depth > 4 || typeof value !== 'object' || value === null || value instanceof Error) return value;
   if (Array.isArray(value)) return value.map((item) => escapeValues(item, escape, depth + 1));
   if (Object.getPrototypeOf(value) !== Object.prototype) return value;
+  // for...in with hasOwn, not Object.entries: no array per field on every log line.
+  const fields = value as Record<string, unknown>;
   let copy: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
+  for (const key in fields) {
+    if (!Object.hasOwn(fields, key)) continue;
+    const item = fields[key];
     const escaped = escapeValues(item, escape, depth + 1);
-    if (escaped !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = escaped;
+    if (escaped !== item) (copy ??= { ...fields })[key] = escaped;
   }
   return copy ?? value;
 }

@@ -34,7 +34,7 @@ const DIGIT_0 = 48;
 /**
  * The common case without a regular expression: exactly 'YYYY-MM-DD HH:MM:SS' with an optional
  * fraction of up to 7 digits and no offset, as PostgreSQL and EF Core write it (a claim reads two
- * per row, so it is on the hot path). Anything else: undefined.
+ * per row, so it is on the hot path: no closure, no array, one Date). Anything else: undefined.
  */
 function fromPlainUtcText(value: string): Date | undefined {
   const n = value.length;
@@ -50,25 +50,16 @@ function fromPlainUtcText(value: string): Date | undefined {
     return undefined;
   }
   if (n > 19 && (value[19] !== '.' || n === 20)) return undefined;
-  const digits = (start: number, end: number): number => {
-    let result = 0;
-    for (let i = start; i < end; i++) {
-      const d = value.charCodeAt(i) - DIGIT_0;
-      if (d < 0 || d > 9) return NaN;
-      result = result * 10 + d;
-    }
-    return result;
-  };
   const fractionDigits = n > 20 ? n - 20 : 0;
-  const fraction = fractionDigits > 0 ? digits(20, n) : 0;
+  const fraction = fractionDigits > 0 ? digitsOf(value, 20, n) : 0;
   const millis =
     fractionDigits <= 3 ? fraction * 10 ** (3 - fractionDigits) : Math.floor(fraction / 10 ** (fractionDigits - 3));
-  const month = digits(5, 7);
-  const day = digits(8, 10);
-  const hours = digits(11, 13);
-  const minutes = digits(14, 16);
-  const seconds = digits(17, 19);
-  const time = utc(digits(0, 4), month - 1, day, hours, minutes, seconds, millis);
+  const month = digitsOf(value, 5, 7);
+  const day = digitsOf(value, 8, 10);
+  const hours = digitsOf(value, 11, 13);
+  const minutes = digitsOf(value, 14, 16);
+  const seconds = digitsOf(value, 17, 19);
+  const time = utc(digitsOf(value, 0, 4), month - 1, day, hours, minutes, seconds, millis);
   // NaN (a non-digit) or out of range (month 13, 25:00): the general parser decides and explains.
   if (
     Number.isNaN(time) ||
@@ -86,9 +77,28 @@ function fromPlainUtcText(value: string): Date | undefined {
   return date.getUTCDate() === day ? date : undefined;
 }
 
+/** The decimal number written by value[start..end), or NaN if any of it is not a digit. */
+function digitsOf(value: string, start: number, end: number): number {
+  let result = 0;
+  for (let i = start; i < end; i++) {
+    const d = value.charCodeAt(i) - DIGIT_0;
+    if (d < 0 || d > 9) return NaN;
+    result = result * 10 + d;
+  }
+  return result;
+}
+
 /** Date.UTC reads years 0-99 as 1900-1999; ABP's DateTime.MinValue is year 1. */
-function utc(year: number, ...rest: [number, number, number, number, number, number]): number {
-  const time = Date.UTC(year, ...rest);
+function utc(
+  year: number,
+  month: number,
+  day: number,
+  hours: number,
+  minutes: number,
+  seconds: number,
+  millis: number,
+): number {
+  const time = Date.UTC(year, month, day, hours, minutes, seconds, millis);
   return year >= 100 || Number.isNaN(time) ? time : new Date(time).setUTCFullYear(year);
 }
 
