@@ -3,6 +3,7 @@ import { sleep, waitFor } from '../test/support/wait-for';
 import { clockMs, JobLineCount, stopBenchProcess } from './support/processes';
 import { jobLineTime } from './job-log';
 import { commandCpuMs, cpuBetween, peakRssMiB, processCpuMs } from './support/cpu';
+import { settlePostgres } from './support/postgres';
 import { LatencyProbe, SystemResult, SystemUnderTest } from './system';
 
 export interface MeasureOptions {
@@ -24,11 +25,15 @@ const POLL_MS = 20;
  * 1. enqueue rate (measureEnqueueRates, every system prepared first): the batch call with nothing
  *    consuming, then the jobs are deleted; `rounds` times, the systems taking turns, so a slow
  *    spell of the database server (a checkpoint, autovacuum) falls on all of them alike;
- * 2. burn-down (measureSystems): every consumer is started, then `rounds` times, the systems again
- *    taking turns: one batch insert of N due jobs into one system, clock from the insert's return
- *    until its store holds no waiting or running job (polled every 20 ms). The other consumers are
- *    paused (SIGSTOP) meanwhile: an idle consumer still polls its database (pg-boss's four workers
- *    every 0.5 s), and that must not count against the system being measured;
+ * 2. burn-down (measureSystems): every consumer is started and runs one burn-down that is not
+ *    counted (its code warm, as in a worker that has been up a while), then `rounds` times, the
+ *    systems again taking turns: one batch insert of N due jobs into one system, clock from the
+ *    insert's return until its store holds no waiting or running job (polled every 20 ms). The
+ *    other consumers are paused (SIGSTOP) meanwhile: an idle consumer still polls its database
+ *    (pg-boss's four workers every 0.5 s), and that must not count against the system being
+ *    measured. Before each burn-down PostgreSQL is settled (settlePostgres: VACUUM, CHECKPOINT,
+ *    quiet): in a fixed turn order the autovacuum and checkpoint that one system's round leaves
+ *    behind would otherwise fall on the same next system every round;
  * 3. peak RSS of each consumer process (VmHWM) after its first burn-down and after all of them;
  * 4. latency (where the system has it): enqueue one job, read its start time from the consumer's
  *    JSON log line `time`, sequentially with a short pause.
@@ -103,6 +108,16 @@ export async function measureSystems(
         failed(m, error);
       }
     }
+    // One burn-down per system first, not counted: every consumer's code runs warm (JIT-compiled) in
+    // the rounds that are, as in a worker that has been up for a while.
+    for (const m of measured) {
+      if (m.result.error || !m.consumer) continue;
+      try {
+        await withOthersPaused(measured, m, () => burnDownRound(m, WARM_UP));
+      } catch (error) {
+        failed(m, error);
+      }
+    }
     const rounds = Math.max(...measured.map((m) => m.options.rounds));
     for (let round = 0; round < rounds; round++) {
       for (let i = 0; i < measured.length; i++) {
@@ -152,10 +167,15 @@ async function withOthersPaused<T>(measured: Measured[], running: Measured, work
   }
 }
 
+/** The round number of the uncounted first burn-down. */
+const WARM_UP = -1;
+
 async function burnDownRound(m: Measured, round: number): Promise<void> {
   const { sut, options, jobLines, consumer } = m;
   const { jobs, log } = options;
+  const name = round === WARM_UP ? 'warm-up' : `round ${round + 1}`;
   jobLines!.value = 0;
+  if (!(await settlePostgres())) log(`  PostgreSQL still busy after 20 s of settling, before ${sut.system} ${name}`);
   await sut.enqueueBatch(contents(jobs, `burn${round}`));
   const started = clockMs();
   const cpuBefore = cpuSnapshot(consumer!.pid, sut.store);
@@ -170,14 +190,15 @@ async function burnDownRound(m: Measured, round: number): Promise<void> {
   });
   const elapsed = clockMs() - started;
   const run = { burnDownMs: Math.round(elapsed), ...cpuSince(cpuBefore, consumer!.pid, sut.store) };
-  m.rounds.push(run);
-  if (round === 0) m.result.peakRssFirstMiB = peakRssMiB(consumer!.pid);
+  if (round !== WARM_UP) m.rounds.push(run);
+  // "Peak RSS 1st": after the consumer's first burn-down, the warm-up.
+  if (round === WARM_UP) m.result.peakRssFirstMiB = peakRssMiB(consumer!.pid);
   // The last lines may still be in the pipe.
   await waitFor(`${jobs} job lines`, () => jobLines!.value >= jobs, 1000, 10).catch(() => {
-    throw new Error(`round ${round}: ${jobLines!.value} job lines seen for ${jobs} jobs`);
+    throw new Error(`${name}: ${jobLines!.value} job lines seen for ${jobs} jobs`);
   });
   log(
-    `${sut.system} (${sut.store}) round ${round + 1}: burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ` +
+    `${sut.system} (${sut.store}) ${name}: burn-down ${run.burnDownMs} ms, ${Math.round(jobs / (elapsed / 1000))} jobs/s, ` +
       `${jobLines!.value} job lines; CPU ms: consumer ${run.consumerCpuMs}, database ${run.databaseCpuMs ?? '-'}, bench ${run.benchCpuMs}`,
   );
 }

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
+import { sleep } from '../../test/support/wait-for';
 import { onCleanup } from './cleanup';
+import { commandCpuMs, cpuBetween } from './cpu';
 
 export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgresql://root@127.0.0.1:5432/postgres';
 
@@ -53,4 +55,37 @@ export async function listenerCount(database: string): Promise<number> {
     );
     return rows[0].n;
   });
+}
+
+const SETTLE_SAMPLE_MS = 250;
+/** PostgreSQL counts as quiet below this much CPU per sample (10% of a core). */
+const SETTLE_QUIET_CPU_MS = 25;
+
+/**
+ * Clears up after a round so its aftermath does not fall on the next system's round: VACUUM in
+ * every bench database (the rows the round deleted, which autovacuum would otherwise clean up at
+ * some moment of a later round), a CHECKPOINT (the round's dirty buffers written now, not while
+ * the next system runs), then waits until the server's processes use under 10% of a core, at most
+ * `timeoutMs`. False when the server did not go quiet in time.
+ */
+export async function settlePostgres(timeoutMs = 20_000): Promise<boolean> {
+  const databases = await withAdmin(async (c) =>
+    (await c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE datname LIKE 'bench\\_%'`)).rows.map(
+      (r) => r.datname,
+    ),
+  );
+  const url = new URL(PG_ADMIN_URL);
+  for (const name of databases) {
+    url.pathname = `/${name}`;
+    // A database dropped meanwhile (a system disposed of) is no longer this round's business.
+    await withClient(url.toString(), (c) => c.query('VACUUM')).catch(() => undefined);
+  }
+  await withAdmin((c) => c.query('CHECKPOINT'));
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const before = commandCpuMs(['postgres']);
+    await sleep(SETTLE_SAMPLE_MS);
+    if (cpuBetween(before, commandCpuMs(['postgres'])) < SETTLE_QUIET_CPU_MS) return true;
+    if (Date.now() > until) return false;
+  }
 }
