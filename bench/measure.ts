@@ -190,9 +190,9 @@ async function burnDownRound(m: Measured, round: number): Promise<void> {
   });
   const elapsed = clockMs() - started;
   const run = { burnDownMs: Math.round(elapsed), ...cpuSince(cpuBefore, consumer!.pid, sut.store) };
-  if (round !== WARM_UP) m.rounds.push(run);
   // "Peak RSS 1st": after the consumer's first burn-down, the warm-up.
   if (round === WARM_UP) m.result.peakRssFirstMiB = peakRssMiB(consumer!.pid);
+  else m.rounds.push(run);
   // The last lines may still be in the pipe.
   await waitFor(`${jobs} job lines`, () => jobLines!.value >= jobs, 1000, 10).catch(() => {
     throw new Error(`${name}: ${jobLines!.value} job lines seen for ${jobs} jobs`);

@@ -20,9 +20,9 @@ type ExecutorState = 'starting-jobs' | 'draining';
 /**
  * Runs jobs from the local queue, up to MaxParallelJobExecutionCount at once; each outcome goes to
  * the OutcomeRecorder and frees its slot for the next row. No promise of its own per run (the
- * runner calls back), no timer per job: this is the path every job takes. Back-pressure: no job starts while the
- * running jobs and the results not yet written reach UNWRITTEN_RESULTS_PER_SLOT per slot; it goes
- * on once a write has come back (`startQueuedJobs` again).
+ * runner calls back), no timer per job: this is the path every job takes. Back-pressure: no job
+ * starts while the running jobs and the results not yet written reach UNWRITTEN_RESULTS_PER_SLOT
+ * per slot; it goes on once a write has come back (`startQueuedJobs` again).
  */
 export class JobExecutor {
   private state: ExecutorState = 'starting-jobs';
