@@ -2,7 +2,7 @@ import type { NodeProcess } from '../test/support/node-process';
 import { sleep, waitFor } from '../test/support/wait-for';
 import { clockMs, JobLineCount, stopBenchProcess } from './support/processes';
 import { jobLineTime } from './job-log';
-import { commandCpuMs, cpuBetween, peakRssMiB, processCpuMs } from './support/cpu';
+import { commandCpuMs, cpuBetween, peakRssMiB, POSTGRES_COMMANDS, processCpuMs } from './support/cpu';
 import { settlePostgres } from './support/postgres';
 import { LatencyProbe, SystemResult, SystemUnderTest } from './system';
 
@@ -269,7 +269,11 @@ export function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-const DATABASE_COMMANDS: Record<string, string[]> = { PostgreSQL: ['postgres'], Redis: ['redis-server'], SQLite: [] };
+const DATABASE_COMMANDS: Record<string, string[]> = {
+  PostgreSQL: POSTGRES_COMMANDS,
+  Redis: ['redis-server'],
+  SQLite: [],
+};
 
 interface CpuSnapshot {
   consumer: number;

@@ -1,7 +1,7 @@
 import type { NodeProcess } from '../test/support/node-process';
 import { waitFor } from '../test/support/wait-for';
 import { OursSystem } from './ours';
-import { commandCpuMs, cpuBetween, processCpuMs } from './support/cpu';
+import { commandCpuMs, cpuBetween, POSTGRES_COMMANDS, processCpuMs } from './support/cpu';
 import { clockMs, JobLineCount, stopBenchProcess } from './support/processes';
 
 export interface ScaleOutResult {
@@ -55,13 +55,13 @@ export async function measureScaleOut(counts: number[], options: ScaleOutOptions
         const started = clockMs();
         const workerCpu = () => workers.reduce((sum, w) => sum + (processCpuMs(w.pid) ?? 0), 0);
         const cpuBefore = workerCpu();
-        const dbBefore = commandCpuMs(['postgres']);
+        const dbBefore = commandCpuMs(POSTGRES_COMMANDS);
         await waitFor('the burn-down', async () => (await sut.remaining()) === 0, options.burnDownTimeoutMs, 20);
         const ms = clockMs() - started;
         rounds.push({
           ms,
           workerCpu: workerCpu() - cpuBefore,
-          databaseCpu: cpuBetween(dbBefore, commandCpuMs(['postgres'])),
+          databaseCpu: cpuBetween(dbBefore, commandCpuMs(POSTGRES_COMMANDS)),
         });
         await waitFor('every job line', () => lines.reduce((n, l) => n + l.value, 0) >= options.jobs, 2000, 10);
         const perWorker = lines.map((l) => l.value).join('/');

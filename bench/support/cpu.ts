@@ -2,6 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICK_MS = 10; // USER_HZ is 100 on Linux
 
+/** The command name of PostgreSQL's processes (the postmaster and every backend), for commandCpuMs. */
+export const POSTGRES_COMMANDS = ['postgres'];
+
 /** CPU time (user + system) a process has used so far, in ms; undefined once it is gone. */
 export function processCpuMs(pid: number): number | undefined {
   try {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { sleep } from '../../test/support/wait-for';
 import { onCleanup } from './cleanup';
-import { commandCpuMs, cpuBetween } from './cpu';
+import { commandCpuMs, cpuBetween, POSTGRES_COMMANDS } from './cpu';
 
 export const PG_ADMIN_URL = process.env.PG_ADMIN_URL ?? 'postgresql://root@127.0.0.1:5432/postgres';
 
@@ -83,9 +83,9 @@ export async function settlePostgres(timeoutMs = 20_000): Promise<boolean> {
   await withAdmin((c) => c.query('CHECKPOINT'));
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const before = commandCpuMs(['postgres']);
+    const before = commandCpuMs(POSTGRES_COMMANDS);
     await sleep(SETTLE_SAMPLE_MS);
-    if (cpuBetween(before, commandCpuMs(['postgres'])) < SETTLE_QUIET_CPU_MS) return true;
+    if (cpuBetween(before, commandCpuMs(POSTGRES_COMMANDS)) < SETTLE_QUIET_CPU_MS) return true;
     if (Date.now() > until) return false;
   }
 }
