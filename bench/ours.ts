@@ -21,6 +21,7 @@ import { freePort } from '../test/support/free-port';
 import type { NodeProcess } from '../test/support/node-process';
 import { sleep, waitFor } from '../test/support/wait-for';
 import { clockMs, startBenchProcess, stopBenchProcess } from './support/processes';
+import { FormPoster } from './support/form-post';
 import { WEB_ENTRY, WORKER_ENTRY } from './support/paths';
 import { LatencyProbe, SystemUnderTest } from './system';
 
@@ -81,6 +82,7 @@ export class OursSystem implements SystemUnderTest {
   private manager!: IBackgroundJobManager;
   private web?: NodeProcess;
   private webBase = '';
+  private poster?: FormPoster;
   /** The form's hidden fields (`_csrf`, `_submission`) and the cookies that go with them. */
   private form?: { fields: Record<string, string>; cookie: string };
 
@@ -195,18 +197,13 @@ export class OursSystem implements SystemUnderTest {
     // As a browser sends the form: its hidden fields (the CSRF token, the submission id) and the text.
     const body = new URLSearchParams({ ...fields, ReportContent: content }).toString();
     const sent = clockMs();
-    const res = await fetch(`${this.webBase}/`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
-      body,
-    });
-    await res.arrayBuffer();
-    if (res.status !== 303) throw new Error(`POST / answered ${res.status}`);
+    const status = await this.poster!.post('/', body, cookie);
+    if (status !== 303) throw new Error(`POST / answered ${status}`);
     return sent;
   }
 
   async dispose(): Promise<void> {
+    this.poster?.close();
     if (this.web) await stopBenchProcess(this.web);
     await this.closeApp?.();
     await this.database?.drop();
@@ -223,6 +220,7 @@ export class OursSystem implements SystemUnderTest {
     });
     await this.web.waitForLog('Web app listening', 30_000);
     this.webBase = `http://127.0.0.1:${port}`;
+    this.poster = new FormPoster('127.0.0.1', port);
     const res = await fetch(`${this.webBase}/`);
     const html = await res.text();
     const fields = Object.fromEntries(
