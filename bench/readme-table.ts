@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import type { ClaimCostResult } from './claim-cost';
-import { BenchRun, formatClaimCost, formatEqualConcurrency, formatScaleOut, formatTable } from './report';
+import type { FloorResult } from './floor';
+import { BenchRun, formatClaimCost, formatEqualConcurrency, formatFloor, formatScaleOut, formatTable } from './report';
 import type { ScaleOutResult } from './scale-out';
 import type { SystemResult } from './system';
 
@@ -17,6 +18,7 @@ export function updateReadmeTable(
   results: SystemResult[],
   scaleOut: ScaleOutResult[] | undefined,
   claimCost: ClaimCostResult[] | undefined,
+  floor: FloorResult | undefined,
   run: BenchRun,
 ): void {
   const readme = readFileSync(file, 'utf8');
@@ -44,6 +46,14 @@ export function updateReadmeTable(
         ]
       : []),
     ...(claimCost ? ['', 'What one claim costs as the table grows:', '', formatClaimCost(claimCost)] : []),
+    ...(floor
+      ? [
+          '',
+          `What this machine's PostgreSQL takes before any job system's code runs, one statement every ${floor.pauseMs} ms over one connection (the latency probes' pace):`,
+          '',
+          formatFloor(floor, results, scaleOut),
+        ]
+      : []),
     '',
     END,
   ].join('\n');

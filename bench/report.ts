@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import type { ClaimCostResult } from './claim-cost';
+import type { FloorResult } from './floor';
 import type { ScaleOutResult } from './scale-out';
 import { SystemResult } from './system';
 
@@ -116,6 +117,44 @@ export function formatClaimCost(results: ClaimCostResult[]): string {
   );
 }
 
+/**
+ * The machine's own PostgreSQL round trips at the latency probes' pace, what two commits (a
+ * pickup's least) add up to, and, with the scale-out figures and graphile-worker's batched row of
+ * the same run, how many cores our worker and PostgreSQL would need at twice that row's rate.
+ */
+export function formatFloor(
+  floor: FloorResult,
+  results: SystemResult[],
+  scaleOut: ScaleOutResult[] | undefined,
+): string {
+  const ms = (value: number) => `${value.toFixed(1)} ms`;
+  const lines = [
+    markdownTable(
+      ['statement', 'p50', 'p95'],
+      [
+        ['SELECT 1', ms(floor.selectP50Ms), ms(floor.selectP95Ms)],
+        ['a one-row INSERT, committed', ms(floor.commitP50Ms), ms(floor.commitP95Ms)],
+      ],
+      1,
+    ),
+    '',
+    `A pickup on PostgreSQL waits for two commits before its job can start (the enqueue's INSERT, then the ` +
+      `worker's claim): ${ms(2 * floor.commitP50Ms)} of the latencies above at the p50, whichever system runs it.`,
+  ];
+  const graphile = results.find((r) => !r.error && BASELINE.test(r.system));
+  const one = scaleOut?.find((r) => r.workers === 1 && !r.error);
+  if (graphile?.burnDownJobsPerSec && one) {
+    const rate = 2 * graphile.burnDownJobsPerSec;
+    const cores = (rate * (one.workerCpuUsPerJob + one.databaseCpuUsPerJob)) / 1e6;
+    lines.push(
+      `At twice graphile-worker batched's burn-down of this run (${num(rate)} jobs/s), one worker process and ` +
+        `PostgreSQL at the CPU per job of the scale-out table (${one.workerCpuUsPerJob.toFixed(1)} + ` +
+        `${one.databaseCpuUsPerJob.toFixed(1)} µs) would need ${cores.toFixed(1)} cores; this machine has ${cpus().length}.`,
+    );
+  }
+  return lines.join('\n');
+}
+
 /** A Markdown table; columns from `rightFrom` on are numbers, aligned right. */
 function markdownTable(header: string[], rows: string[][], rightFrom: number): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
@@ -139,6 +178,7 @@ export function writeJson(
   results: SystemResult[],
   scaleOut: ScaleOutResult[] | undefined,
   claimCost: ClaimCostResult[] | undefined,
+  floor: FloorResult | undefined,
 ): void {
   mkdirSync(dirname(file), { recursive: true });
   const doc = {
@@ -180,6 +220,13 @@ export function writeJson(
       databaseCpuUsPerJob: round(r.databaseCpuUsPerJob, 1),
     })),
     claimCost,
+    floor: floor && {
+      ...floor,
+      selectP50Ms: round(floor.selectP50Ms, 2),
+      selectP95Ms: round(floor.selectP95Ms, 2),
+      commitP50Ms: round(floor.commitP50Ms, 2),
+      commitP95Ms: round(floor.commitP95Ms, 2),
+    },
   };
   writeFileSync(file, `${JSON.stringify(doc, null, 2)}\n`);
 }

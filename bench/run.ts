@@ -10,13 +10,22 @@
 import { cleanUpOnSignals, runCleanups } from './support/cleanup';
 import { README_FILE, RESULTS_FILE, CHART_FILE } from './support/paths';
 import { measureClaimCost, ClaimCostResult } from './claim-cost';
+import { FloorResult, measureFloor } from './floor';
 import { measureEnqueueRates, measureSystems } from './measure';
 import { OursSystem } from './ours';
 import { runDashboardBench } from './dashboard';
 import { BullmqSystem } from './peers/bullmq';
 import { GraphileSystem } from './peers/graphile';
 import { PgBossSystem } from './peers/pg-boss';
-import { addRatios, formatClaimCost, formatEqualConcurrency, formatScaleOut, formatTable, writeJson } from './report';
+import {
+  addRatios,
+  formatClaimCost,
+  formatEqualConcurrency,
+  formatFloor,
+  formatScaleOut,
+  formatTable,
+  writeJson,
+} from './report';
 import { writeChart } from './chart';
 import { updateReadmeTable } from './readme-table';
 import { measureScaleOut, ScaleOutResult } from './scale-out';
@@ -47,7 +56,10 @@ function systems(): Array<{ keys: string[]; make: () => SystemUnderTest; latency
   ];
 }
 
-const EXTRA_PARTS = ['scale-out', 'claim-cost'];
+const EXTRA_PARTS = ['scale-out', 'claim-cost', 'floor'];
+
+/** The latency probes' pause between samples, which the floor's statements keep too. */
+const LATENCY_PAUSE_MS = 20;
 
 function positiveInteger(name: string, fallback: number): number {
   const value = Number(process.env[name] ?? fallback);
@@ -90,6 +102,7 @@ async function main(): Promise<void> {
   const results: SystemResult[] = [];
   let scaleOut: ScaleOutResult[] | undefined;
   let claimCost: ClaimCostResult[] | undefined;
+  let floor: FloorResult | undefined;
   try {
     const entries = systems().filter((entry) => entry.keys.some(wanted));
     if (entries.length === 0 && !EXTRA_PARTS.some(wanted))
@@ -98,7 +111,7 @@ async function main(): Promise<void> {
       jobs,
       rounds,
       latencySamples: entry.latency ? latencySamples : 0,
-      latencyPauseMs: 20,
+      latencyPauseMs: LATENCY_PAUSE_MS,
       burnDownTimeoutMs: Math.max(60_000, jobs * 5),
       log,
     });
@@ -141,6 +154,9 @@ async function main(): Promise<void> {
         log,
       });
     }
+    if (wanted('floor')) {
+      floor = await measureFloor({ samples: Math.max(latencySamples, 100), pauseMs: LATENCY_PAUSE_MS, log });
+    }
     if (wanted('claim-cost')) {
       claimCost = await measureClaimCost({ sizes: claimCostRows, stores: ['PostgreSQL', 'SQLite'], log });
     }
@@ -156,15 +172,16 @@ async function main(): Promise<void> {
       ? `\nScale-out on PostgreSQL (MaxParallelJobExecutionCount ${PARALLEL} per process)\n${formatScaleOut(scaleOut)}`
       : '',
     claimCost ? `\nClaim cost as the table grows\n${formatClaimCost(claimCost)}` : '',
+    floor ? `\nPostgreSQL's own round trips at the latency probes' pace\n${formatFloor(floor, results, scaleOut)}` : '',
   ];
   process.stdout.write(`${sections.filter(Boolean).join('\n')}\n`);
   const run = { jobs, rounds, startedAt, durationMs: Date.now() - startedAt.getTime() };
-  writeJson(RESULTS_FILE, run, results, scaleOut, claimCost);
+  writeJson(RESULTS_FILE, run, results, scaleOut, claimCost, floor);
   process.stdout.write(`written to ${RESULTS_FILE}\n`);
   const complete = only.length === 0 && results.length > 0 && !results.some((r) => r.error);
   if (complete) {
     writeChart(CHART_FILE, results, run);
-    updateReadmeTable(README_FILE, results, scaleOut, claimCost, run);
+    updateReadmeTable(README_FILE, results, scaleOut, claimCost, floor, run);
     process.stdout.write(`written to ${CHART_FILE} and the table in ${README_FILE}\n`);
   }
   if (results.some((r) => r.error) || scaleOut?.some((r) => r.error)) process.exitCode = 1;
