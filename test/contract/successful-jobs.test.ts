@@ -6,6 +6,7 @@ import { jobRecord } from '../support/job-records';
 import { abpMigrations } from '../support/abp-migrations';
 import { legacyTables } from '../support/legacy-tables';
 import { describeOnStoreBackends } from '../support/store-suite';
+import { openStore } from '../support/open-store';
 
 /**
  * ABP 10's StoreSuccessfulJobs at the store: a succeeded row is kept, marked completed, and never
@@ -208,6 +209,56 @@ describeOnStoreBackends('StoreSuccessfulJobs at the store: %s', storeBackends, (
       expect(await first).toEqual({ value: 'first' });
       expect(await other.store.tryWithLock(name, async () => 'after')).toEqual({ value: 'after' });
     });
+
+    itWithSql(
+      "is the tables' own: a store on another database, or with another table prefix on this one, takes the name while this store holds it",
+      async () => {
+        const name = unique('LockScope');
+        const sameTables = await open();
+        const otherDatabase = await open((await freshDatabase()).connectionString);
+        await otherDatabase.store.migrate();
+        const otherPrefix = await openStore(suite.database.connectionString, backend.provider, {
+          tablePrefix: 'LockScope',
+        });
+        const holds: Array<{ release: () => void; done: Promise<unknown> }> = [];
+        /** Takes the lock in `store` and holds it until released (at the end, whatever happens). */
+        const hold = async (store: BackgroundJobStore) => {
+          let release!: () => void;
+          let entered!: () => void;
+          const inside = new Promise<void>((resolve) => (entered = resolve));
+          const done = store.tryWithLock(name, () => {
+            entered();
+            return new Promise<void>((resolve) => (release = resolve));
+          });
+          await Promise.race([inside, done]);
+          holds.push({ release: () => release?.(), done });
+          return holds[holds.length - 1];
+        };
+        try {
+          await otherPrefix.store.migrate();
+          const mine = await hold(suite.store);
+
+          expect(await sameTables.store.tryWithLock(name, async () => 'same tables')).toBeUndefined();
+          expect(await otherDatabase.store.tryWithLock(name, async () => 'other database')).toEqual({
+            value: 'other database',
+          });
+          expect(await otherPrefix.store.tryWithLock(name, async () => 'other prefix')).toEqual({
+            value: 'other prefix',
+          });
+          // And the other way round: while the other prefix holds the name, this store's tables are free.
+          await hold(otherPrefix.store);
+          mine.release();
+          await mine.done;
+          expect(await sameTables.store.tryWithLock(name, async () => 'free again')).toEqual({ value: 'free again' });
+        } finally {
+          for (const { release, done } of holds) {
+            release();
+            await done.catch(() => undefined);
+          }
+          await otherPrefix.close();
+        }
+      },
+    );
 
     it('is released when the work throws', async () => {
       const name = unique('LockThrow');

@@ -174,7 +174,8 @@ export interface BackgroundJobStore {
   deleteCompletedBefore(applicationName: string | null, before: Date, limit: number): Promise<number>;
   /**
    * Runs `work` while this store holds the database lock `name`, which one holder at a time has
-   * across all processes (PostgreSQL: an advisory lock; MySQL: GET_LOCK; SQL Server: sp_getapplock;
+   * across all processes using these tables (stores of other tables, another prefix or schema or
+   * database, have their own; PostgreSQL: an advisory lock; MySQL: GET_LOCK; SQL Server: sp_getapplock;
    * SQLite: a lock row; memory: per store). Resolves undefined at once, without running `work`,
    * while another holds it. A holder that dies frees it: the lock goes with its connection (SQLite's
    * lock row expires a minute after its holder last renewed it).

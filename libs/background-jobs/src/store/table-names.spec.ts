@@ -123,4 +123,14 @@ describe('TableNames', () => {
     expect(backgroundJobRecordSchema('postgres').options.schema).toBeUndefined();
     expect(backgroundJobRecordSchema('postgres', {})).toBe(backgroundJobRecordSchema('postgres'));
   });
+
+  it("lock names: as given with ABP's defaults (older workers keep excluding newer ones), else with the schema and prefix", () => {
+    expect(new TableNames('postgres').lockName('AbpBackgroundJobCleanup')).toBe('AbpBackgroundJobCleanup');
+    expect(new TableNames('postgres', { tablePrefix: 'Custom' }).lockName('AbpBackgroundJobCleanup')).toBe(
+      'AbpBackgroundJobCleanup@Custom',
+    );
+    expect(new TableNames('mssql', { schema: 'jobs' }).lockName('AbpBackgroundJobCleanup')).toBe(
+      'AbpBackgroundJobCleanup@jobs.Abp',
+    );
+  });
 });

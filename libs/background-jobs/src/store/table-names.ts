@@ -99,6 +99,14 @@ export class TableNames {
     return `${this.tablePrefix}BackgroundJobs`;
   }
 
+  /**
+   * A named lock's name (tryWithLock) for these tables: as given with ABP's defaults, else with the
+   * schema and prefix, so stores of other tables in the same database never hold each other's locks.
+   */
+  lockName(name: string): string {
+    return this.isDefault ? name : `${name}@${this.schema ? `${this.schema}.` : ''}${this.tablePrefix}`;
+  }
+
   /** A table name as the dialect quotes it, with the schema when there is one. */
   qualified(name: string): string {
     const q = (id: string) => quote(this.dialect, id);

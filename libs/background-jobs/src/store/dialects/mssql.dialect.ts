@@ -501,7 +501,9 @@ export class MssqlBackgroundJobStore implements BackgroundJobStore {
 
   async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
     return this.sql.transaction(async (tx) => {
-      const { rows } = await tx.query(TRY_LOCK, [{ name: 'name', type: 'nvarchar(255)', value: name }]);
+      // Application locks are per database; the name carries the schema and prefix of other tables.
+      const resource = this.names.lockName(name);
+      const { rows } = await tx.query(TRY_LOCK, [{ name: 'name', type: 'nvarchar(255)', value: resource }]);
       if (!(Number(rows[0]?.result) >= 0)) return undefined;
       return { value: await work() };
     });

@@ -180,6 +180,7 @@ const COMPLETE_AND_KEEP = `UPDATE \`AbpBackgroundJobs\`
 const TRY_LOCK = 'SELECT GET_LOCK(?, 0) AS acquired';
 const UNLOCK = 'SELECT RELEASE_LOCK(?)';
 const MAX_LOCK_NAME_LENGTH = 64;
+const CURRENT_DATABASE = 'SELECT DATABASE() AS name';
 
 const EXTEND = 'UPDATE `AbpBackgroundJobs` SET `NextTryTime` = ? WHERE `Id` IN (?) AND `ConcurrencyStamp` = ?';
 
@@ -217,6 +218,8 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
   /** The pool, its statements renamed for `names` (ABP's prefix and schema, see table-names.ts). */
   private readonly pool: Pool;
   private readonly callerTransaction?: PoolConnection;
+  /** The pool's default database, once tryWithLock has read it. */
+  private database?: string;
 
   constructor(
     pool: Pool,
@@ -402,12 +405,18 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
     );
   }
 
-  /** GET_LOCK on a connection of its own, held while `work` runs; if the release fails the connection is closed, which frees it. */
+  /**
+   * GET_LOCK on a connection of its own, held while `work` runs; if the release fails the connection
+   * is closed, which frees it. GET_LOCK's names are the whole server's: the name carries the
+   * database of the tables (and their prefix), so stores of other databases never hold each other's.
+   */
   async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
-    const lockName = mysqlLockName(name);
     const connection = await this.pool.getConnection();
     let acquired: boolean;
+    let lockName: string;
     try {
+      const database = this.names.schema || (await this.connectionDatabase(connection));
+      lockName = mysqlLockName(`${database}.${this.names.lockName(name)}`);
       const [[row]] = (await connection.query(TRY_LOCK, [lockName])) as [Row[], unknown];
       acquired = Number(row.acquired) === 1;
     } catch (error) {
@@ -428,6 +437,15 @@ export class MysqlBackgroundJobStore implements BackgroundJobStore {
       if (released) connection.release();
       else connection.destroy();
     }
+  }
+
+  /** The connection's default database (where the tables are without a schema), read once. */
+  private async connectionDatabase(connection: PoolConnection): Promise<string> {
+    if (this.database === undefined) {
+      const [[row]] = (await connection.query(CURRENT_DATABASE)) as [Row[], unknown];
+      this.database = typeof row.name === 'string' ? row.name : '';
+    }
+    return this.database;
   }
 
   async hasCompletionTimeColumn(): Promise<boolean> {

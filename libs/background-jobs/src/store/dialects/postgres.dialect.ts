@@ -471,9 +471,10 @@ export class PostgresBackgroundJobStore implements BackgroundJobStore {
   /**
    * A session-level advisory lock on a connection of its own, held while `work` runs (on other
    * connections of the pool). If the unlock fails the connection is closed, which frees the lock.
+   * Advisory locks are per database; the name carries the schema and prefix of other tables.
    */
   async tryWithLock<T>(name: string, work: () => Promise<T>): Promise<{ value: T } | undefined> {
-    const key = numericLockKey(name);
+    const key = numericLockKey(this.names.lockName(name));
     const client = await this.pool.connect();
     let acquired: boolean;
     try {
