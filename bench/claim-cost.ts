@@ -27,14 +27,15 @@ export interface ClaimCostOptions {
 
 /** A worker's claim with the default MaxJobFetchCount (1000): half its local queue. */
 const ROWS_PER_CLAIM = 500;
-const CLAIMS = 12;
+/** Enough that one slow spell of the shared machine does not move the median. */
+const CLAIMS = 30;
 const LOAD_CHUNK = 20_000;
 
 /**
  * What one claim costs as the table grows: for each size, a fresh database is bulk-loaded with
  * that many due jobs (enqueueMany, 20,000 per call), then the store claims 500 rows and deletes
- * them, as a worker does, 12 times right after the load (PostgreSQL's autovacuum is switched off
- * for the table, so nothing has analysed it) and 12 times after ANALYZE; 500 new rows after each
+ * them, as a worker does, 30 times right after the load (PostgreSQL's autovacuum is switched off
+ * for the table, so nothing has analysed it) and 30 times after ANALYZE; 500 new rows after each
  * claim keep the number of waiting rows where it was. The figure is the claim's time as the worker
  * sees it (the statement's round trip and reading its rows).
  */
