@@ -147,6 +147,7 @@ export function formatFloor(
     const rate = 2 * graphile.burnDownJobsPerSec;
     const cores = (rate * (one.workerCpuUsPerJob + one.databaseCpuUsPerJob)) / 1e6;
     lines.push(
+      '',
       `At twice graphile-worker batched's burn-down of this run (${num(rate)} jobs/s), one worker process and ` +
         `PostgreSQL at the CPU per job of the scale-out table (${one.workerCpuUsPerJob.toFixed(1)} + ` +
         `${one.databaseCpuUsPerJob.toFixed(1)} µs) would need ${cores.toFixed(1)} cores; this machine has ${cpus().length}.`,
